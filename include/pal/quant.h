@@ -29,12 +29,19 @@ typedef enum pal_qformat {
 
 /* Stable snake_case name ("pal8_b32", "fp8_e4m3", ...). */
 const char *pal_qformat_name(pal_qformat_t format);
-/* Storage bits per element including scales (8.25 for PAL8-B32, ...). */
+/* Storage bits per element including block scales (8.25 for PAL8-B32,
+ * MXFP8, MXINT8). Per-tensor and per-row scales are not counted (INT8 per
+ * row stores 32 more bits per row). */
 double pal_qformat_bits(pal_qformat_t format);
 
 /* Quantises a rows x cols row-major matrix to `format` and decodes it back
  * into out (which may equal x). Fails on an unknown format or a size that
- * overflows. */
+ * overflows.
+ * Non-finite inputs: NaN and +-Inf come back as NaN (FP32 and BF16 keep
+ * +-Inf; FP8 has no infinity here, so Inf encodes to its NaN code; INT8 and
+ * MXINT8, with no NaN code, stand for a per-element flag). Scales are taken
+ * from the finite elements only; a tensor, row or block whose largest
+ * finite magnitude is below FLT_MIN comes back as zeros, as PAL does. */
 pal_status_t pal_quant_roundtrip(pal_qformat_t format, const float *x, size_t rows,
                                  size_t cols, float *out);
 
