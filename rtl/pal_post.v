@@ -1,0 +1,128 @@
+// Post-processing of one FP32 output (pal-format.md §4, pal_postprocess):
+// optional post-bias (one binary32 addition with the accumulator's rules,
+// the bias first passed through pal_fp32_start), then ReLU or clip, then
+// NaR out as the quiet NaN 0x7FC00000 with o_nar set. NaR never becomes a
+// number: a NaR input skips the bias and the activation.
+//
+// Configuration (i_bias_en, i_act, i_clip_lo, i_clip_hi) is static while
+// elements are in flight: i_bias_en is sampled on input, the activation
+// fields 3 cycles later. i_act: 0 none, 1 ReLU, 2 clip (pal_activation_t).
+//
+// Pipeline: latency 4 (3 in pal_fp32_add, 1 activation), one element per
+// cycle; o_ready = ~o_valid | i_ready as in pal_fp32_acc.
+`default_nettype none
+
+module pal_post #(
+    parameter TAG_W = 1
+) (
+    input  wire             i_clk,
+    input  wire             i_rst,
+    input  wire             i_bias_en,
+    input  wire [1:0]       i_act,
+    input  wire [31:0]      i_clip_lo,
+    input  wire [31:0]      i_clip_hi,
+    input  wire             i_valid,
+    output wire             o_ready,
+    input  wire [31:0]      i_acc,
+    input  wire             i_nar,
+    input  wire [31:0]      i_bias,
+    input  wire [TAG_W-1:0] i_tag,
+    output reg              o_valid,
+    input  wire             i_ready,
+    output reg  [31:0]      o_data,
+    output reg              o_nar,
+    output reg  [TAG_W-1:0] o_tag
+);
+
+  localparam [1:0] ACT_RELU = 2'd1;
+  localparam [1:0] ACT_CLIP = 2'd2;
+  localparam [31:0] FP32_NAR = 32'h7FC0_0000;
+
+  wire advance = ~o_valid | i_ready;
+  assign o_ready = advance;
+
+  // ---- bias: acc + start(bias), or acc + (-0) = acc when there is none ----
+  wire [31:0] bias_value;
+  wire        bias_nar;
+  pal_fp32_start bias_start (
+      .i_bias (i_bias),
+      .o_value(bias_value),
+      .o_nar  (bias_nar)
+  );
+
+  // A NaR input skips the bias in pal_postprocess; adding it anyway changes
+  // nothing, as the output is NaR whatever the sum.
+  wire add_en = i_bias_en;
+  wire nar_in = i_nar | (add_en & bias_nar);
+  wire [31:0] addend = add_en ? bias_value : 32'h8000_0000;
+
+  wire             sum_valid;
+  wire [31:0]      sum;
+  wire             sum_nar;
+  wire [TAG_W+1:0] side;
+
+  pal_fp32_add #(
+      .SIDE_W(TAG_W + 2)
+  ) adder (
+      .i_clk(i_clk),
+      .i_rst(i_rst),
+      .i_en(advance),
+      .i_valid(i_valid),
+      .i_a(i_acc),
+      .i_b(addend),
+      .i_side({i_tag, nar_in, add_en}),
+      .o_valid(sum_valid),
+      .o_sum(sum),
+      .o_nar(sum_nar),
+      .o_side(side)
+  );
+
+  wire nar = side[1] | (side[0] & sum_nar);
+
+  // ---- activation -------------------------------------------------------------
+  // a < b as C floats: false when either is NaN, -0 == +0. On sign and
+  // magnitude: one magnitude comparison and an equality serve all four sign
+  // cases.
+  function automatic fp32_lt(input [31:0] a, input [31:0] b);
+    reg nan, mag_lt, mag_eq, both_zero;
+    begin
+      nan = (&a[30:23] & (|a[22:0])) | (&b[30:23] & (|b[22:0]));
+      mag_lt = a[30:0] < b[30:0];
+      mag_eq = a[30:0] == b[30:0];
+      both_zero = (a[30:0] == 31'd0) & (b[30:0] == 31'd0);
+      case ({a[31], b[31]})
+        2'b00:   fp32_lt = mag_lt;
+        2'b11:   fp32_lt = ~mag_lt & ~mag_eq;
+        2'b10:   fp32_lt = ~both_zero;
+        default: fp32_lt = 1'b0;
+      endcase
+      fp32_lt = fp32_lt & ~nan;
+    end
+  endfunction
+
+  // ReLU: !(x > 0) -> +0, which also turns -0 into +0 (a NaN sum only comes
+  // with NaR, which overrides the output). Clip: if (x < lo) x = lo;
+  // if (x > hi) x = hi; in that order, so hi wins when lo > hi.
+  wire below_lo = fp32_lt(sum, i_clip_lo);
+  wire above_hi = below_lo ? fp32_lt(i_clip_hi, i_clip_lo) : fp32_lt(i_clip_hi, sum);
+  wire take_hi = (i_act == ACT_CLIP) & above_hi;
+  wire take_lo = (i_act == ACT_CLIP) & below_lo & ~above_hi;
+  wire take_zero = (i_act == ACT_RELU) & sum[31];
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      o_valid <= 1'b0;
+    end else if (advance) begin
+      o_valid <= sum_valid;
+    end
+    if (advance) begin
+      o_data <= nar ? FP32_NAR : take_hi ? i_clip_hi : take_lo ? i_clip_lo
+                  : take_zero ? 32'd0 : sum;
+      o_nar <= nar;
+      o_tag <= side[TAG_W+1:2];
+    end
+  end
+
+endmodule
+
+`default_nettype wire
