@@ -8,17 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint32_t f2u(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  return u;
-}
-static inline float u2f(uint32_t u) {
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 static inline int clamp_exponent(int e) {
   return e < PAL_EXP_MIN ? PAL_EXP_MIN : e > PAL_EXP_MAX ? PAL_EXP_MAX : e;
 }
@@ -35,7 +24,7 @@ static inline unsigned count_thresholds(const uint32_t *t, unsigned n, uint32_t 
 }
 
 int pal_block_exponent(float amax) {
-  uint32_t b = f2u(amax) & 0x7FFFFFFFu;
+  uint32_t b = pal_f32_bits(amax) & 0x7FFFFFFFu;
   int biased = (int)(b >> 23);
   if (biased == 0) return PAL_EXP_MIN; /* zero or subnormal: X = 0 */
   if (biased == 255) return PAL_EXP_MAX;
@@ -43,7 +32,7 @@ int pal_block_exponent(float amax) {
 }
 
 uint8_t pal_code8_encode(float x, int exponent) {
-  uint32_t b = f2u(x);
+  uint32_t b = pal_f32_bits(x);
   int biased = (int)((b >> 23) & 0xFFu);
   if (biased == 255) return PAL_CODE8_NAR;
   if (biased == 0) return PAL_CODE8_ZERO; /* zero and subnormals */
@@ -65,7 +54,7 @@ float pal_code8_decode(uint8_t code, int exponent) {
   int biased = (int)(pal_table_d8[r] >> 23) + clamp_exponent(exponent) - (int)q;
   if (biased < 1) return 0.0f; /* below FLT_MIN */
   uint32_t bits = ((uint32_t)biased << 23) | (pal_table_d8[r] & 0x7FFFFFu);
-  return u2f(bits | ((uint32_t)(code >> 7) << 31));
+  return pal_f32_from_bits(bits | ((uint32_t)(code >> 7) << 31));
 }
 
 static inline bool is_finite_bits(uint32_t b) { return (b & 0x7F800000u) != 0x7F800000u; }
@@ -74,7 +63,7 @@ static inline bool is_finite_bits(uint32_t b) { return (b & 0x7F800000u) != 0x7F
 static float finite_amax(const float *x, size_t n) {
   float amax = 0.0f;
   for (size_t i = 0; i < n; i++) {
-    if (!is_finite_bits(f2u(x[i]))) continue;
+    if (!is_finite_bits(pal_f32_bits(x[i]))) continue;
     float a = fabsf(x[i]);
     if (a > amax) amax = a;
   }
@@ -163,7 +152,7 @@ void pal_t8_decode(const uint8_t *codes, size_t n, uint8_t scale, float *out) {
 }
 
 uint16_t pal_code16_encode(float x) {
-  uint32_t b = f2u(x);
+  uint32_t b = pal_f32_bits(x);
   int biased = (int)((b >> 23) & 0xFFu);
   if (biased == 255) return PAL_CODE16_NAR;
   if (biased == 0) return PAL_CODE16_ZERO;
@@ -183,7 +172,7 @@ float pal_code16_decode(uint16_t code) {
   int k = (v + 256 * 64) / 256 - 64;          /* floor(v / 256), -64..63 */
   unsigned f = (unsigned)(v - 256 * k);       /* 0..255 */
   uint32_t bits = pal_table_d16[f] + ((uint32_t)k << 23); /* exact: stays normal */
-  return u2f(bits | ((uint32_t)(code >> 15) << 31));
+  return pal_f32_from_bits(bits | ((uint32_t)(code >> 15) << 31));
 }
 
 /* ---- §3 ------------------------------------------------------------------ */

@@ -44,25 +44,14 @@ const char *pal_cpu_isa_name(pal_cpu_isa_t isa) {
 
 /* ---- FP32 accumulation of one block sum (§3), scalar ------------------- */
 
-static inline uint32_t f2u(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  return u;
-}
-static inline float u2f(uint32_t u) {
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 /* acc += s * 2^e. The common case (t normal, sum normal or exactly zero) is
  * one IEEE addition done here; anything else goes to the golden model. */
 static inline void accumulate_lane(float *acc, uint8_t *nar, int32_t s, int e) {
-  uint32_t fb = f2u((float)s); /* exact: |s| <= 2^20 */
+  uint32_t fb = pal_f32_bits((float)s); /* exact: |s| <= 2^20 */
   int bt = (int)((fb >> 23) & 0xFFu) + e;
   if (bt > 0 && bt < 255) {
-    float sum = *acc + u2f(fb + ((uint32_t)e << 23));
-    uint32_t sb = f2u(sum) & 0x7FFFFFFFu;
+    float sum = *acc + pal_f32_from_bits(fb + ((uint32_t)e << 23));
+    uint32_t sb = pal_f32_bits(sum) & 0x7FFFFFFFu;
     if (sb == 0 || (sb >= 0x00800000u && sb < 0x7F800000u)) {
       *acc = sum;
       return;

@@ -33,18 +33,6 @@ typedef struct minifloat_layout {
 static const minifloat_layout_t k_e4m3 = {3, 7, 0x7E, 0x7F};
 static const minifloat_layout_t k_e5m2 = {2, 15, 0x7B, 0x7F};
 
-static uint32_t f32_bits(float x) {
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  return u;
-}
-
-static float f32_from_bits(uint32_t u) {
-  float x;
-  memcpy(&x, &u, sizeof x);
-  return x;
-}
-
 /* value >> shift, rounded to nearest, ties to even. */
 static uint64_t shift_right_rne(uint64_t value, int shift) {
   if (shift <= 0) return value;
@@ -61,7 +49,7 @@ static uint64_t shift_right_rne(uint64_t value, int shift) {
  * normal binade), so double rounding never occurs. A carry out of the
  * significand lands in the next exponent field by plain addition. */
 static uint8_t minifloat_encode(float x, const minifloat_layout_t *f) {
-  uint32_t u = f32_bits(x);
+  uint32_t u = pal_f32_bits(x);
   uint8_t sign = (uint8_t)((u >> 24) & 0x80u);
   uint32_t e32 = (u >> 23) & 0xFFu;
   uint32_t frac = u & 0x7FFFFFu;
@@ -109,13 +97,13 @@ float pal_fp8_e5m2_decode(uint8_t code) { return minifloat_decode(code, &k_e5m2,
 /* BF16 is IEEE-like: RNE, overflow rounds to +-Inf, NaN stays a quiet NaN
  * (the quiet bit is forced so truncating a signalling NaN cannot make Inf). */
 uint16_t pal_bf16_encode(float x) {
-  uint32_t u = f32_bits(x);
+  uint32_t u = pal_f32_bits(x);
   if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x0040u);
   u += 0x7FFFu + ((u >> 16) & 1u);
   return (uint16_t)(u >> 16);
 }
 
-float pal_bf16_decode(uint16_t code) { return f32_from_bits((uint32_t)code << 16); }
+float pal_bf16_decode(uint16_t code) { return pal_f32_from_bits((uint32_t)code << 16); }
 
 /* ---- format table ---------------------------------------------------------- */
 

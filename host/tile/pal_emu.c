@@ -76,17 +76,6 @@ static inline unsigned popcount32(uint32_t x) {
   return (x * 0x01010101u) >> 24;
 }
 
-static inline float f32_from_bits(uint32_t b) {
-  float f;
-  memcpy(&f, &b, sizeof f);
-  return f;
-}
-static inline uint32_t bits_from_f32(float f) {
-  uint32_t b;
-  memcpy(&b, &f, sizeof b);
-  return b;
-}
-
 /* ---- hardware-maintained side information ------------------------------ */
 
 static void refresh_abuf_block(pal_emu_t *emu, size_t b) {
@@ -250,10 +239,10 @@ static void gemm_compute(pal_emu_t *emu, const pal_isa_instr_t *in) {
         float acc;
         switch (in->init) {
           case PAL_ISA_INIT_BIAS:
-            acc = pal_fp32_start(f32_from_bits(emu->bias[in->bias_base + n]), &nar);
+            acc = pal_fp32_start(pal_f32_from_bits(emu->bias[in->bias_base + n]), &nar);
             break;
           case PAL_ISA_INIT_ACC:
-            acc = f32_from_bits(emu->acc[addr]);
+            acc = pal_f32_from_bits(emu->acc[addr]);
             nar = emu->acc_nar[addr] != 0;
             break;
           default:
@@ -279,7 +268,7 @@ static void gemm_compute(pal_emu_t *emu, const pal_isa_instr_t *in) {
                                           : sparse_block_sum(emu->products, wc, ac, nz);
           acc = pal_fp32_accumulate(acc, s, (int)xw + (int)xa - 2 * PAL_SCALE_BIAS - 15, &nar);
         }
-        emu->acc[addr] = nar ? PAL_TILE_FP32_NAR : bits_from_f32(acc);
+        emu->acc[addr] = nar ? PAL_TILE_FP32_NAR : pal_f32_bits(acc);
         emu->acc_nar[addr] = nar;
       }
     }
@@ -311,7 +300,7 @@ static bool gemm_compute_fast(pal_emu_t *emu, const pal_isa_instr_t *in) {
       size_t wi = (n % P) * W + in->w_base + (n / P) * kb;
       memcpy(w.codes + n * kb * BLOCK, emu->wmem_codes + wi * BLOCK, kb * BLOCK);
       memcpy(w.scales + n * kb, emu->wmem_scales + wi, kb);
-      bias[n] = in->init == PAL_ISA_INIT_BIAS ? f32_from_bits(emu->bias[in->bias_base + n]) : 0.0f;
+      bias[n] = in->init == PAL_ISA_INIT_BIAS ? pal_f32_from_bits(emu->bias[in->bias_base + n]) : 0.0f;
     }
     pal_epilogue_t epi;
     pal_epilogue_initialize(&epi);
@@ -329,7 +318,7 @@ static bool gemm_compute_fast(pal_emu_t *emu, const pal_isa_instr_t *in) {
         size_t addr = (size_t)in->acc_base + m * N + n;
         float v = out[m * N + n];
         bool nar = isnan(v); /* pal_gemm writes NaR as NaN, and nothing else */
-        emu->acc[addr] = nar ? PAL_TILE_FP32_NAR : bits_from_f32(v);
+        emu->acc[addr] = nar ? PAL_TILE_FP32_NAR : pal_f32_bits(v);
         emu->acc_nar[addr] = nar;
       }
   free(a.codes), free(a.scales), free(w.codes), free(w.scales), free(out), free(bias);
@@ -382,8 +371,8 @@ static uint64_t exec_post(pal_emu_t *emu, const pal_isa_instr_t *in) {
   epi.act = in->act == PAL_ISA_ACT_RELU   ? PAL_ACT_RELU
             : in->act == PAL_ISA_ACT_CLIP ? PAL_ACT_CLIP
                                           : PAL_ACT_NONE;
-  epi.clip_lo = f32_from_bits(emu->clip_lo);
-  epi.clip_hi = f32_from_bits(emu->clip_hi);
+  epi.clip_lo = pal_f32_from_bits(emu->clip_lo);
+  epi.clip_hi = pal_f32_from_bits(emu->clip_hi);
 
   uint64_t nar_outputs = 0;
   for (uint32_t m = 0; m < in->m_count; m++) {
@@ -391,13 +380,13 @@ static uint64_t exec_post(pal_emu_t *emu, const pal_isa_instr_t *in) {
     size_t orow = (size_t)in->out_base + (size_t)m * in->out_stride;
     for (uint32_t n = 0; n < in->n_count; n++) {
       bool nar = emu->acc_nar[arow + n] != 0;
-      float b = in->bias_post ? f32_from_bits(emu->bias[in->bias_base + n]) : 0.0f;
-      float v = pal_postprocess(f32_from_bits(emu->acc[arow + n]), b, &epi, &nar);
+      float b = in->bias_post ? pal_f32_from_bits(emu->bias[in->bias_base + n]) : 0.0f;
+      float v = pal_postprocess(pal_f32_from_bits(emu->acc[arow + n]), b, &epi, &nar);
       nar_outputs += nar;
       if (pal8)
         emu->post_row[n] = nar ? NAN : v;
       else
-        emu->obuf[orow + n] = nar ? PAL_TILE_FP32_NAR : bits_from_f32(v);
+        emu->obuf[orow + n] = nar ? PAL_TILE_FP32_NAR : pal_f32_bits(v);
     }
     if (pal8)
       for (uint32_t j = 0; j < out_blocks; j++) {

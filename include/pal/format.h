@@ -11,12 +11,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pal/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The IEEE-754 bit pattern of a float, and back (memcpy: no aliasing UB). */
+static inline uint32_t pal_f32_bits(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
+}
+static inline float pal_f32_from_bits(uint32_t u) {
+  float x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 /* ---- §1 element code ---------------------------------------------------- */
 

@@ -9,17 +9,6 @@
 #include "pal_bigint.h"
 #include "pal_test.h"
 
-static uint32_t f2u(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  return u;
-}
-static float u2f(uint32_t u) {
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 /* ---- tables, proven with exact integer arithmetic ------------------------ */
 
 static void test_table_t8_exact(void **state) {
@@ -45,7 +34,7 @@ static void test_table_l8_exact(void **state) {
 
 static void test_table_decode_exact(void **state) {
   (void)state;
-  assert_int_equal(pal_table_d8[0], f2u(1.0f));
+  assert_int_equal(pal_table_d8[0], pal_f32_bits(1.0f));
   for (unsigned r = 1; r < 16; r++) {
     /* fp32(2^(-r/16)) = k * 2^-24 with k the integer nearest 2^(24 - r/16) */
     uint32_t b = pal_table_d8[r];
@@ -54,7 +43,7 @@ static void test_table_decode_exact(void **state) {
     assert_true(pal_bigint_pow_cmp_pow2(2 * k - 1, 16, 400 - r) < 0);
     assert_true(pal_bigint_pow_cmp_pow2(2 * k + 1, 16, 400 - r) > 0);
   }
-  assert_int_equal(pal_table_d16[0], f2u(1.0f));
+  assert_int_equal(pal_table_d16[0], pal_f32_bits(1.0f));
   for (unsigned f = 1; f < 256; f++) {
     uint32_t b = pal_table_d16[f];
     assert_int_equal(b >> 23, 127);
@@ -89,17 +78,17 @@ static void test_decode_every_code(void **state) {
       }
       unsigned mag = c & 0x7F;
       if (mag == 0) {
-        assert_int_equal(f2u(v), 0); /* the only zero, positive */
+        assert_int_equal(pal_f32_bits(v), 0); /* the only zero, positive */
         continue;
       }
       unsigned d = 127 - mag, q = d >> 4, r = d & 15;
       int a = e - (int)q; /* value = 2^a * 2^(-r/16) */
       if (a < -126 || (a == -126 && r > 0)) {
         /* below FLT_MIN: decodes to zero, as the encoder treats it */
-        assert_int_equal(f2u(v), 0);
+        assert_int_equal(pal_f32_bits(v), 0);
         continue;
       }
-      uint32_t b = f2u(v);
+      uint32_t b = pal_f32_bits(v);
       assert_int_equal(b >> 31, c >> 7);
       int be = (int)((b >> 23) & 0xFF) - 127;
       uint64_t k = (b & 0x7FFFFFu) | 0x800000u;
@@ -176,7 +165,7 @@ static float random_value(pal_test_rng_t *rng, int center_exp) {
     case 1: return -0.0f;
     case 2: return NAN;
     case 3: return pal_test_rng_below(rng, 2) ? INFINITY : -INFINITY;
-    case 4: return u2f(1 + pal_test_rng_below(rng, 0x7FFFFF)); /* subnormal */
+    case 4: return pal_f32_from_bits(1 + pal_test_rng_below(rng, 0x7FFFFF)); /* subnormal */
     case 5: return FLT_MAX;
     case 6: return FLT_MIN;
     default: break;
@@ -185,7 +174,7 @@ static float random_value(pal_test_rng_t *rng, int center_exp) {
   if (e < -126) e = -126;
   if (e > 127) e = 127;
   uint32_t b = ((uint32_t)(e + 127) << 23) | (pal_test_rng_u32(rng) & 0x7FFFFFu);
-  return u2f(b | (pal_test_rng_below(rng, 2) << 31));
+  return pal_f32_from_bits(b | (pal_test_rng_below(rng, 2) << 31));
 }
 
 static void test_random_blocks_vs_long_double(void **state) {
@@ -247,7 +236,7 @@ static void test_encode_edges(void **state) {
   assert_int_equal(codes[1], 0x7F);
   assert_int_equal(codes[2], 0x80);
   /* all zero / subnormal: X = 0 and zero codes; NaR kept */
-  float z[3] = {0.0f, -u2f(5), NAN};
+  float z[3] = {0.0f, -pal_f32_from_bits(5), NAN};
   pal_b32_encode_block(z, 3, codes, &scale);
   assert_int_equal(scale, 0);
   assert_int_equal(codes[0], 0);
@@ -292,7 +281,7 @@ static void test_matrix_encode_ragged(void **state) {
   for (size_t r = 0; r < rows; r++)
     for (size_t k = 0; k < ld; k++) {
       if (k >= cols) {
-        assert_int_equal(f2u(y[r * ld + k]), 0x55555555u); /* padding untouched */
+        assert_int_equal(pal_f32_bits(y[r * ld + k]), 0x55555555u); /* padding untouched */
         continue;
       }
       float v = x[r * ld + k], q = y[r * ld + k];
@@ -329,7 +318,7 @@ static void test_t8_vs_reference(void **state) {
       PAL_TEST_CHECK(seed, codes[i] == ref_encode8(x[i], e), "element %d of %a", i, (double)x[i]);
     pal_t8_decode(codes, N, scale, y);
     for (int i = 0; i < N; i++)
-      PAL_TEST_CHECK(seed, f2u(y[i]) == f2u(pal_code8_decode(codes[i], e)) || isnan(y[i]),
+      PAL_TEST_CHECK(seed, pal_f32_bits(y[i]) == pal_f32_bits(pal_code8_decode(codes[i], e)) || isnan(y[i]),
                      "decode %d", i);
   }
 }
@@ -426,16 +415,16 @@ static void test_fp32_accumulate(void **state) {
   assert_true(pal_fp32_accumulate(0.0f, 3, -15, &nar) == 3.0f * 0x1p-15f);
   /* below FLT_MIN: adds nothing, even to a negative zero */
   float nz = pal_fp32_accumulate(-0.0f, 1, -127, &nar);
-  assert_int_equal(f2u(nz), 0x80000000u);
+  assert_int_equal(pal_f32_bits(nz), 0x80000000u);
   assert_false(nar);
   /* exactly FLT_MIN is added */
   assert_true(pal_fp32_accumulate(0.0f, 1, -126, &nar) == FLT_MIN);
   /* a subnormal result flushes to zero keeping its sign */
   float acc = 0x1.8p-126f;
   float r = pal_fp32_accumulate(acc, -1, -126, &nar); /* 1.5 - 1 = 0.5 * 2^-126 */
-  assert_int_equal(f2u(r), 0);
+  assert_int_equal(pal_f32_bits(r), 0);
   r = pal_fp32_accumulate(-acc, 1, -126, &nar);
-  assert_int_equal(f2u(r), 0x80000000u);
+  assert_int_equal(pal_f32_bits(r), 0x80000000u);
   assert_false(nar);
   /* round to nearest even: 1 + 2^-24 -> 1, 1 + 3*2^-24 -> 1 + 2^-22 */
   assert_true(pal_fp32_accumulate(1.0f, 1, -24, &nar) == 1.0f);
@@ -450,7 +439,7 @@ static void test_fp32_accumulate(void **state) {
   assert_true(nar);
   /* start value */
   nar = false;
-  assert_int_equal(f2u(pal_fp32_start(-u2f(3), &nar)), 0x80000000u);
+  assert_int_equal(pal_f32_bits(pal_fp32_start(-pal_f32_from_bits(3), &nar)), 0x80000000u);
   assert_false(nar);
   pal_fp32_start(INFINITY, &nar);
   assert_true(nar);
@@ -464,7 +453,7 @@ static void test_postprocess(void **state) {
   float bias[1] = {2.0f};
   assert_true(pal_postprocess(-3.0f, 0.0f, &ep, &nar) == -3.0f);
   ep.act = PAL_ACT_RELU;
-  assert_int_equal(f2u(pal_postprocess(-0.0f, 0.0f, &ep, &nar)), 0);
+  assert_int_equal(pal_f32_bits(pal_postprocess(-0.0f, 0.0f, &ep, &nar)), 0);
   assert_true(pal_postprocess(-3.0f, 0.0f, &ep, &nar) == 0.0f);
   ep.bias = bias;
   ep.bias_mode = PAL_BIAS_POST;

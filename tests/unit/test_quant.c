@@ -13,18 +13,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static uint32_t bits_of(float x) {
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  return u;
-}
-
-static float float_of(uint32_t u) {
-  float x;
-  memcpy(&x, &u, sizeof x);
-  return x;
-}
-
 /* OCP value of an 8-bit float code from its fields, in double; NaN for the
  * NaN patterns, +-Inf for E5M2's infinities. */
 static double fp8_expected(uint8_t c, int mbits, int bias, bool ieee_specials) {
@@ -201,7 +189,7 @@ static void test_fp8_saturation_and_nan(void **state) {
                      "%s: %g does not saturate", k->name, -(double)over[i]);
     }
     /* NaN and Inf inputs give a NaN code, keeping the sign bit. */
-    const float bad[] = {NAN, -NAN, INFINITY, -INFINITY, float_of(0x7F800001u)};
+    const float bad[] = {NAN, -NAN, INFINITY, -INFINITY, pal_f32_from_bits(0x7F800001u)};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
       uint8_t c = k->encode(bad[i]);
       PAL_TEST_CHECK(seed, isnan(k->decode(c)), "%s: %g -> 0x%02x is not NaN", k->name,
@@ -237,7 +225,7 @@ static void test_fp8_encode_matches_nearest(void **state) {
       if (i & 1) frac &= ~((1u << pal_test_rng_below(&rng, 23)) - 1u); /* near-ties */
       int e = lo_exp + (int)pal_test_rng_below(&rng, (uint32_t)span);
       uint32_t u = ((uint32_t)(e + 127) << 23) | frac | (pal_test_rng_u32(&rng) & 0x80000000u);
-      float x = float_of(u);
+      float x = pal_f32_from_bits(u);
       uint8_t want = fp8_nearest(k, x), got = k->encode(x);
       PAL_TEST_CHECK(seed, got == want, "%s: encode(%a) = 0x%02x, nearest is 0x%02x", k->name,
                      (double)x, got, want);
@@ -251,17 +239,17 @@ static void test_bf16_rne(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed();
   /* Exact ties: the even neighbour wins. */
-  assert_int_equal(pal_bf16_encode(float_of(0x3F808000u)), 0x3F80); /* 1 + 2^-8 -> 1 */
-  assert_int_equal(pal_bf16_encode(float_of(0x3F818000u)), 0x3F82); /* odd lower -> up */
-  assert_int_equal(pal_bf16_encode(float_of(0xBF808000u)), 0xBF80);
-  assert_int_equal(pal_bf16_encode(float_of(0x3F808001u)), 0x3F81); /* just above the tie */
-  assert_int_equal(pal_bf16_encode(float_of(0x3F807FFFu)), 0x3F80); /* just below */
+  assert_int_equal(pal_bf16_encode(pal_f32_from_bits(0x3F808000u)), 0x3F80); /* 1 + 2^-8 -> 1 */
+  assert_int_equal(pal_bf16_encode(pal_f32_from_bits(0x3F818000u)), 0x3F82); /* odd lower -> up */
+  assert_int_equal(pal_bf16_encode(pal_f32_from_bits(0xBF808000u)), 0xBF80);
+  assert_int_equal(pal_bf16_encode(pal_f32_from_bits(0x3F808001u)), 0x3F81); /* just above the tie */
+  assert_int_equal(pal_bf16_encode(pal_f32_from_bits(0x3F807FFFu)), 0x3F80); /* just below */
   /* Specials: Inf stays Inf, overflow rounds to Inf (IEEE), NaN stays NaN
    * even when its payload lives only in the low half. */
   assert_int_equal(pal_bf16_encode(INFINITY), 0x7F80);
   assert_int_equal(pal_bf16_encode(-INFINITY), 0xFF80);
   assert_int_equal(pal_bf16_encode(FLT_MAX), 0x7F80);
-  assert_true(isnan(pal_bf16_decode(pal_bf16_encode(float_of(0x7F800001u)))));
+  assert_true(isnan(pal_bf16_decode(pal_bf16_encode(pal_f32_from_bits(0x7F800001u)))));
   assert_true(isnan(pal_bf16_decode(pal_bf16_encode(NAN))));
   assert_int_equal(pal_bf16_encode(-0.0f), 0x8000);
 
@@ -272,13 +260,13 @@ static void test_bf16_rne(void **state) {
     if (i & 1) u = (u & 0xFFFF0000u) | 0x8000u;    /* an exact tie */
     if ((u & 0x7FFFFFFFu) >= 0x7F7F8000u) continue; /* rounds to Inf, or NaN */
     uint32_t lo = u & 0xFFFF0000u, hi = lo + 0x10000u;
-    double x = fabs((double)float_of(u));
-    double dlo = fabs((double)float_of(lo)), dhi = fabs((double)float_of(hi));
+    double x = fabs((double)pal_f32_from_bits(u));
+    double dlo = fabs((double)pal_f32_from_bits(lo)), dhi = fabs((double)pal_f32_from_bits(hi));
     uint32_t want = (x - dlo < dhi - x || (x - dlo == dhi - x && !((lo >> 16) & 1))) ? lo : hi;
-    uint16_t got = pal_bf16_encode(float_of(u));
+    uint16_t got = pal_bf16_encode(pal_f32_from_bits(u));
     PAL_TEST_CHECK(seed, ((uint32_t)got << 16) == want, "bf16(0x%08x) = 0x%04x, want 0x%04x", u,
                    got, want >> 16);
-    PAL_TEST_CHECK(seed, bits_of(pal_bf16_decode(got)) == ((uint32_t)got << 16), "bf16 decode");
+    PAL_TEST_CHECK(seed, pal_f32_bits(pal_bf16_decode(got)) == ((uint32_t)got << 16), "bf16 decode");
   }
 }
 
@@ -406,7 +394,7 @@ static void fill_representable(pal_test_rng_t *rng, pal_qformat_t f, float *x, s
     case PAL_QF_BF16:
       for (size_t i = 0; i < n; i++) {
         x[i] = (float)pal_test_rng_gauss(rng);
-        if (f == PAL_QF_BF16) x[i] = float_of(bits_of(x[i]) & 0xFFFF0000u);
+        if (f == PAL_QF_BF16) x[i] = pal_f32_from_bits(pal_f32_bits(x[i]) & 0xFFFF0000u);
       }
       break;
     case PAL_QF_PAL16:
@@ -489,7 +477,7 @@ static void test_roundtrip_exact_on_representable(void **state) {
       fill_representable(&rng, (pal_qformat_t)f, x, RT_ROWS, RT_COLS);
       check_ok(seed, pal_quant_roundtrip((pal_qformat_t)f, x, RT_ROWS, RT_COLS, q), "roundtrip");
       for (size_t i = 0; i < n; i++)
-        PAL_TEST_CHECK(seed, bits_of(q[i]) == bits_of(x[i]) || (q[i] == 0 && x[i] == 0),
+        PAL_TEST_CHECK(seed, pal_f32_bits(q[i]) == pal_f32_bits(x[i]) || (q[i] == 0 && x[i] == 0),
                        "%s: element %zu: %a -> %a", pal_qformat_name((pal_qformat_t)f), i,
                        (double)x[i], (double)q[i]);
     }
@@ -554,7 +542,7 @@ static void test_roundtrip_nan_rule(void **state) {
         bool ok = isinf(x[i]) && keeps_inf ? q[i] == x[i] : isnan(q[i]);
         PAL_TEST_CHECK(seed, ok, "%s: %g -> %g", name, (double)x[i], (double)q[i]);
       } else {
-        PAL_TEST_CHECK(seed, bits_of(q[i]) == bits_of(q0[i]),
+        PAL_TEST_CHECK(seed, pal_f32_bits(q[i]) == pal_f32_bits(q0[i]),
                        "%s: element %zu: %.9g with non-finite neighbours, %.9g without", name,
                        i, (double)q[i], (double)q0[i]);
       }
