@@ -207,15 +207,22 @@ typedef struct gemm_err {
   size_t pal8_ref_mismatches;  /* pal_gemm vs pal_gemm_ref, bits */
 } gemm_err_t;
 
+/* Encodes the GEMM operands a (m x k) and w (n x k) to PAL8-B32. */
+static void encode_operands(const float *a, const float *w, size_t m, size_t n, size_t k,
+                            pal_b32_matrix_t *qa, pal_b32_matrix_t *qw) {
+  pal_status_t st = pal_b32_matrix_create(m, k, qa);
+  if (st) die_status(st, "pal_b32_matrix_create");
+  st = pal_b32_matrix_create(n, k, qw);
+  if (st) die_status(st, "pal_b32_matrix_create");
+  pal_b32_matrix_encode(a, k, qa);
+  pal_b32_matrix_encode(w, k, qw);
+}
+
 static void pal8_gemm_exact(const float *a, const float *w, size_t m, size_t n, size_t k,
                             float *out, float *out_ref, const pal_gemm_options_t *opt) {
   pal_b32_matrix_t qa, qw;
-  pal_status_t st = pal_b32_matrix_create(m, k, &qa);
-  if (st) die_status(st, "pal_b32_matrix_create");
-  st = pal_b32_matrix_create(n, k, &qw);
-  if (st) die_status(st, "pal_b32_matrix_create");
-  pal_b32_matrix_encode(a, k, &qa);
-  pal_b32_matrix_encode(w, k, &qw);
+  encode_operands(a, w, m, n, k, &qa, &qw);
+  pal_status_t st;
   pal_epilogue_t epi;
   pal_epilogue_initialize(&epi);
   st = pal_gemm(&qa, &qw, &epi, opt, out, n, NULL);
@@ -288,12 +295,8 @@ static speed_t measure_speed(size_t sz, uint64_t seed, bool quick) {
    * measured as the emulator uses it, on weights and activations already in
    * PAL8-B32, as sgemm gets FP32 operands already in memory. */
   pal_b32_matrix_t qa, qw;
-  pal_status_t st = pal_b32_matrix_create(m, k, &qa);
-  if (st) die_status(st, "pal_b32_matrix_create");
-  st = pal_b32_matrix_create(n, k, &qw);
-  if (st) die_status(st, "pal_b32_matrix_create");
-  pal_b32_matrix_encode(a, k, &qa);
-  pal_b32_matrix_encode(w, k, &qw);
+  encode_operands(a, w, m, n, k, &qa, &qw);
+  pal_status_t st;
   pal_epilogue_t epi;
   pal_epilogue_initialize(&epi);
   pal_gemm_options_t opt;
