@@ -1,0 +1,428 @@
+// The tile's sequencer (docs/isa.md, docs/tile-rtl.md): fetches 128-bit
+// instructions from IMEM, decodes and checks them (pal_seq_decode), runs
+// GEMM through the walk (pal_seq_walk) and POST through its element
+// generator, executes SETR/SYNC/END, and keeps STATUS, CLIP_LO/HI and the
+// counters of §6.
+//
+// Timing (§4): every instruction has one fetch/decode cycle, in which IMEM's
+// registered output holds it (IMEM is always read one instruction ahead);
+// a faulting one stops there. SETR, SYNC and END take only that cycle.
+// GEMM takes 1 + 2 + end cycles (pal_seq_walk). POST takes 1 + 2 + c*E + 2
+// cycles for E = m_count * n_count elements, c = 1 (FP32) or 2 (PAL8): the
+// generator issues one element read per cycle from the fetch cycle on (c*E
+// reads, each PAL8 block twice), pal_tile_post's pipeline is 1 + 4 deep, so
+// its last result is written in the instruction's last cycle.
+// CYC_TOTAL counts every cycle with STATUS.busy set.
+`default_nettype none
+
+module pal_seq #(
+    parameter R = 4,
+    parameter C = 4,
+    parameter ACC_UNITS = 4,
+    parameter IMEM_DEPTH = 256,
+    parameter ABUF_BLOCKS = 512,
+    parameter WMEM_BLOCKS = 256,
+    parameter ACC_DEPTH = 4096,
+    parameter BIAS_DEPTH = 1024,
+    parameter OBUF_DEPTH = 4096,
+    parameter P = R * C,                                           // derived: do not override
+    parameter IAW = (IMEM_DEPTH > 1) ? $clog2(IMEM_DEPTH) : 1,     // derived
+    parameter ABW = $clog2(ABUF_BLOCKS),                           // derived
+    parameter WBW = $clog2(WMEM_BLOCKS),                           // derived
+    parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,       // derived
+    parameter BAW = (BIAS_DEPTH > 1) ? $clog2(BIAS_DEPTH) : 1,     // derived
+    parameter GW = $clog2(P + 1)                                   // derived
+) (
+    input  wire                   i_clk,
+    input  wire                   i_rst,
+    // CONTROL, START_PC, CLIP_* from the bus
+    input  wire                   i_ctl_start,
+    input  wire                   i_ctl_reset,
+    input  wire [15:0]            i_start_pc,
+    input  wire                   i_clip_lo_we,
+    input  wire                   i_clip_hi_we,
+    input  wire [31:0]            i_clip_wdata,
+    // STATUS, CLIP_*, counters
+    output wire                   o_busy,
+    output reg                    o_done,
+    output reg                    o_nar,
+    output reg  [7:0]             o_error,
+    output reg  [15:0]            o_err_pc,
+    output reg  [31:0]            o_clip_lo,
+    output reg  [31:0]            o_clip_hi,
+    output reg  [63:0]            o_ctr_total,
+    output reg  [63:0]            o_ctr_busy,
+    output reg  [63:0]            o_ctr_stall,
+    output reg  [63:0]            o_ctr_gated,
+    output reg  [63:0]            o_ctr_act_skip,
+    output reg  [63:0]            o_ctr_blk_skip,
+    output reg  [63:0]            o_ctr_nar,
+    // IMEM
+    output wire                   o_imem_re,
+    output wire [IAW-1:0]         o_imem_raddr,
+    input  wire [127:0]           i_imem_rdata,
+    // the walk's inputs and outputs
+    input  wire [ABUF_BLOCKS-1:0] i_avis,
+    input  wire [WMEM_BLOCKS-1:0] i_wnar_any,
+    output wire                   o_fe_re,
+    output wire [ABW-1:0]         o_fe_blk,
+    input  wire [31:0]            i_fe_bmap,
+    input  wire [7:0]             i_fe_scale,
+    output wire                   o_step_en,
+    output wire                   o_step_first,
+    output wire                   o_step_mac,
+    output wire [ABW-1:0]         o_step_ab,
+    output wire [4:0]             o_step_k,
+    output wire [WBW-1:0]         o_step_wb,
+    output wire                   o_ho_begin,
+    output wire                   o_ho_wb,
+    output wire                   o_ho_first,
+    output wire [7:0]             o_ho_ascale,
+    output wire [AAW-1:0]         o_ho_accrow,
+    output wire [BAW-1:0]         o_ho_biasrow,
+    output reg  [1:0]             o_init,
+    input  wire [GW-1:0]          i_gated_count,
+    // POST element issue (reads in this cycle, pal_tile_post gets the data next)
+    output wire                   o_pe_issue,
+    output wire                   o_pe_pal8,
+    output wire                   o_pe_pass2,
+    output wire                   o_pe_last,
+    output wire [4:0]             o_pe_idx,
+    output wire [15:0]            o_pe_addr,
+    output wire [AAW-1:0]         o_pe_acc_raddr,
+    output wire [BAW-1:0]         o_pe_bias_raddr,
+    output reg                    o_post_bias_en,
+    output reg  [1:0]             o_post_act,
+    input  wire                   i_post_nar
+);
+
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_isa.vh"
+  /* verilator lint_on UNUSEDPARAM */
+
+  localparam [1:0] S_IDLE = 2'd0, S_FETCH = 2'd1, S_GEMM = 2'd2, S_POST = 2'd3;
+  localparam [31:0] IMEM_DEPTH32 = IMEM_DEPTH;
+
+  reg [1:0]  state;
+  reg [15:0] pc;
+  assign o_busy = state != S_IDLE;
+  wire fetch = state == S_FETCH;
+
+  // IMEM is read one instruction ahead: pc + 1 while running, START_PC at start
+  wire [15:0] pc_inc = pc + 16'd1;
+  assign o_imem_re = i_ctl_start | o_busy;
+  assign o_imem_raddr = i_ctl_start ? i_start_pc[IAW-1:0] : pc_inc[IAW-1:0];
+
+  // ---- decode -------------------------------------------------------------------
+  wire        d_gemm, d_post, d_setr, d_end;
+  wire [7:0]  d_error;
+  wire [1:0]  d_init, d_out_fmt, d_act;
+  wire [7:0]  d_n_tiles, d_reg;
+  wire [15:0] d_a_stride, d_a_base, d_k_blocks, d_w_base, d_bias_base, d_m_count, d_acc_base;
+  wire        d_bias_post;
+  wire [15:0] d_n_count, d_out_stride, d_out_base;
+  wire [16:0] d_post_acc_stride;
+  wire [31:0] d_value;
+
+  pal_seq_decode #(
+      .P(P),
+      .ABUF_BLOCKS(ABUF_BLOCKS),
+      .WMEM_BLOCKS(WMEM_BLOCKS),
+      .ACC_DEPTH(ACC_DEPTH),
+      .BIAS_DEPTH(BIAS_DEPTH),
+      .OBUF_DEPTH(OBUF_DEPTH)
+  ) decode (
+      .i_en             (fetch),
+      .i_instr          (i_imem_rdata),
+      .o_gemm           (d_gemm),
+      .o_post           (d_post),
+      .o_setr           (d_setr),
+      .o_end            (d_end),
+      .o_error          (d_error),
+      .o_init           (d_init),
+      .o_n_tiles        (d_n_tiles),
+      .o_a_stride       (d_a_stride),
+      .o_a_base         (d_a_base),
+      .o_k_blocks       (d_k_blocks),
+      .o_w_base         (d_w_base),
+      .o_bias_base      (d_bias_base),
+      .o_m_count        (d_m_count),
+      .o_acc_base       (d_acc_base),
+      .o_out_fmt        (d_out_fmt),
+      .o_act            (d_act),
+      .o_bias_post      (d_bias_post),
+      .o_n_count        (d_n_count),
+      .o_out_stride     (d_out_stride),
+      .o_out_base       (d_out_base),
+      .o_post_acc_stride(d_post_acc_stride),
+      .o_reg            (d_reg),
+      .o_value          (d_value)
+  );
+
+  wire       pc_oob = {16'd0, pc} >= IMEM_DEPTH32;
+  wire [7:0] f_error = pc_oob ? PAL_TILE_ERR_PC_RANGE : d_error;
+  wire       f_ok = fetch && f_error == PAL_TILE_ERR_NONE;
+  wire       gemm_go = f_ok & d_gemm;
+  wire       post_go = f_ok & d_post;
+
+  // ---- GEMM walk --------------------------------------------------------------------
+  wire w_busy, w_stall, w_nar_step, w_last;
+  wire [5:0] w_act_skip;
+  localparam KMAX = (ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS;
+  localparam KW = $clog2(KMAX + 1);
+  wire [KW-1:0] w_blk_skip;
+  wire seq_rst = i_rst | i_ctl_reset;
+
+  pal_seq_walk #(
+      .P(P),
+      .U(ACC_UNITS),
+      .ABUF_BLOCKS(ABUF_BLOCKS),
+      .WMEM_BLOCKS(WMEM_BLOCKS),
+      .ACC_DEPTH(ACC_DEPTH),
+      .BIAS_DEPTH(BIAS_DEPTH)
+  ) walk (
+      .i_clk       (i_clk),
+      .i_rst       (seq_rst),
+      .i_start     (gemm_go),
+      .i_a_base    (d_a_base),
+      .i_a_stride  (d_a_stride),
+      .i_m_count   (d_m_count),
+      .i_k_blocks  (d_k_blocks),
+      .i_w_base    (d_w_base),
+      .i_n_tiles   (d_n_tiles),
+      .i_acc_base  (d_acc_base),
+      .i_bias_base (d_bias_base),
+      .i_avis      (i_avis),
+      .i_wnar_any  (i_wnar_any),
+      .o_fe_re     (o_fe_re),
+      .o_fe_blk    (o_fe_blk),
+      .i_fe_bmap   (i_fe_bmap),
+      .i_fe_scale  (i_fe_scale),
+      .o_step_en   (o_step_en),
+      .o_step_first(o_step_first),
+      .o_step_mac  (o_step_mac),
+      .o_step_ab   (o_step_ab),
+      .o_step_k    (o_step_k),
+      .o_step_wb   (o_step_wb),
+      .o_ho_begin  (o_ho_begin),
+      .o_ho_wb     (o_ho_wb),
+      .o_ho_first  (o_ho_first),
+      .o_ho_ascale (o_ho_ascale),
+      .o_ho_accrow (o_ho_accrow),
+      .o_ho_biasrow(o_ho_biasrow),
+      .o_busy      (w_busy),
+      .o_stall     (w_stall),
+      .o_nar_step  (w_nar_step),
+      .o_act_skip  (w_act_skip),
+      .o_blk_skip  (w_blk_skip),
+      .o_last      (w_last)
+  );
+
+  // ---- POST element generator ---------------------------------------------------------
+  reg        g_on, g_pal8, g_pass2;
+  reg [15:0] g_m, g_n, g_bstart;
+  reg [17:0] g_accrow, g_outrow, g_blk;
+  reg [15:0] g_n_count, g_m_count, g_bias_base;
+  reg [17:0] g_stride, g_os;
+
+  // the element issued now: element 0 in the fetch cycle, else the generator's
+  wire        c_pal8 = fetch ? d_out_fmt == PAL_ISA_OUT_PAL8 : g_pal8;
+  wire        c_pass2 = fetch ? 1'b0 : g_pass2;
+  wire [15:0] c_m = fetch ? 16'd0 : g_m;
+  wire [15:0] c_n = fetch ? 16'd0 : g_n;
+  wire [15:0] c_bstart = fetch ? 16'd0 : g_bstart;
+  wire [17:0] c_accrow = fetch ? {2'd0, d_acc_base} : g_accrow;
+  wire [17:0] c_outrow = fetch ? {2'd0, d_out_base} : g_outrow;
+  wire [17:0] c_blk = fetch ? {2'd0, d_out_base} : g_blk;
+  wire [15:0] c_n_count = fetch ? d_n_count : g_n_count;
+  wire [15:0] c_m_count = fetch ? d_m_count : g_m_count;
+  wire [15:0] c_bias_base = fetch ? d_bias_base : g_bias_base;
+  wire [17:0] c_stride = fetch ? {1'b0, d_post_acc_stride} : g_stride;
+  wire [17:0] c_os = fetch ? {2'd0, d_out_stride} : g_os;
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [15:0] c_idx16 = c_n - c_bstart;
+  wire        c_row_end = {1'b0, c_n} + 17'd1 == {1'b0, c_n_count};
+  wire        c_blk_end = c_row_end | (c_idx16[4:0] == 5'd31);
+  wire        c_final = ({1'b0, c_m} + 17'd1 == {1'b0, c_m_count}) & c_row_end & (~c_pal8 | c_pass2);
+  wire        c_issue = post_go | g_on;
+  wire [17:0] c_acc_addr = c_accrow + {2'd0, c_n};
+  wire [17:0] c_out_addr = c_pal8 ? c_blk : c_outrow + {2'd0, c_n};
+  wire [15:0] c_bias_addr = c_bias_base + c_n;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  assign o_pe_issue = c_issue;
+  assign o_pe_pal8 = c_pal8;
+  assign o_pe_pass2 = c_pass2;
+  assign o_pe_last = c_blk_end;
+  assign o_pe_idx = c_idx16[4:0];
+  assign o_pe_addr = c_out_addr[15:0];
+  assign o_pe_acc_raddr = c_acc_addr[AAW-1:0];
+  assign o_pe_bias_raddr = c_bias_addr[BAW-1:0];
+
+  always @(posedge i_clk) begin
+    if (seq_rst) begin
+      g_on <= 1'b0;
+    end else if (c_issue) begin
+      g_on <= ~c_final;
+    end
+    if (post_go) begin
+      g_pal8 <= c_pal8;
+      g_n_count <= d_n_count;
+      g_m_count <= d_m_count;
+      g_bias_base <= d_bias_base;
+      g_stride <= {1'b0, d_post_acc_stride};
+      g_os <= {2'd0, d_out_stride};
+    end
+    if (c_issue) begin
+      if (!c_pal8 || (c_blk_end && c_pass2)) begin
+        // next element of the row, or the next row (FP32); the next block
+        // or row after a block's second pass (PAL8)
+        if (!c_row_end) begin
+          g_n <= c_n + 16'd1;
+          g_m <= c_m;
+          g_bstart <= c_pal8 ? c_n + 16'd1 : c_bstart;
+          g_blk <= c_pal8 ? c_blk + 18'd1 : c_blk;
+          g_outrow <= c_outrow;
+          g_accrow <= c_accrow;
+        end else begin
+          g_n <= 16'd0;
+          g_m <= c_m + 16'd1;
+          g_bstart <= 16'd0;
+          g_blk <= c_outrow + c_os;
+          g_outrow <= c_outrow + c_os;
+          g_accrow <= c_accrow + c_stride;
+        end
+        g_pass2 <= 1'b0;
+      end else if (c_blk_end) begin
+        // PAL8: the same block again, to encode
+        g_n <= c_bstart;
+        g_m <= c_m;
+        g_bstart <= c_bstart;
+        g_blk <= c_blk;
+        g_outrow <= c_outrow;
+        g_accrow <= c_accrow;
+        g_pass2 <= 1'b1;
+      end else begin
+        g_n <= c_n + 16'd1;
+        g_m <= c_m;
+        g_bstart <= c_bstart;
+        g_blk <= c_blk;
+        g_outrow <= c_outrow;
+        g_accrow <= c_accrow;
+        g_pass2 <= c_pass2;
+      end
+    end
+  end
+
+  // ---- instruction sequencing -----------------------------------------------------------
+  wire [31:0] d_elems = {16'd0, d_m_count} * {16'd0, d_n_count};
+  wire [34:0] d_post_cycles = (d_out_fmt == PAL_ISA_OUT_PAL8 ? {2'd0, d_elems, 1'b0} : {3'd0, d_elems})
+                            + 35'd4;
+  reg  [34:0] post_left;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      o_clip_lo <= 32'd0;
+      o_clip_hi <= 32'd0;
+    end else begin
+      if (i_clip_lo_we) o_clip_lo <= i_clip_wdata;
+      if (i_clip_hi_we) o_clip_hi <= i_clip_wdata;
+      if (f_ok && d_setr) begin
+        if (d_reg == PAL_ISA_SETR_CLIP_LO) o_clip_lo <= d_value;
+        else o_clip_hi <= d_value;
+      end
+    end
+  end
+
+  always @(posedge i_clk) begin
+    if (gemm_go) o_init <= d_init;
+    if (post_go) begin
+      o_post_bias_en <= d_bias_post;
+      o_post_act <= d_act;
+      post_left <= d_post_cycles;
+    end else if (state == S_POST) begin
+      post_left <= post_left - 35'd1;
+    end
+  end
+
+  always @(posedge i_clk) begin
+    if (seq_rst) begin
+      state <= S_IDLE;
+      o_done <= 1'b0;
+      o_nar <= 1'b0;
+      o_error <= 8'd0;
+      o_err_pc <= 16'd0;
+    end else begin
+      case (state)
+        S_FETCH: begin
+          if (f_error != PAL_TILE_ERR_NONE) begin
+            state <= S_IDLE;
+            o_error <= f_error;
+            o_err_pc <= pc;
+          end else if (d_end) begin
+            state <= S_IDLE;
+            o_done <= 1'b1;
+          end else if (d_gemm) begin
+            state <= S_GEMM;
+          end else if (d_post) begin
+            state <= S_POST;
+          end else begin
+            pc <= pc_inc;  // SETR, SYNC
+          end
+        end
+        S_GEMM: begin
+          if (w_last) begin
+            state <= S_FETCH;
+            pc <= pc_inc;
+          end
+        end
+        S_POST: begin
+          if (post_left == 35'd1) begin
+            state <= S_FETCH;
+            pc <= pc_inc;
+          end
+        end
+        default: ;
+      endcase
+      if (i_post_nar) o_nar <= 1'b1;
+    end
+    // CONTROL.start (after a reset in the same write): clear STATUS, run
+    if (!i_rst && i_ctl_start && (state == S_IDLE || i_ctl_reset)) begin
+      state <= S_FETCH;
+      pc <= i_start_pc;
+      o_done <= 1'b0;
+      o_nar <= 1'b0;
+      o_error <= 8'd0;
+      o_err_pc <= 16'd0;
+    end
+  end
+
+  // ---- counters -------------------------------------------------------------------------
+  function automatic [63:0] c64(input [31:0] v);
+    c64 = {32'd0, v};
+  endfunction
+  localparam [63:0] P64 = c64(P);
+  always @(posedge i_clk) begin
+    if (seq_rst) begin
+      o_ctr_total <= 64'd0;
+      o_ctr_busy <= 64'd0;
+      o_ctr_stall <= 64'd0;
+      o_ctr_gated <= 64'd0;
+      o_ctr_act_skip <= 64'd0;
+      o_ctr_blk_skip <= 64'd0;
+      o_ctr_nar <= 64'd0;
+    end else begin
+      if (o_busy) o_ctr_total <= o_ctr_total + 64'd1;
+      if (w_busy) o_ctr_busy <= o_ctr_busy + 64'd1;
+      if (w_stall) o_ctr_stall <= o_ctr_stall + 64'd1;
+      o_ctr_gated <= o_ctr_gated + {{(64 - GW) {1'b0}}, i_gated_count} + (w_nar_step ? P64 : 64'd0);
+      o_ctr_act_skip <= o_ctr_act_skip + {58'd0, w_act_skip};
+      o_ctr_blk_skip <= o_ctr_blk_skip + {{(64 - KW) {1'b0}}, w_blk_skip};
+      if (i_post_nar) o_ctr_nar <= o_ctr_nar + 64'd1;
+    end
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,446 @@
+// The GEMM walk of docs/isa.md §4, cycle for cycle (docs/tile-rtl.md
+// explains the derivation). Two halves joined by a 4-entry queue:
+//
+// Front end: for t, m, it holds the row's "visited" vector (one bit per kb:
+// activation block with a non-zero code or scale 255, from ABUF's flags, or
+// a NaR weight in some PE, from the array's table), emits one event per
+// cycle: VISIT (the lowest visited kb, whose bitmap and scale it reads from
+// ABUF) or, when the row is exhausted, ROW END (loading the next row's
+// vector in the same cycle). Whole zero blocks are never looked at, so they
+// cost nothing, however many there are.
+//
+// Back end: the §4 pseudo-code as a machine that advances one cycle per
+// cycle. A VISIT broadcasts one step per non-zero code (lowest first; one
+// NaR-only step when it has none); a block that ends leaves its hand-off
+// pending; a pending hand-off begins as soon as the accumulate units are
+// free (ubusy = units_free - now = 0) and holds the units H cycles; while
+// it waits, nothing else happens (a stall cycle). A ROW END is a hand-off
+// with no steps. The walk is complete in the cycle the last ROW END begins;
+// the instruction then ends H + 3 cycles later in the model's time.
+//
+// Cycles relative to the GEMM's fetch/decode cycle (abs 0, i_start):
+//   abs 0   front end loads row 0
+//   abs 1   first event emitted          abs 3  it is at the queue head
+//   abs 3   a ROW END at the head (row 0 has no visited block) is taken
+//           without a cycle: it begins at walk time 0 with free units
+//   abs 4   walk time 0 (the model's time 0 is abs 3: setup is 2 cycles)
+// so every walk event happens one cycle after the model's, and the last
+// cycle is abs 4 + t_done + H + 1 = the model's 1 + 2 + (t_done + H + 3) - 1.
+`default_nettype none
+
+module pal_seq_walk #(
+    parameter P = 16,
+    parameter U = 4,
+    parameter ABUF_BLOCKS = 512,
+    parameter WMEM_BLOCKS = 256,
+    parameter ACC_DEPTH = 4096,
+    parameter BIAS_DEPTH = 1024,
+    parameter H = (P + U - 1) / U,                                       // derived
+    parameter KMAX = (ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS, // derived
+    parameter KW = $clog2(KMAX + 1),                                     // derived: a count
+    parameter KIW = $clog2(KMAX),                                        // derived: an index
+    parameter ABW = $clog2(ABUF_BLOCKS),                                 // derived
+    parameter WBW = $clog2(WMEM_BLOCKS),                                 // derived
+    parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,             // derived
+    parameter BAW = (BIAS_DEPTH > 1) ? $clog2(BIAS_DEPTH) : 1            // derived
+) (
+    input  wire                   i_clk,
+    input  wire                   i_rst,
+    input  wire                   i_start,
+    input  wire [15:0]            i_a_base,
+    input  wire [15:0]            i_a_stride,
+    input  wire [15:0]            i_m_count,
+    input  wire [15:0]            i_k_blocks,
+    input  wire [15:0]            i_w_base,
+    input  wire [7:0]             i_n_tiles,
+    input  wire [15:0]            i_acc_base,
+    input  wire [15:0]            i_bias_base,
+    input  wire [ABUF_BLOCKS-1:0] i_avis,
+    input  wire [WMEM_BLOCKS-1:0] i_wnar_any,
+    // front end's ABUF read
+    output wire                   o_fe_re,
+    output wire [ABW-1:0]         o_fe_blk,
+    input  wire [31:0]            i_fe_bmap,
+    input  wire [7:0]             i_fe_scale,
+    // broadcast step (address phase)
+    output wire                   o_step_en,
+    output wire                   o_step_first,
+    output wire                   o_step_mac,
+    output wire [ABW-1:0]         o_step_ab,
+    output wire [4:0]             o_step_k,
+    output wire [WBW-1:0]         o_step_wb,
+    // hand-off begin
+    output wire                   o_ho_begin,
+    output wire                   o_ho_wb,
+    output wire                   o_ho_first,
+    output wire [7:0]             o_ho_ascale,
+    output wire [AAW-1:0]         o_ho_accrow,
+    output wire [BAW-1:0]         o_ho_biasrow,
+    // counter increments
+    output wire                   o_busy,      // a step (CYC_BUSY)
+    output wire                   o_stall,     // CYC_STALL
+    output wire                   o_nar_step,  // a NaR-only step: P gated MACs
+    output wire [5:0]             o_act_skip,  // ACT_SKIPPED of the block taken
+    output reg  [KW-1:0]          o_blk_skip,  // BLOCKS_SKIPPED of a row loaded
+    output wire                   o_last       // the GEMM's last cycle
+);
+
+  localparam KP = (KMAX + 31) / 32 * 32;  // the row vector, padded to words
+  localparam KPW = (KP / 32 > 1) ? $clog2(KP / 32) : 1;
+  localparam DW = $clog2(H + 2);
+  localparam integer DRAIN_I = H + 1;
+  localparam [DW-1:0] DRAIN = DRAIN_I[DW-1:0];
+  localparam UW = (H > 1) ? $clog2(H) : 1;
+  localparam integer HBUSY_I = H - 1;
+  localparam [UW-1:0] HBUSY = HBUSY_I[UW-1:0];
+
+  // ---- helpers --------------------------------------------------------------------
+  function automatic [4:0] ctz32(input [31:0] x);
+    reg [31:0] y;
+    begin
+      y = x;
+      ctz32 = 5'd0;
+      if (y[15:0] == 16'd0) begin
+        ctz32[4] = 1'b1;
+        y = y >> 16;
+      end
+      if (y[7:0] == 8'd0) begin
+        ctz32[3] = 1'b1;
+        y = y >> 8;
+      end
+      if (y[3:0] == 4'd0) begin
+        ctz32[2] = 1'b1;
+        y = y >> 4;
+      end
+      if (y[1:0] == 2'd0) begin
+        ctz32[1] = 1'b1;
+        y = y >> 2;
+      end
+      if (y[0] == 1'b0) ctz32[0] = 1'b1;
+    end
+  endfunction
+
+  // lowest set bit of a row vector: the lowest non-zero word, then within it
+  function automatic [KIW-1:0] ctz_row(input [KMAX-1:0] v);
+    reg [KP-1:0] x;
+    reg [31:0] word;
+    reg [KPW-1:0] widx;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [31:0] bit_index;
+    /* verilator lint_on UNUSEDSIGNAL */
+    integer w;
+    begin
+      x = {{(KP - KMAX) {1'b0}}, v};
+      word = 32'd0;
+      widx = {KPW{1'b0}};
+      for (w = KP / 32 - 1; w >= 0; w = w - 1)
+        if (x[32*w+:32] != 32'd0) begin
+          word = x[32*w+:32];
+          widx = w[KPW-1:0];
+        end
+      bit_index = {{(32 - KPW) {1'b0}}, widx} * 32 + {27'd0, ctz32(word)};
+      ctz_row = bit_index[KIW-1:0];
+    end
+  endfunction
+
+  function automatic [KMAX-1:0] row_vec(input [ABUF_BLOCKS-1:0] avis,
+                                       input [WMEM_BLOCKS-1:0] wnar, input [ABW-1:0] arow,
+                                       input [WBW-1:0] wrow, input [KMAX-1:0] mask);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [ABUF_BLOCKS-1:0] a;
+    reg [WMEM_BLOCKS-1:0] w;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      a = avis >> arow;
+      w = wnar >> wrow;
+      row_vec = (a[KMAX-1:0] | w[KMAX-1:0]) & mask;
+    end
+  endfunction
+
+  function automatic [KW-1:0] skipped(input [15:0] k_blocks, input [KMAX-1:0] v);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [31:0] s;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      s = {16'd0, k_blocks} - $countones(v);
+      skipped = s[KW-1:0];
+    end
+  endfunction
+
+  // ---- front end ------------------------------------------------------------------
+  localparam FD = 4;
+  reg [2:0] q_count;
+  reg       s1_v;
+
+  reg            fe_on, fe_first, fe_any;
+  reg [KMAX-1:0] vrow;
+  reg [KIW-1:0]  fe_kb;
+  reg [15:0]     fe_m;
+  reg [7:0]      fe_t;
+  reg [16:0]     fe_arow, fe_wrow, fe_accrow, fe_acctile, fe_biasrow;
+  reg [15:0]     f_a_base, f_a_stride, f_m_count, f_k_blocks;
+  reg [7:0]      f_n_tiles;
+  reg [16:0]     f_acc_stride;
+  reg [KMAX-1:0] f_kmask;
+
+  wire emit = fe_on && ({1'b0, q_count} + {3'd0, s1_v}) < FD;
+  wire emit_visit = emit & fe_any;
+  wire emit_rowend = emit & ~fe_any;
+  wire [16:0] fe_kb17 = {{(17 - KIW) {1'b0}}, fe_kb};
+  wire [16:0] fe_ab = fe_arow + fe_kb17;
+  wire [16:0] fe_wb = fe_wrow + fe_kb17;
+  assign o_fe_re = emit_visit;
+  assign o_fe_blk = fe_ab[ABW-1:0];
+
+  // the row after this one
+  wire more_m = {1'b0, fe_m} + 17'd1 < {1'b0, f_m_count};
+  wire more_t = {1'b0, fe_t} + 9'd1 < {1'b0, f_n_tiles};
+  wire row_last = ~more_m & ~more_t;
+  wire [16:0] nx_arow = more_m ? fe_arow + {1'b0, f_a_stride} : {1'b0, f_a_base};
+  wire [16:0] nx_wrow = more_m ? fe_wrow : fe_wrow + {1'b0, f_k_blocks};
+  localparam integer P_I = P;
+  localparam [16:0] P17 = P_I[16:0];
+
+  localparam [31:0] KMAX32 = KMAX;
+  wire [KMAX-1:0] st_kmask = ({16'd0, i_k_blocks} >= KMAX32) ? {KMAX{1'b1}}
+                                                            : ~({KMAX{1'b1}} << i_k_blocks);
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0]     st_acc_stride = {24'd0, i_n_tiles} * P_I;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // The row vector after this cycle: a new row's (at the start and after a
+  // ROW END), or this one without the block just emitted. One row_vec and
+  // one ctz_row serve all cases.
+  wire            load_row = i_start | (emit_rowend & ~row_last);
+  wire [16:0]     ld_arow = i_start ? {1'b0, i_a_base} : nx_arow;
+  wire [16:0]     ld_wrow = i_start ? {1'b0, i_w_base} : nx_wrow;
+  wire [KMAX-1:0] ld_mask = i_start ? st_kmask : f_kmask;
+  wire [15:0]     ld_k_blocks = i_start ? i_k_blocks : f_k_blocks;
+  reg  [KMAX-1:0] nvec;
+  always @* begin
+    nvec = vrow;
+    if (load_row) nvec = row_vec(i_avis, i_wnar_any, ld_arow[ABW-1:0], ld_wrow[WBW-1:0], ld_mask);
+    else if (emit_visit) nvec = vrow & ~({{(KMAX - 1) {1'b0}}, 1'b1} << fe_kb);
+  end
+
+  always @(posedge i_clk) begin
+    o_blk_skip <= {KW{1'b0}};
+    if (load_row | emit_visit) begin
+      vrow <= nvec;
+      fe_kb <= ctz_row(nvec);
+      fe_any <= |nvec;
+    end
+    if (load_row) begin
+      o_blk_skip <= skipped(ld_k_blocks, nvec);
+      fe_first <= 1'b1;
+      fe_arow <= ld_arow;
+      fe_wrow <= ld_wrow;
+    end else if (emit_visit) begin
+      fe_first <= 1'b0;
+    end
+    if (i_rst) begin
+      fe_on <= 1'b0;
+    end else if (i_start) begin
+      fe_on <= 1'b1;
+      fe_m <= 16'd0;
+      fe_t <= 8'd0;
+      fe_accrow <= {1'b0, i_acc_base};
+      fe_acctile <= {1'b0, i_acc_base};
+      fe_biasrow <= {1'b0, i_bias_base};
+      f_a_base <= i_a_base;
+      f_a_stride <= i_a_stride;
+      f_m_count <= i_m_count;
+      f_k_blocks <= i_k_blocks;
+      f_n_tiles <= i_n_tiles;
+      f_acc_stride <= st_acc_stride[16:0];
+      f_kmask <= st_kmask;
+    end else if (emit_rowend) begin
+      if (row_last) begin
+        fe_on <= 1'b0;
+      end else if (more_m) begin
+        fe_m <= fe_m + 16'd1;
+        fe_accrow <= fe_accrow + f_acc_stride;
+      end else begin
+        fe_m <= 16'd0;
+        fe_t <= fe_t + 8'd1;
+        fe_acctile <= fe_acctile + P17;
+        fe_accrow <= fe_acctile + P17;
+        fe_biasrow <= fe_biasrow + P17;
+      end
+    end
+  end
+
+  // ---- stage 1: the ABUF read returns; into the queue -------------------------------
+  reg        s1_rowend, s1_last, s1_first;
+  reg [16:0] s1_ab, s1_wb, s1_accrow, s1_biasrow;
+  always @(posedge i_clk) begin
+    if (i_rst) s1_v <= 1'b0;
+    else s1_v <= emit;
+    s1_rowend <= emit_rowend;
+    s1_last <= row_last;
+    s1_first <= fe_first;
+    s1_ab <= fe_ab;
+    s1_wb <= fe_wb;
+    s1_accrow <= fe_accrow;
+    s1_biasrow <= fe_biasrow;
+  end
+
+  reg        q_rowend[0:FD-1], q_last[0:FD-1], q_first[0:FD-1];
+  reg [16:0] q_ab[0:FD-1], q_wb[0:FD-1], q_accrow[0:FD-1], q_biasrow[0:FD-1];
+  reg [31:0] q_bmap[0:FD-1];
+  reg [7:0]  q_ascale[0:FD-1];
+  reg [1:0]  q_wp, q_rp;
+  wire       pop;
+
+  always @(posedge i_clk) begin
+    if (s1_v) begin
+      q_rowend[q_wp] <= s1_rowend;
+      q_last[q_wp] <= s1_last;
+      q_first[q_wp] <= s1_first;
+      q_ab[q_wp] <= s1_ab;
+      q_wb[q_wp] <= s1_wb;
+      q_accrow[q_wp] <= s1_accrow;
+      q_biasrow[q_wp] <= s1_biasrow;
+      q_bmap[q_wp] <= s1_rowend ? 32'd0 : i_fe_bmap;
+      q_ascale[q_wp] <= i_fe_scale;
+    end
+    if (i_rst) begin
+      q_wp <= 2'd0;
+      q_rp <= 2'd0;
+      q_count <= 3'd0;
+    end else begin
+      if (s1_v) q_wp <= q_wp + 2'd1;
+      if (pop) q_rp <= q_rp + 2'd1;
+      q_count <= q_count + {2'd0, s1_v} - {2'd0, pop};
+    end
+  end
+
+  wire        h_v = q_count != 3'd0;
+  wire        h_rowend = q_rowend[q_rp];
+  wire        h_last = q_last[q_rp];
+  wire        h_first = q_first[q_rp];
+  wire [16:0] h_ab = q_ab[q_rp];
+  wire [16:0] h_wb = q_wb[q_rp];
+  wire [16:0] h_accrow = q_accrow[q_rp];
+  wire [16:0] h_biasrow = q_biasrow[q_rp];
+  wire [31:0] h_bmap = q_bmap[q_rp];
+  wire [7:0]  h_ascale = q_ascale[q_rp];
+
+  // ---- back end -------------------------------------------------------------------
+  reg st1, st2, st3, run;
+  reg [DW-1:0] drain;
+  reg [UW-1:0] ubusy;
+  reg          pend, pend_wb, pend_first, pend_last;
+  reg [7:0]    pend_ascale;
+  /* verilator lint_off UNUSEDSIGNAL */
+  reg [16:0]   pend_accrow, pend_biasrow;
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg          cur_v, cur_first;
+  reg [31:0]   cur_rem;
+  reg [16:0]   cur_ab, cur_wb, cur_accrow, cur_biasrow;
+  reg [7:0]    cur_ascale;
+
+  wire begin_now = run & pend & (ubusy == {UW{1'b0}});
+  wire free = run & (~pend | begin_now);
+  wire step_cur = free & cur_v;
+  wire take = free & ~cur_v & h_v;
+  wire take_visit = take & ~h_rowend;
+  wire take_rowend = take & h_rowend;
+  wire pre_take = st3 & h_v & h_rowend;  // row 0 without a visited block
+  assign pop = take | pre_take;
+
+  wire [31:0] src_rem = step_cur ? cur_rem : h_bmap;
+  wire        step_en = step_cur | take_visit;
+  wire [31:0] rem_next = src_rem & (src_rem - 32'd1);
+  wire        step_last = step_en & (rem_next == 32'd0);
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [16:0] src_ab = step_cur ? cur_ab : h_ab;
+  wire [16:0] src_wb = step_cur ? cur_wb : h_wb;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire        complete = begin_now & pend_last;
+
+  assign o_step_en = step_en;
+  assign o_step_first = take_visit;
+  assign o_step_mac = step_en & (src_rem != 32'd0);
+  assign o_step_k = ctz32(src_rem);
+  assign o_step_ab = src_ab[ABW-1:0];
+  assign o_step_wb = src_wb[WBW-1:0];
+
+  assign o_ho_begin = begin_now;
+  assign o_ho_wb = pend_wb;
+  assign o_ho_first = pend_first;
+  assign o_ho_ascale = pend_ascale;
+  assign o_ho_accrow = pend_accrow[AAW-1:0];
+  assign o_ho_biasrow = pend_biasrow[BAW-1:0];
+
+  assign o_busy = step_en;
+  assign o_stall = run & ~step_en & ~complete;
+  assign o_nar_step = step_en & (src_rem == 32'd0);
+  wire [5:0] nnz = $countones(h_bmap);
+  assign o_act_skip = take_visit ? 6'd32 - nnz : 6'd0;
+  assign o_last = drain == {{(DW - 1) {1'b0}}, 1'b1};
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      st1 <= 1'b0;
+      st2 <= 1'b0;
+      st3 <= 1'b0;
+      run <= 1'b0;
+      drain <= {DW{1'b0}};
+      pend <= 1'b0;
+      cur_v <= 1'b0;
+      ubusy <= {UW{1'b0}};
+    end else begin
+      st1 <= i_start;
+      st2 <= st1;
+      st3 <= st2;
+      if (st3) run <= 1'b1;
+      else if (complete) run <= 1'b0;
+      if (complete) drain <= DRAIN;
+      else if (drain != {DW{1'b0}}) drain <= drain - 1'b1;
+
+      if (i_start) begin
+        pend <= 1'b0;
+        cur_v <= 1'b0;
+        ubusy <= {UW{1'b0}};
+      end else if (pre_take) begin
+        pend <= 1'b1;
+      end else if (run) begin
+        if (begin_now) ubusy <= HBUSY;
+        else if (ubusy != {UW{1'b0}}) ubusy <= ubusy - 1'b1;
+        if (step_last | take_rowend) pend <= 1'b1;
+        else if (begin_now) pend <= 1'b0;
+        if (step_en) cur_v <= ~step_last;
+      end
+    end
+    // pending hand-off record
+    if (pre_take || (run && take_rowend)) begin
+      pend_wb <= 1'b1;
+      pend_first <= h_first;
+      pend_last <= h_last;
+      pend_ascale <= h_ascale;
+      pend_accrow <= h_accrow;
+      pend_biasrow <= h_biasrow;
+    end else if (run && step_last) begin
+      pend_wb <= 1'b0;
+      pend_first <= step_cur ? cur_first : h_first;
+      pend_last <= 1'b0;
+      pend_ascale <= step_cur ? cur_ascale : h_ascale;
+      pend_accrow <= step_cur ? cur_accrow : h_accrow;
+      pend_biasrow <= step_cur ? cur_biasrow : h_biasrow;
+    end
+    // block being stepped
+    if (step_en) cur_rem <= rem_next;
+    if (take_visit) begin
+      cur_first <= h_first;
+      cur_ab <= h_ab;
+      cur_wb <= h_wb;
+      cur_ascale <= h_ascale;
+      cur_accrow <= h_accrow;
+      cur_biasrow <= h_biasrow;
+    end
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,632 @@
+// The PAL tile (docs/isa.md, docs/tile-rtl.md): an R x C array of PEs
+// (pal_tile_array) fed by the sequencer's walk over the activation buffer
+// (pal_tile_abuf), ACC_UNITS FP32 accumulate units (pal_tile_accu) over a
+// banked accumulator (pal_tile_bankbuf), the POST unit (pal_tile_post), the
+// instruction memory and the output buffer, behind one memory-mapped slave
+// port through which every region of include/pal/tile.h and every register
+// of docs/isa.md §6 is read and written.
+//
+// Bus: 32-bit words, byte addresses, region in [31:28] (map in
+// docs/tile-rtl.md). A transfer is requested with i_bus_valid and the
+// address, write flag, data and byte strobes held until o_bus_ready, which
+// comes for one cycle, two cycles after the cycle the request is accepted,
+// with the read data: the request is registered (accept), the memories are
+// read (phase A), then written or answered (phase B). Registers answer at
+// any time; memory regions only while the tile is idle (a request waits
+// while STATUS.busy is set). Unmapped addresses read as 0 and ignore
+// writes.
+`default_nettype none
+
+module pal_tile #(
+    parameter R = 4,
+    parameter C = 4,
+    parameter ACC_UNITS = (R * C / 4 > 255) ? 255 : (R * C / 4 > 1) ? R * C / 4 : 1,
+    parameter IMEM_DEPTH = 256,
+    parameter ABUF_BLOCKS = 512,
+    parameter WMEM_BLOCKS = 256,
+    parameter ACC_DEPTH = 4096,
+    parameter BIAS_DEPTH = 1024,
+    parameter OBUF_DEPTH = 4096
+) (
+    input  wire        i_clk,
+    input  wire        i_rst,
+    input  wire        i_bus_valid,
+    input  wire        i_bus_we,
+    input  wire [31:0] i_bus_addr,
+    input  wire [31:0] i_bus_wdata,
+    input  wire [3:0]  i_bus_wstrb,
+    output wire        o_bus_ready,
+    output reg  [31:0] o_bus_rdata,
+    output wire        o_busy,
+    output wire        o_done
+);
+
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_isa.vh"
+  /* verilator lint_on UNUSEDPARAM */
+
+  localparam P = R * C;
+  localparam U = ACC_UNITS;
+  localparam PEW = (P > 1) ? $clog2(P) : 1;
+  localparam GW = $clog2(P + 1);
+  localparam IAW = (IMEM_DEPTH > 1) ? $clog2(IMEM_DEPTH) : 1;
+  localparam ABW = $clog2(ABUF_BLOCKS);
+  localparam WBW = $clog2(WMEM_BLOCKS);
+  localparam AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1;
+  localparam BAW = (BIAS_DEPTH > 1) ? $clog2(BIAS_DEPTH) : 1;
+  localparam OAW = (OBUF_DEPTH > 1) ? $clog2(OBUF_DEPTH) : 1;
+  // bytes per PE in the WMEM regions (powers of two, so a PE is an address field)
+  localparam WC_SHIFT = WBW + 5;
+  localparam WS_SHIFT = (WBW > 2) ? WBW : 2;
+
+  // regions, addr[31:28]
+  localparam [3:0] RG_REGS = 4'h0, RG_IMEM = 4'h1, RG_ABUF = 4'h2, RG_ASCALE = 4'h3,
+                   RG_WMEM = 4'h4, RG_WSCALE = 4'h5, RG_ACC = 4'h6, RG_ACCNAR = 4'h7,
+                   RG_BIAS = 4'h8, RG_OBUF = 4'h9;
+
+  // ---- bus front: accept, phase A (read), phase B (write / answer) ------------------
+  wire seq_busy;
+  reg  pha, phb;
+  reg  q_we;
+  reg  [31:0] q_addr, q_wdata;
+  reg  [3:0]  q_wstrb;
+
+  wire accept = !pha && !phb && i_bus_valid && (i_bus_addr[31:28] == RG_REGS || !seq_busy);
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      pha <= 1'b0;
+      phb <= 1'b0;
+    end else begin
+      pha <= accept;
+      phb <= pha;
+    end
+    if (accept) begin
+      q_we <= i_bus_we;
+      q_addr <= i_bus_addr;
+      q_wdata <= i_bus_wdata;
+      q_wstrb <= i_bus_wstrb;
+    end
+  end
+  assign o_bus_ready = phb;
+
+  // Everything below sees the registered request only; the region checks
+  // are made once, at accept.
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] a = q_addr;
+  wire [25:0] word = a[27:2];
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire phase_a = pha;
+  wire [3:0]  region = a[31:28];
+  wire        rd_a = phase_a;                 // phase A: read everything addressed
+  // Memories take no write before the first reset has ended: registers
+  // start random at power-on, memories start at zero. (A register, so that
+  // no logic depends on i_rst combinationally.)
+  reg wr_ok;
+  initial wr_ok = 1'b0;
+  always @(posedge i_clk) wr_ok <= !i_rst;
+  wire [3:0]  we_b = (phb && q_we && wr_ok) ? q_wstrb : 4'd0;
+
+  // word index limits per region
+  localparam [31:0] IMEM_WORDS = IMEM_DEPTH * 4;
+  localparam [31:0] ABUF_WORDS = ABUF_BLOCKS * 8;
+  localparam [31:0] ASCALE_WORDS = (ABUF_BLOCKS + 3) / 4;
+  localparam [31:0] WMEM_WORDS = WMEM_BLOCKS * 8;
+  localparam [31:0] WSCALE_WORDS = (WMEM_BLOCKS + 3) / 4;
+  localparam [31:0] ACC_WORDS = ACC_DEPTH;
+  localparam [31:0] BIAS_WORDS = BIAS_DEPTH;
+  localparam [31:0] OBUF_WORDS = OBUF_DEPTH;
+  localparam [31:0] P32 = P;
+
+  // {ok_imem, ok_abuf, ok_ascale, ok_wmem, ok_wscale, ok_acc, ok_accnar,
+  //  ok_bias, ok_obuf, WMEM PE, WMEM code or scale word}
+  localparam DW = 9 + PEW + WBW + 3;
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [DW-1:0] decode_addr(input [31:0] addr);
+    reg [3:0]  rg;
+    reg [27:0] off, wc_pe, ws_pe, wc_word, ws_word;
+    reg [31:0] w;
+    reg        scales;
+    begin
+      rg = addr[31:28];
+      off = addr[27:0];
+      w = {6'd0, off[27:2]};
+      wc_pe = off >> WC_SHIFT;
+      ws_pe = off >> WS_SHIFT;
+      wc_word = (off & ((28'd1 << WC_SHIFT) - 28'd1)) >> 2;
+      ws_word = (off & ((28'd1 << WS_SHIFT) - 28'd1)) >> 2;
+      scales = rg == RG_WSCALE;
+      decode_addr = {rg == RG_IMEM && w < IMEM_WORDS,
+                     rg == RG_ABUF && w < ABUF_WORDS,
+                     rg == RG_ASCALE && w < ASCALE_WORDS,
+                     rg == RG_WMEM && {4'd0, wc_pe} < P32 && {4'd0, wc_word} < WMEM_WORDS,
+                     scales && {4'd0, ws_pe} < P32 && {4'd0, ws_word} < WSCALE_WORDS,
+                     rg == RG_ACC && w < ACC_WORDS,
+                     rg == RG_ACCNAR && w < ACC_WORDS,
+                     rg == RG_BIAS && w < BIAS_WORDS,
+                     rg == RG_OBUF && w < OBUF_WORDS,
+                     scales ? ws_pe[PEW-1:0] : wc_pe[PEW-1:0],
+                     scales ? ws_word[WBW+2:0] : wc_word[WBW+2:0]};
+    end
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg ok_imem, ok_abuf, ok_ascale, ok_wmem, ok_wscale, ok_acc, ok_accnar, ok_bias, ok_obuf;
+  reg [PEW-1:0] w_pe;     // WMEM: the PE
+  reg [WBW+2:0] w_word;   // WMEM: its code word or scale word
+  always @(posedge i_clk) begin
+    if (accept)
+      {ok_imem, ok_abuf, ok_ascale, ok_wmem, ok_wscale, ok_acc, ok_accnar, ok_bias, ok_obuf,
+       w_pe, w_word} <= decode_addr(i_bus_addr);
+  end
+  wire ok_w = ok_wmem | ok_wscale;
+  wire ok_a = ok_abuf | ok_ascale;
+
+  // ---- sequencer ------------------------------------------------------------------------
+  reg  [15:0] start_pc;
+  wire reg_we = phb && q_we && q_addr[31:28] == RG_REGS && q_wstrb == 4'hF;
+  wire [7:0] reg_off = q_addr[7:0];
+  wire ctl_we = reg_we && reg_off == PAL_TILE_REG_CONTROL;
+  wire ctl_reset = ctl_we && q_wdata[PAL_TILE_CONTROL_RESET_BIT];
+  wire ctl_start = ctl_we && q_wdata[PAL_TILE_CONTROL_START_BIT];
+
+  always @(posedge i_clk) begin
+    if (i_rst) start_pc <= 16'd0;
+    else if (reg_we && reg_off == PAL_TILE_REG_START_PC) start_pc <= q_wdata[15:0];
+  end
+
+  wire        done, s_nar;
+  wire [7:0]  error;
+  wire [15:0] err_pc;
+  wire [31:0] clip_lo, clip_hi;
+  wire [63:0] c_total, c_busy, c_stall, c_gated, c_act, c_blk, c_nar;
+  wire        imem_re;
+  wire [IAW-1:0] imem_raddr;
+  wire [127:0] imem_q;
+  wire [ABUF_BLOCKS-1:0] avis;
+  wire [WMEM_BLOCKS-1:0] wnar_any;
+  wire        fe_re;
+  wire [ABW-1:0] fe_blk;
+  wire [31:0] fe_bmap;
+  wire [7:0]  fe_scale;
+  wire        step_en, step_first, step_mac;
+  wire [ABW-1:0] step_ab;
+  wire [4:0]  step_k;
+  wire [WBW-1:0] step_wb;
+  wire        ho_begin, ho_wb, ho_first;
+  wire [7:0]  ho_ascale;
+  wire [AAW-1:0] ho_accrow;
+  wire [BAW-1:0] ho_biasrow;
+  wire [1:0]  init;
+  wire [GW-1:0] gated_count;
+  wire        pe_issue, pe_pal8, pe_pass2, pe_last;
+  wire [4:0]  pe_idx;
+  wire [15:0] pe_addr;
+  wire [AAW-1:0] pe_acc_raddr;
+  wire [BAW-1:0] pe_bias_raddr;
+  wire        post_bias_en;
+  wire [1:0]  post_act;
+  wire        post_nar;
+  wire        seq_rst = i_rst | ctl_reset;
+
+  pal_seq #(
+      .R(R),
+      .C(C),
+      .ACC_UNITS(ACC_UNITS),
+      .IMEM_DEPTH(IMEM_DEPTH),
+      .ABUF_BLOCKS(ABUF_BLOCKS),
+      .WMEM_BLOCKS(WMEM_BLOCKS),
+      .ACC_DEPTH(ACC_DEPTH),
+      .BIAS_DEPTH(BIAS_DEPTH),
+      .OBUF_DEPTH(OBUF_DEPTH)
+  ) seq (
+      .i_clk          (i_clk),
+      .i_rst          (i_rst),
+      .i_ctl_start    (ctl_start),
+      .i_ctl_reset    (ctl_reset),
+      .i_start_pc     (start_pc),
+      .i_clip_lo_we   (reg_we && reg_off == PAL_TILE_REG_CLIP_LO),
+      .i_clip_hi_we   (reg_we && reg_off == PAL_TILE_REG_CLIP_HI),
+      .i_clip_wdata   (q_wdata),
+      .o_busy         (seq_busy),
+      .o_done         (done),
+      .o_nar          (s_nar),
+      .o_error        (error),
+      .o_err_pc       (err_pc),
+      .o_clip_lo      (clip_lo),
+      .o_clip_hi      (clip_hi),
+      .o_ctr_total    (c_total),
+      .o_ctr_busy     (c_busy),
+      .o_ctr_stall    (c_stall),
+      .o_ctr_gated    (c_gated),
+      .o_ctr_act_skip (c_act),
+      .o_ctr_blk_skip (c_blk),
+      .o_ctr_nar      (c_nar),
+      .o_imem_re      (imem_re),
+      .o_imem_raddr   (imem_raddr),
+      .i_imem_rdata   (imem_q),
+      .i_avis         (avis),
+      .i_wnar_any     (wnar_any),
+      .o_fe_re        (fe_re),
+      .o_fe_blk       (fe_blk),
+      .i_fe_bmap      (fe_bmap),
+      .i_fe_scale     (fe_scale),
+      .o_step_en      (step_en),
+      .o_step_first   (step_first),
+      .o_step_mac     (step_mac),
+      .o_step_ab      (step_ab),
+      .o_step_k       (step_k),
+      .o_step_wb      (step_wb),
+      .o_ho_begin     (ho_begin),
+      .o_ho_wb        (ho_wb),
+      .o_ho_first     (ho_first),
+      .o_ho_ascale    (ho_ascale),
+      .o_ho_accrow    (ho_accrow),
+      .o_ho_biasrow   (ho_biasrow),
+      .o_init         (init),
+      .i_gated_count  (gated_count),
+      .o_pe_issue     (pe_issue),
+      .o_pe_pal8      (pe_pal8),
+      .o_pe_pass2     (pe_pass2),
+      .o_pe_last      (pe_last),
+      .o_pe_idx       (pe_idx),
+      .o_pe_addr      (pe_addr),
+      .o_pe_acc_raddr (pe_acc_raddr),
+      .o_pe_bias_raddr(pe_bias_raddr),
+      .o_post_bias_en (post_bias_en),
+      .o_post_act     (post_act),
+      .i_post_nar     (post_nar)
+  );
+  assign o_busy = seq_busy;
+  assign o_done = done;
+
+  // ---- IMEM -------------------------------------------------------------------------------
+  pal_tile_ram #(
+      .DEPTH(IMEM_DEPTH),
+      .WIDTH(128),
+      .LANES(4)
+  ) imem (
+      .i_clk  (i_clk),
+      .i_re   (imem_re | (rd_a & ok_imem)),
+      .i_raddr((rd_a & ok_imem) ? word[IAW+1:2] : imem_raddr),
+      .o_rdata(imem_q),
+      .i_we   ((ok_imem && we_b == 4'hF) ? (4'd1 << word[1:0]) : 4'd0),
+      .i_waddr(word[IAW+1:2]),
+      .i_wdata({4{q_wdata}})
+  );
+
+  // ---- activation buffer -------------------------------------------------------------------
+  wire [31:0]  abuf_rdata;
+  wire         ab_we;
+  wire [ABW-1:0] ab_blk;
+  wire [255:0] ab_codes;
+  wire [31:0]  ab_bmap;
+  wire [7:0]   ab_scale;
+  wire [7:0]   step_code;
+
+  pal_tile_abuf #(
+      .ABUF_BLOCKS(ABUF_BLOCKS)
+  ) abuf (
+      .i_clk       (i_clk),
+      .i_step_re   (step_en),
+      .i_step_blk  (step_ab),
+      .i_step_k    (step_k),
+      .o_step_code (step_code),
+      .i_fe_re     (fe_re),
+      .i_fe_blk    (fe_blk),
+      .o_fe_bmap   (fe_bmap),
+      .o_fe_scale  (fe_scale),
+      .i_pw_en     (ab_we & wr_ok & ~ctl_reset),
+      .i_pw_blk    (ab_blk),
+      .i_pw_codes  (ab_codes),
+      .i_pw_bmap   (ab_bmap),
+      .i_pw_scale  (ab_scale),
+      .i_bus_rd    (rd_a & ok_a),
+      .i_bus_scales(region == RG_ASCALE),
+      .i_bus_word  (word[ABW+2:0]),
+      .i_bus_we    (ok_a ? we_b : 4'd0),
+      .i_bus_wdata (q_wdata),
+      .o_bus_rdata (abuf_rdata),
+      .o_avis      (avis)
+  );
+
+  // ---- the array --------------------------------------------------------------------------
+  localparam H = (P + U - 1) / U;
+  localparam HW = (H > 1) ? $clog2(H) : 1;
+  wire [HW-1:0]   slot;
+  wire [22*U-1:0] lane_sum;
+  wire [U-1:0]    lane_nar;
+  wire [8*U-1:0]  lane_scale;
+  wire            xfer;
+  wire [31:0]     wmem_rdata;
+
+  pal_tile_array #(
+      .R(R),
+      .C(C),
+      .WMEM_BLOCKS(WMEM_BLOCKS),
+      .U(U)
+  ) array (
+      .i_clk        (i_clk),
+      .i_rst        (seq_rst),
+      .i_step_first (step_first),
+      .i_step_mac   (step_mac),
+      .i_step_wb    (step_wb),
+      .i_step_k     (step_k),
+      .i_code       (step_code),
+      .i_xfer       (xfer),
+      .i_slot       (slot),
+      .o_lane_sum   (lane_sum),
+      .o_lane_nar   (lane_nar),
+      .o_lane_scale (lane_scale),
+      .o_gated_count(gated_count),
+      .i_bus_on     (pha | phb),
+      .i_bus_rd     (rd_a & ok_w),
+      .i_bus_scales (region == RG_WSCALE),
+      .i_bus_pe     (w_pe),
+      .i_bus_word   (w_word),
+      .i_bus_we     (ok_w ? we_b : 4'd0),
+      .i_bus_wdata  (q_wdata),
+      .o_bus_rdata  (wmem_rdata),
+      .o_wnar_any   (wnar_any)
+  );
+
+  // ---- accumulate units and the ACC / BIAS banks --------------------------------------------
+  wire          acc_re, bias_re;
+  wire [AAW-1:0] acc_raddr, acc_waddr;
+  wire [BAW-1:0] bias_raddr;
+  wire [U-1:0]  acc_rlane, bias_rlane, acc_we;
+  wire [32*U-1:0] acc_rdata, acc_wdata, bias_rdata;
+  wire [U-1:0]  accnar_rdata, accnar_wdata;
+
+  pal_tile_accu #(
+      .P(P),
+      .U(U),
+      .ACC_DEPTH(ACC_DEPTH),
+      .BIAS_DEPTH(BIAS_DEPTH)
+  ) accu (
+      .i_clk         (i_clk),
+      .i_rst         (seq_rst),
+      .i_ho_begin    (ho_begin),
+      .i_ho_wb       (ho_wb),
+      .i_ho_first    (ho_first),
+      .i_ho_ascale   (ho_ascale),
+      .i_ho_accrow   (ho_accrow),
+      .i_ho_biasrow  (ho_biasrow),
+      .i_init        (init),
+      .o_xfer        (xfer),
+      .o_slot        (slot),
+      .i_lane_sum    (lane_sum),
+      .i_lane_nar    (lane_nar),
+      .i_lane_scale  (lane_scale),
+      .o_acc_re      (acc_re),
+      .o_acc_raddr   (acc_raddr),
+      .o_acc_rlane   (acc_rlane),
+      .i_acc_rdata   (acc_rdata),
+      .i_accnar_rdata(accnar_rdata),
+      .o_acc_we      (acc_we),
+      .o_acc_waddr   (acc_waddr),
+      .o_acc_wdata   (acc_wdata),
+      .o_accnar_wdata(accnar_wdata),
+      .o_bias_re     (bias_re),
+      .o_bias_raddr  (bias_raddr),
+      .o_bias_rlane  (bias_rlane),
+      .i_bias_rdata  (bias_rdata)
+  );
+
+  // single ports: POST reads while running, the bus while idle
+  wire [31:0] acc_s_q, bias_s_q;
+  wire        accnar_s_q;
+  wire        s_acc_re = seq_busy ? pe_issue : rd_a & (ok_acc | ok_accnar);
+  wire [AAW-1:0] s_acc_addr = seq_busy ? pe_acc_raddr : word[AAW-1:0];
+  wire        s_bias_re = seq_busy ? pe_issue : rd_a & ok_bias;
+  wire [BAW-1:0] s_bias_addr = seq_busy ? pe_bias_raddr : word[BAW-1:0];
+
+  pal_tile_bankbuf #(
+      .DEPTH(ACC_DEPTH),
+      .WIDTH(32),
+      .BANKS(U)
+  ) acc_vals (
+      .i_clk    (i_clk),
+      .i_w_re   (acc_re),
+      .i_w_raddr(acc_raddr),
+      .i_w_rlane(acc_rlane),
+      .o_w_rdata(acc_rdata),
+      .i_w_we   ((wr_ok && !ctl_reset) ? acc_we : {U{1'b0}}),
+      .i_w_waddr(acc_waddr),
+      .i_w_wdata(acc_wdata),
+      .i_s_re   (s_acc_re),
+      .i_s_raddr(s_acc_addr),
+      .o_s_rdata(acc_s_q),
+      .i_s_we   (ok_acc && we_b == 4'hF),
+      .i_s_waddr(word[AAW-1:0]),
+      .i_s_wdata(q_wdata)
+  );
+
+  pal_tile_bankbuf #(
+      .DEPTH(ACC_DEPTH),
+      .WIDTH(1),
+      .BANKS(U)
+  ) acc_nars (
+      .i_clk    (i_clk),
+      .i_w_re   (acc_re),
+      .i_w_raddr(acc_raddr),
+      .i_w_rlane(acc_rlane),
+      .o_w_rdata(accnar_rdata),
+      .i_w_we   ((wr_ok && !ctl_reset) ? acc_we : {U{1'b0}}),
+      .i_w_waddr(acc_waddr),
+      .i_w_wdata(accnar_wdata),
+      .i_s_re   (s_acc_re),
+      .i_s_raddr(s_acc_addr),
+      .o_s_rdata(accnar_s_q),
+      .i_s_we   (ok_accnar && we_b[0]),
+      .i_s_waddr(word[AAW-1:0]),
+      .i_s_wdata(q_wdata[0])
+  );
+
+  pal_tile_bankbuf #(
+      .DEPTH(BIAS_DEPTH),
+      .WIDTH(32),
+      .BANKS(U)
+  ) biases (
+      .i_clk    (i_clk),
+      .i_w_re   (bias_re),
+      .i_w_raddr(bias_raddr),
+      .i_w_rlane(bias_rlane),
+      .o_w_rdata(bias_rdata),
+      .i_w_we   ({U{1'b0}}),
+      .i_w_waddr({BAW{1'b0}}),
+      .i_w_wdata({32 * U{1'b0}}),
+      .i_s_re   (s_bias_re),
+      .i_s_raddr(s_bias_addr),
+      .o_s_rdata(bias_s_q),
+      .i_s_we   (ok_bias && we_b == 4'hF),
+      .i_s_waddr(word[BAW-1:0]),
+      .i_s_wdata(q_wdata)
+  );
+
+  // ---- POST and OBUF -------------------------------------------------------------------------
+  wire           ob_we;
+  wire [OAW-1:0] ob_addr;
+  wire [31:0]    ob_data, obuf_q;
+
+  pal_tile_post #(
+      .ABW(ABW),
+      .OAW(OAW)
+  ) post (
+      .i_clk     (i_clk),
+      .i_rst     (seq_rst),
+      .i_bias_en (post_bias_en),
+      .i_act     (post_act),
+      .i_clip_lo (clip_lo),
+      .i_clip_hi (clip_hi),
+      .i_issue   (pe_issue),
+      .i_pal8    (pe_pal8),
+      .i_pass2   (pe_pass2),
+      .i_last    (pe_last),
+      .i_idx     (pe_idx),
+      .i_addr    (pe_addr),
+      .i_acc     (acc_s_q),
+      .i_acc_nar (accnar_s_q),
+      .i_bias    (bias_s_q),
+      .o_ob_we   (ob_we),
+      .o_ob_addr (ob_addr),
+      .o_ob_data (ob_data),
+      .o_ab_we   (ab_we),
+      .o_ab_blk  (ab_blk),
+      .o_ab_codes(ab_codes),
+      .o_ab_bmap (ab_bmap),
+      .o_ab_scale(ab_scale),
+      .o_nar_out (post_nar)
+  );
+
+  pal_tile_ram #(
+      .DEPTH(OBUF_DEPTH),
+      .WIDTH(32),
+      .LANES(4)
+  ) obuf (
+      .i_clk  (i_clk),
+      .i_re   (rd_a & ok_obuf),
+      .i_raddr(word[OAW-1:0]),
+      .o_rdata(obuf_q),
+      .i_we   ((ob_we && wr_ok && !ctl_reset) ? 4'hF : (ok_obuf ? we_b : 4'd0)),
+      .i_waddr(ob_we ? ob_addr : word[OAW-1:0]),
+      .i_wdata(ob_we ? ob_data : q_wdata)
+  );
+
+  // ---- registers and read data --------------------------------------------------------------
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [31:0] geometry(input [31:0] r, input [31:0] c, input [31:0] u);
+    geometry = {8'd0, u[7:0], c[7:0], r[7:0]};
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  localparam [31:0] GEOMETRY = geometry(R, C, U);
+  localparam [3:0] NCTR = PAL_TILE_CTR_COUNT[3:0];
+  localparam [31:0] V_IMEM = IMEM_DEPTH, V_ABUF = ABUF_BLOCKS, V_WMEM = WMEM_BLOCKS,
+                    V_ACC = ACC_DEPTH, V_BIAS = BIAS_DEPTH, V_OBUF = OBUF_DEPTH;
+  function automatic [63:0] c64(input [31:0] v);
+    c64 = {32'd0, v};
+  endfunction
+  localparam [63:0] P64 = c64(P);
+
+  // 64-bit counters read low word first: reading a low word keeps its high
+  // word, which the following read of the high word returns
+  reg  [31:0] hi_latch;
+  reg  [3:0]  hi_idx;
+  reg         hi_valid;
+  wire [3:0]  ctr_idx = reg_off[6:3];
+  reg  [63:0] ctr_value;
+  always @* begin
+    ctr_value = 64'd0;
+    if (phb)  // (only evaluated when answering)
+      case (ctr_idx)
+      4'd0: ctr_value = c_total;
+      4'd1: ctr_value = c_busy;
+      4'd2: ctr_value = c_stall;
+      4'd3: ctr_value = c_total - c_busy - c_stall;
+      4'd4: ctr_value = c_busy * P64;
+      4'd5: ctr_value = c_gated;
+      4'd6: ctr_value = c_act;
+      4'd7: ctr_value = c_blk;
+      4'd8: ctr_value = c_nar;
+      default: ctr_value = 64'd0;
+      endcase
+  end
+  wire is_ctr = reg_off[7] && ctr_idx < NCTR && reg_off[1:0] == 2'd0;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      hi_valid <= 1'b0;
+    end else if (phb && !q_we && q_addr[31:28] == RG_REGS && is_ctr) begin
+      hi_valid <= ~reg_off[2];
+      hi_latch <= ctr_value[63:32];
+      hi_idx <= ctr_idx;
+    end
+  end
+
+  reg [31:0] reg_rdata;
+  always @* begin
+    reg_rdata = 32'd0;
+    if (phb)
+    case (reg_off)
+      PAL_TILE_REG_ID: reg_rdata = PAL_TILE_ID_VALUE;
+      PAL_TILE_REG_ISA_VERSION: reg_rdata = PAL_ISA_VERSION;
+      PAL_TILE_REG_GEOMETRY: reg_rdata = GEOMETRY;
+      PAL_TILE_REG_IMEM_DEPTH: reg_rdata = V_IMEM;
+      PAL_TILE_REG_ABUF_BLOCKS: reg_rdata = V_ABUF;
+      PAL_TILE_REG_WMEM_BLOCKS: reg_rdata = V_WMEM;
+      PAL_TILE_REG_ACC_DEPTH: reg_rdata = V_ACC;
+      PAL_TILE_REG_BIAS_DEPTH: reg_rdata = V_BIAS;
+      PAL_TILE_REG_OBUF_DEPTH: reg_rdata = V_OBUF;
+      PAL_TILE_REG_START_PC: reg_rdata = {16'd0, start_pc};
+      PAL_TILE_REG_STATUS:
+        reg_rdata = {err_pc, error, 5'd0, s_nar, done, seq_busy};
+      PAL_TILE_REG_CLIP_LO: reg_rdata = clip_lo;
+      PAL_TILE_REG_CLIP_HI: reg_rdata = clip_hi;
+      default:
+        if (is_ctr)
+          reg_rdata = !reg_off[2] ? ctr_value[31:0]
+                    : (hi_valid && hi_idx == ctr_idx) ? hi_latch : ctr_value[63:32];
+    endcase
+  end
+
+  reg q_ok;  // a memory answered (registered from phase A)
+  always @* begin
+    case (q_addr[31:28])
+      RG_REGS:   o_bus_rdata = reg_rdata;
+      RG_IMEM:   o_bus_rdata = q_ok ? imem_q[32*q_addr[3:2]+:32] : 32'd0;
+      RG_ABUF, RG_ASCALE: o_bus_rdata = q_ok ? abuf_rdata : 32'd0;
+      RG_WMEM, RG_WSCALE: o_bus_rdata = q_ok ? wmem_rdata : 32'd0;
+      RG_ACC:    o_bus_rdata = q_ok ? acc_s_q : 32'd0;
+      RG_ACCNAR: o_bus_rdata = q_ok ? {31'd0, accnar_s_q} : 32'd0;
+      RG_BIAS:   o_bus_rdata = q_ok ? bias_s_q : 32'd0;
+      RG_OBUF:   o_bus_rdata = q_ok ? obuf_q : 32'd0;
+      default:   o_bus_rdata = 32'd0;
+    endcase
+  end
+  always @(posedge i_clk) begin
+    if (phase_a)
+      q_ok <= ok_imem | ok_a | ok_w | ok_acc | ok_accnar | ok_bias | ok_obuf;
+  end
+
+endmodule
+
+`default_nettype wire

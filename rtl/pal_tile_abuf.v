@@ -1,0 +1,194 @@
+// Activation buffer (docs/isa.md §1): ABUF_BLOCKS PAL8-B32 blocks, one
+// 32-code line per block, their E8M0 scales (4 per word), and what the
+// hardware keeps beside them, updated on every write: the non-zero bitmap
+// of each block (bit i: code i != 0, NaR included) and, as flip-flops, the
+// per-block "any non-zero" and "scale is 255" bits (o_avis is their OR: the
+// blocks the walk must visit for the activation side).
+//
+// Ports: the walk's step read (a line in the address phase, the code at
+// position k in the data phase), the walk front end's bitmap/scale read
+// (data the next cycle), POST's whole-block write (codes, bitmap, scale in
+// one cycle) and the bus (idle tile only; phase A reads, phase B writes
+// with byte strobes, the bitmap rewritten from the merged line).
+`default_nettype none
+
+module pal_tile_abuf #(
+    parameter ABUF_BLOCKS = 512,            // >= 8
+    parameter ABW = $clog2(ABUF_BLOCKS)     // derived: do not override
+) (
+    input  wire                   i_clk,
+    // step read
+    input  wire                   i_step_re,
+    input  wire [ABW-1:0]         i_step_blk,
+    input  wire [4:0]             i_step_k,
+    output wire [7:0]             o_step_code,
+    // front-end read
+    input  wire                   i_fe_re,
+    input  wire [ABW-1:0]         i_fe_blk,
+    output wire [31:0]            o_fe_bmap,
+    output wire [7:0]             o_fe_scale,
+    // POST block write
+    input  wire                   i_pw_en,
+    input  wire [ABW-1:0]         i_pw_blk,
+    input  wire [255:0]           i_pw_codes,
+    input  wire [31:0]            i_pw_bmap,
+    input  wire [7:0]             i_pw_scale,
+    // bus: code words (8 per block) or scale words (4 blocks each)
+    input  wire                   i_bus_rd,
+    input  wire                   i_bus_scales,
+    input  wire [ABW+2:0]         i_bus_word,
+    input  wire [3:0]             i_bus_we,
+    input  wire [31:0]            i_bus_wdata,
+    output wire [31:0]            o_bus_rdata,
+    // blocks with a non-zero code or scale 255
+    output wire [ABUF_BLOCKS-1:0] o_avis
+);
+
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_tables.vh"
+  /* verilator lint_on UNUSEDPARAM */
+
+  localparam SAW = ABW - 2;  // scale words
+
+  wire [ABW-1:0] bus_blk = i_bus_word[ABW+2:3];
+  wire [2:0]     bus_q = i_bus_word[2:0];
+  wire [SAW-1:0] bus_sw = i_bus_word[SAW-1:0];
+  wire           bus_wr = |i_bus_we;
+
+  // ---- codes ------------------------------------------------------------------
+  wire [255:0] line_q;
+  // a bus write merges its bytes into the line read in phase A
+  reg  [255:0] line_wdata;
+  integer c;
+  always @* begin
+    line_wdata = i_pw_codes;
+    if (!i_pw_en) begin
+      line_wdata = line_q;
+      for (c = 0; c < 4; c = c + 1)
+        if (i_bus_we[c]) line_wdata[{bus_q, c[1:0], 3'b000}+:8] = i_bus_wdata[8*c+:8];
+    end
+  end
+  wire line_we = i_pw_en | (bus_wr & ~i_bus_scales);
+
+  pal_tile_ram #(
+      .DEPTH(ABUF_BLOCKS),
+      .WIDTH(256),
+      .LANES(1)
+  ) codes (
+      .i_clk  (i_clk),
+      .i_re   (i_step_re | (i_bus_rd & ~i_bus_scales)),
+      .i_raddr(i_bus_rd ? bus_blk : i_step_blk),
+      .o_rdata(line_q),
+      .i_we   (line_we),
+      .i_waddr(i_pw_en ? i_pw_blk : bus_blk),
+      .i_wdata(line_wdata)
+  );
+
+  reg [4:0] k_d;
+  always @(posedge i_clk) k_d <= i_step_k;
+  assign o_step_code = line_q[8*k_d+:8];
+
+  // ---- non-zero bitmaps ----------------------------------------------------------
+  wire [31:0] bmap_q;
+  reg  [31:0] bmap_new;  // bus code write: the block's bitmap after the merge
+  integer b;
+  always @* begin
+    bmap_new = bmap_q;
+    for (b = 0; b < 4; b = b + 1)
+      if (i_bus_we[b]) bmap_new[{bus_q, b[1:0]}] = i_bus_wdata[8*b+:8] != PAL_CODE_ZERO;
+  end
+  wire bmap_bus_we = bus_wr & ~i_bus_scales;
+
+  pal_tile_ram #(
+      .DEPTH(ABUF_BLOCKS),
+      .WIDTH(32),
+      .LANES(1)
+  ) bmaps (
+      .i_clk  (i_clk),
+      .i_re   (i_fe_re | (i_bus_rd & ~i_bus_scales)),
+      .i_raddr(i_bus_rd ? bus_blk : i_fe_blk),
+      .o_rdata(bmap_q),
+      .i_we   (i_pw_en | bmap_bus_we),
+      .i_waddr(i_pw_en ? i_pw_blk : bus_blk),
+      .i_wdata(i_pw_en ? i_pw_bmap : bmap_new)
+  );
+  assign o_fe_bmap = bmap_q;
+
+  // ---- scales -------------------------------------------------------------------
+  wire [31:0] scale_q;
+  reg  [1:0]  fe_lane_d;
+  always @(posedge i_clk) fe_lane_d <= i_fe_blk[1:0];
+
+  pal_tile_ram #(
+      .DEPTH(1 << SAW),
+      .WIDTH(32),
+      .LANES(4)
+  ) scales (
+      .i_clk  (i_clk),
+      .i_re   (i_fe_re | (i_bus_rd & i_bus_scales)),
+      .i_raddr(i_bus_rd ? bus_sw : i_fe_blk[ABW-1:2]),
+      .o_rdata(scale_q),
+      .i_we   (i_pw_en ? (4'd1 << i_pw_blk[1:0]) : ((bus_wr && i_bus_scales) ? i_bus_we : 4'd0)),
+      .i_waddr(i_pw_en ? i_pw_blk[ABW-1:2] : bus_sw),
+      .i_wdata(i_pw_en ? {4{i_pw_scale}} : i_bus_wdata)
+  );
+  assign o_fe_scale = scale_q[8*fe_lane_d+:8];
+
+  reg [2:0] bus_q_d;
+  always @(posedge i_clk) bus_q_d <= bus_q;
+  assign o_bus_rdata = i_bus_scales ? scale_q : line_q[32*bus_q_d+:32];
+
+  // ---- per-block flags --------------------------------------------------------------
+  // Updated through shifted masks (one shifter, not a decoder per write).
+  reg [ABUF_BLOCKS-1:0] anz, s255;
+  initial begin
+    anz = {ABUF_BLOCKS{1'b0}};
+    s255 = {ABUF_BLOCKS{1'b0}};
+  end
+  reg [3:0] fl_mask, fl_val;
+  reg [ABW-1:0] fl_at;  // first block of the 4 the write may touch
+  reg fl_anz;           // the flags written are anz (else s255)
+  always @* begin
+    fl_mask = 4'd0;
+    fl_val = 4'd0;
+    fl_at = {bus_sw, 2'b00};
+    fl_anz = 1'b0;
+    if (i_pw_en) begin
+      fl_mask = 4'd1;
+      fl_val = {3'd0, |i_pw_bmap};
+      fl_at = i_pw_blk;
+      fl_anz = 1'b1;
+    end else if (bmap_bus_we) begin
+      fl_mask = 4'd1;
+      fl_val = {3'd0, |bmap_new};
+      fl_at = bus_blk;
+      fl_anz = 1'b1;
+    end else if (bus_wr) begin
+      fl_mask = i_bus_we;
+      for (b = 0; b < 4; b = b + 1) fl_val[b] = i_bus_wdata[8*b+:8] == PAL_SCALE_NAR;
+    end
+  end
+  // flags with `mask` bits at `at` replaced by `val`
+  function automatic [ABUF_BLOCKS-1:0] update(input [ABUF_BLOCKS-1:0] flags, input [3:0] mask,
+                                              input [3:0] val, input [ABW-1:0] at);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [ABUF_BLOCKS+3:0] m, v;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      m = {{ABUF_BLOCKS{1'b0}}, mask} << at;
+      v = {{ABUF_BLOCKS{1'b0}}, val & mask} << at;
+      update = (flags & ~m[ABUF_BLOCKS-1:0]) | v[ABUF_BLOCKS-1:0];
+    end
+  endfunction
+  always @(posedge i_clk) begin
+    if (fl_mask != 4'd0) begin
+      if (fl_anz) anz <= update(anz, fl_mask, fl_val, fl_at);
+      // POST writes both: its block's scale is never 255
+      if (!fl_anz || i_pw_en) s255 <= update(s255, fl_mask, i_pw_en ? 4'd0 : fl_val, fl_at);
+    end
+  end
+  assign o_avis = anz | s255;
+
+endmodule
+
+`default_nettype wire

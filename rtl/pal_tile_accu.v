@@ -1,0 +1,208 @@
+// The FP32 accumulate units (docs/isa.md §1, §4): U = ACC_UNITS instances
+// of pal_fp32_acc, unit u serving the PEs p = j*U + u (j < H = ceil(P/U)),
+// one PE per cycle, so a hand-off occupies the units for H cycles and the
+// U words a slot touches in ACC or BIAS are consecutive (one per bank of
+// pal_tile_bankbuf). Each unit keeps the running sums of its H outputs.
+//
+// A hand-off that begins in cycle b (i_ho_begin, from the walk) runs
+//   read phase     b+1+j   slot j: start values read (BIAS or ACC), when
+//                          this is the row's first hand-off
+//   execute phase  b+2+j   slot j: unit u takes PE j*U+u's hand-off register
+//                          (a block: acc (+) s * 2^e into pal_fp32_acc), or
+//                          writes the running sum to ACC (a row end)
+// and i_xfer (o_xfer) loads the PEs' hand-off registers in b+1. The first
+// hand-off of a row starts from the start value (init zero, bias through
+// pal_fp32_start, or the ACC word and its NaR flag); later ones from the
+// running sum, forwarded from the unit's output when it arrives in the
+// same cycle (H = 4 = the unit's latency). Needs H >= 4.
+`default_nettype none
+
+module pal_tile_accu #(
+    parameter P = 16,
+    parameter U = 4,
+    parameter ACC_DEPTH = 4096,
+    parameter BIAS_DEPTH = 1024,
+    parameter H = (P + U - 1) / U,                          // derived: do not override
+    parameter HW = (H > 1) ? $clog2(H) : 1,                 // derived
+    parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,   // derived
+    parameter BAW = (BIAS_DEPTH > 1) ? $clog2(BIAS_DEPTH) : 1  // derived
+) (
+    input  wire              i_clk,
+    input  wire              i_rst,
+    // hand-off begin
+    input  wire              i_ho_begin,
+    input  wire              i_ho_wb,      // row end: write the running sums back
+    input  wire              i_ho_first,   // the row's first hand-off: start values
+    input  wire [7:0]        i_ho_ascale,  // activation block scale
+    input  wire [AAW-1:0]    i_ho_accrow,  // ACC word of the row's PE 0
+    input  wire [BAW-1:0]    i_ho_biasrow, // BIAS word of the row's PE 0
+    input  wire [1:0]        i_init,       // of the GEMM
+    output wire              o_xfer,
+    // the hand-off registers of slot o_slot's PEs, lane u = PE o_slot*U + u
+    output wire [HW-1:0]     o_slot,
+    input  wire [22*U-1:0]   i_lane_sum,
+    input  wire [U-1:0]      i_lane_nar,
+    input  wire [8*U-1:0]    i_lane_scale,
+    // ACC (values and NaR flags at the same addresses) and BIAS windows
+    output wire              o_acc_re,
+    output wire [AAW-1:0]    o_acc_raddr,
+    output wire [U-1:0]      o_acc_rlane,
+    input  wire [32*U-1:0]   i_acc_rdata,
+    input  wire [U-1:0]      i_accnar_rdata,
+    output wire [U-1:0]      o_acc_we,
+    output wire [AAW-1:0]    o_acc_waddr,
+    output wire [32*U-1:0]   o_acc_wdata,
+    output wire [U-1:0]      o_accnar_wdata,
+    output wire              o_bias_re,
+    output wire [BAW-1:0]    o_bias_raddr,
+    output wire [U-1:0]      o_bias_rlane,
+    input  wire [32*U-1:0]   i_bias_rdata
+);
+
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_isa.vh"
+  /* verilator lint_on UNUSEDPARAM */
+
+  // ---- slot schedule ----------------------------------------------------------
+  localparam integer HLAST_I = H - 1;
+  localparam [HW-1:0] HLAST = HLAST_I[HW-1:0];
+  reg          rd_v, rd_wb, rd_first;
+  reg [HW-1:0] rd_j;
+  reg [7:0]    rd_ascale;
+  reg [AAW-1:0] rd_accrow;
+  reg [BAW-1:0] rd_biasrow;
+  reg          ex_v, ex_wb, ex_first;
+  reg [HW-1:0] ex_j;
+  reg [7:0]    ex_ascale;
+  reg [AAW-1:0] ex_accrow;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      rd_v <= 1'b0;
+      ex_v <= 1'b0;
+    end else begin
+      if (i_ho_begin) begin
+        rd_v <= 1'b1;
+      end else if (rd_v && rd_j == HLAST) begin
+        rd_v <= 1'b0;
+      end
+      ex_v <= rd_v;
+    end
+    if (i_ho_begin) begin
+      rd_j <= {HW{1'b0}};
+      rd_wb <= i_ho_wb;
+      rd_first <= i_ho_first;
+      rd_ascale <= i_ho_ascale;
+      rd_accrow <= i_ho_accrow;
+      rd_biasrow <= i_ho_biasrow;
+    end else if (rd_v) begin
+      rd_j <= rd_j + 1'b1;
+    end
+    ex_j <= rd_j;
+    ex_wb <= rd_wb;
+    ex_first <= rd_first;
+    ex_ascale <= rd_ascale;
+    ex_accrow <= rd_accrow;
+  end
+
+  assign o_xfer = rd_v && rd_j == {HW{1'b0}} && !rd_wb;
+  assign o_slot = ex_j;
+
+  // slot j covers PEs j*U .. j*U+U-1 (fewer in the last slot when U does
+  // not divide P)
+  wire [31:0] rd_pe0 = {{(32 - HW) {1'b0}}, rd_j} * U;
+  wire [31:0] ex_pe0 = {{(32 - HW) {1'b0}}, ex_j} * U;
+  wire [U-1:0] rd_lanes, ex_lanes;
+  genvar u;
+  generate
+    for (u = 0; u < U; u = u + 1) begin : g_lanes
+      assign rd_lanes[u] = rd_pe0 + u < P;
+      assign ex_lanes[u] = ex_pe0 + u < P;
+    end
+  endgenerate
+
+  wire start_read = rd_v & rd_first;
+  assign o_acc_re = start_read && i_init == PAL_ISA_INIT_ACC;
+  assign o_acc_raddr = rd_accrow + rd_pe0[AAW-1:0];
+  assign o_acc_rlane = rd_lanes;
+  assign o_bias_re = start_read && i_init == PAL_ISA_INIT_BIAS;
+  assign o_bias_raddr = rd_biasrow + rd_pe0[BAW-1:0];
+  assign o_bias_rlane = rd_lanes;
+
+  assign o_acc_we = (ex_v && ex_wb) ? ex_lanes : {U{1'b0}};
+  assign o_acc_waddr = ex_accrow + ex_pe0[AAW-1:0];
+
+  // ---- the units ----------------------------------------------------------------
+  wire a_nar = ex_ascale == 8'd255;
+  reg  [32:0] run[0:U*H-1];  // {NaR, FP32} running sums, unit u at u*H + j
+
+  wire [U-1:0]    fa_valid;
+  wire [32*U-1:0] fa_acc;
+  wire [U-1:0]    fa_nar;
+  wire [HW*U-1:0] fa_tag;
+
+  generate
+    for (u = 0; u < U; u = u + 1) begin : g_unit
+      // start value of this lane's output for the row
+      wire [31:0] bias_value;
+      wire        bias_nar;
+      pal_fp32_start bias_start (
+          .i_bias (i_bias_rdata[32*u+:32]),
+          .o_value(bias_value),
+          .o_nar  (bias_nar)
+      );
+      reg [32:0] start;
+      always @* begin
+        case (i_init)
+          PAL_ISA_INIT_BIAS: start = {bias_nar, bias_value};
+          PAL_ISA_INIT_ACC:  start = {i_accnar_rdata[u], i_acc_rdata[32*u+:32]};
+          default:           start = 33'd0;
+        endcase
+      end
+      wire fwd = fa_valid[u] && fa_tag[HW*u+:HW] == ex_j;
+      wire [32:0] base = ex_first ? start
+                       : fwd ? {fa_nar[u], fa_acc[32*u+:32]} : run[u*H+{{(32 - HW) {1'b0}}, ex_j}];
+
+      // this lane's PE
+      wire [21:0] sum = i_lane_sum[22*u+:22];
+      wire        pe_nar = i_lane_nar[u];
+      wire [7:0]  wscale = i_lane_scale[8*u+:8];
+      // e = Xw + Xa - 269 (pal-format.md §3: Ew + Ea - 15)
+      wire [9:0]  exponent = {2'b00, wscale} + {2'b00, ex_ascale} - 10'd269;
+
+      pal_tile_fp32_acc #(
+          .TAG_W(HW)
+      ) unit (
+          .i_clk  (i_clk),
+          .i_rst  (i_rst),
+          .i_valid(ex_v && !ex_wb && ex_lanes[u]),
+          /* verilator lint_off PINCONNECTEMPTY */
+          .o_ready(),
+          /* verilator lint_on PINCONNECTEMPTY */
+          .i_acc  (base[31:0]),
+          .i_nar  (base[32] | pe_nar | a_nar),
+          .i_sum  (sum),
+          .i_exp  (exponent),
+          .i_tag  (ex_j),
+          .o_valid(fa_valid[u]),
+          .i_ready(1'b1),
+          .o_acc  (fa_acc[32*u+:32]),
+          .o_nar  (fa_nar[u]),
+          .o_tag  (fa_tag[HW*u+:HW])
+      );
+
+      // write-back value: NaR as the quiet NaN, the flag beside it
+      assign o_acc_wdata[32*u+:32] = base[32] ? PAL_TILE_FP32_NAR : base[31:0];
+      assign o_accnar_wdata[u] = base[32];
+    end
+  endgenerate
+
+  integer v;
+  always @(posedge i_clk) begin
+    for (v = 0; v < U; v = v + 1)
+      if (fa_valid[v]) run[v*H+{{(32 - HW) {1'b0}}, fa_tag[HW*v+:HW]}] <= {fa_nar[v], fa_acc[32*v+:32]};
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,169 @@
+// A word buffer split into BANKS interleaved banks (word a lives in bank
+// a % BANKS, line a / BANKS), so that the accumulate units can read and
+// write BANKS consecutive words per cycle: the ACC values, the ACC NaR
+// flags and BIAS are each one of these, with BANKS = ACC_UNITS.
+//
+// Window ports: lane u reads (writes) word base + u; the lanes always fall
+// in distinct banks, rotated by base % BANKS. Read data come back in lane
+// order the next cycle. The single port reads or writes one word (POST,
+// bus); it never meets a window access in the same cycle (they belong to
+// different instructions), and wins if it does.
+`default_nettype none
+
+module pal_tile_bankbuf #(
+    parameter DEPTH = 4096,
+    parameter WIDTH = 32,
+    parameter BANKS = 4,
+    parameter AW = (DEPTH > 1) ? $clog2(DEPTH) : 1  // derived: do not override
+) (
+    input  wire                   i_clk,
+    // window read
+    input  wire                   i_w_re,
+    input  wire [AW-1:0]          i_w_raddr,
+    input  wire [BANKS-1:0]       i_w_rlane,
+    output wire [BANKS*WIDTH-1:0] o_w_rdata,
+    // window write
+    input  wire [BANKS-1:0]       i_w_we,
+    input  wire [AW-1:0]          i_w_waddr,
+    input  wire [BANKS*WIDTH-1:0] i_w_wdata,
+    // single port
+    input  wire                   i_s_re,
+    input  wire [AW-1:0]          i_s_raddr,
+    output wire [WIDTH-1:0]       o_s_rdata,
+    input  wire                   i_s_we,
+    input  wire [AW-1:0]          i_s_waddr,
+    input  wire [WIDTH-1:0]       i_s_wdata
+);
+
+  localparam LINES = (DEPTH + BANKS - 1) / BANKS;
+  localparam LAW = (LINES > 1) ? $clog2(LINES) : 1;
+  localparam BW = (BANKS > 1) ? $clog2(BANKS) : 1;
+
+  // An address's bank and line. A window at base b puts lane u in bank
+  // (b + u) % BANKS; bank k holds the window's word in line b / BANKS, or
+  // the next one when k < b % BANKS (the window wrapped past the last bank).
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [BW+LAW-1:0] split(input [AW-1:0] a);
+    reg [31:0] a32, bank, line;
+    begin
+      a32 = {{(32 - AW) {1'b0}}, a};
+      bank = a32 % BANKS;
+      line = a32 / BANKS;
+      split = {bank[BW-1:0], line[LAW-1:0]};
+    end
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  wire [WIDTH-1:0] bank_q[0:BANKS-1];
+  reg  [BW-1:0]    rrot_d, srbank_d;
+
+  // (x + y) % BANKS and (x - y) % BANKS for x, y < BANKS
+  localparam POW2 = (BANKS & (BANKS - 1)) == 0;
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [BW-1:0] mod_add(input [BW-1:0] x, input [BW-1:0] y);
+    reg [31:0] t;
+    begin
+      t = ({{(32 - BW) {1'b0}}, x} + {{(32 - BW) {1'b0}}, y}) % BANKS;
+      mod_add = POW2 ? x + y : t[BW-1:0];
+    end
+  endfunction
+  function automatic [BW-1:0] mod_sub(input [BW-1:0] x, input [BW-1:0] y);
+    reg [31:0] t;
+    begin
+      t = ({{(32 - BW) {1'b0}}, x} + BANKS - {{(32 - BW) {1'b0}}, y}) % BANKS;
+      mod_sub = POW2 ? x - y : t[BW-1:0];
+    end
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // Per-bank ports, computed only when some access is made. A window at
+  // base b puts lane u in bank (b + u) % BANKS; bank k holds the window's
+  // word in line b / BANKS, or the next one when k < b % BANKS.
+  reg [BANKS-1:0]  b_re, b_we;
+  reg [LAW-1:0]    b_raddr[0:BANKS-1];
+  reg [LAW-1:0]    b_waddr[0:BANKS-1];
+  reg [WIDTH-1:0]  b_wdata[0:BANKS-1];
+  reg [BW-1:0]     rrot, wrot, srbank, swbank, rl, wl, kk;
+  reg [LAW-1:0]    rline, wline, srline, swline;
+  integer k;
+  always @* begin
+    b_re = {BANKS{1'b0}};
+    b_we = {BANKS{1'b0}};
+    {rrot, rline} = split(i_w_raddr);
+    {srbank, srline} = split(i_s_raddr);
+    {wrot, wline} = {(BW + LAW) {1'b0}};
+    {swbank, swline} = {(BW + LAW) {1'b0}};
+    rl = {BW{1'b0}};
+    wl = {BW{1'b0}};
+    kk = {BW{1'b0}};
+    for (k = 0; k < BANKS; k = k + 1) begin
+      b_raddr[k] = {LAW{1'b0}};
+      b_waddr[k] = {LAW{1'b0}};
+      b_wdata[k] = {WIDTH{1'b0}};
+    end
+    if (i_w_re) begin
+      for (k = 0; k < BANKS; k = k + 1) begin
+        kk = k[BW-1:0];
+        rl = mod_sub(kk, rrot);
+        b_re[k] = i_w_rlane[rl];
+        b_raddr[k] = rline + {{(LAW - 1) {1'b0}}, kk < rrot};
+      end
+    end
+    if (i_w_we != {BANKS{1'b0}}) begin
+      {wrot, wline} = split(i_w_waddr);
+      for (k = 0; k < BANKS; k = k + 1) begin
+        kk = k[BW-1:0];
+        wl = mod_sub(kk, wrot);
+        b_we[k] = i_w_we[wl];
+        b_waddr[k] = wline + {{(LAW - 1) {1'b0}}, kk < wrot};
+        b_wdata[k] = i_w_wdata[WIDTH*wl+:WIDTH];
+      end
+    end
+    if (i_s_re) begin
+      b_re[srbank] = 1'b1;
+      b_raddr[srbank] = srline;
+    end
+    if (i_s_we) begin
+      {swbank, swline} = split(i_s_waddr);
+      b_we[swbank] = 1'b1;
+      b_waddr[swbank] = swline;
+      b_wdata[swbank] = i_s_wdata;
+    end
+  end
+
+  genvar g;
+  generate
+    for (g = 0; g < BANKS; g = g + 1) begin : g_bank
+      pal_tile_ram #(
+          .DEPTH(LINES),
+          .WIDTH(WIDTH),
+          .LANES(1)
+      ) bank (
+          .i_clk  (i_clk),
+          .i_re   (b_re[g]),
+          .i_raddr(b_raddr[g]),
+          .o_rdata(bank_q[g]),
+          .i_we   (b_we[g]),
+          .i_waddr(b_waddr[g]),
+          .i_wdata(b_wdata[g])
+      );
+    end
+  endgenerate
+
+  always @(posedge i_clk) begin
+    rrot_d <= rrot;
+    srbank_d <= srbank;
+  end
+
+  genvar u;
+  generate
+    for (u = 0; u < BANKS; u = u + 1) begin : g_lane
+      localparam [BW-1:0] UU = u;
+      assign o_w_rdata[WIDTH*u+:WIDTH] = bank_q[mod_add(rrot_d, UU)];
+    end
+  endgenerate
+  assign o_s_rdata = bank_q[srbank_d];
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,123 @@
+// rtl/pal_fp32_acc.v (FP32 accumulate unit: o_acc = pal_fp32_accumulate(
+// i_acc, i_sum, i_exp), NaR in with i_nar and out with o_nar), same ports,
+// same latency 4 and handshake, bit for bit, arranged for the Verilated
+// tile like pal_tile_fp32_add: stage 1 (t = s * 2^e as binary32) is
+// evaluated only for a valid input, and the addition is pal_tile_fp32_add.
+// Why a copy: see pal_tile_fp32_add. tests/rtl/test_rtl_fp32_acc.cpp runs
+// against this module too (make test, sim/sim.mk).
+`default_nettype none
+
+module pal_tile_fp32_acc #(
+    parameter TAG_W = 1
+) (
+    input  wire             i_clk,
+    input  wire             i_rst,
+    input  wire             i_valid,
+    output wire             o_ready,
+    input  wire [31:0]      i_acc,
+    input  wire             i_nar,
+    input  wire [21:0]      i_sum,
+    input  wire [9:0]       i_exp,   // signed
+    input  wire [TAG_W-1:0] i_tag,
+    output wire             o_valid,
+    input  wire             i_ready,
+    output wire [31:0]      o_acc,
+    output wire             o_nar,
+    output wire [TAG_W-1:0] o_tag
+);
+
+  wire advance = ~o_valid | i_ready;
+  assign o_ready = advance;
+
+  // ---- stage 1: t = s * 2^e as binary32 ------------------------------------
+  // {skip, over, t[32]}
+  function automatic [33:0] scaled(input [21:0] sum, input [9:0] e);
+    reg neg;
+    reg [21:0] mag, mag_norm;
+    reg [4:0] zeros;
+    reg signed [11:0] t_exp;
+    reg t_skip, t_over;
+    begin
+      neg = sum[21];
+      mag = neg ? 22'd0 - sum : sum;  // 2^21 fits unsigned
+      // normalise |s| in five stages that count the zeros
+      mag_norm = mag;
+      zeros = 5'd0;
+      if (mag_norm[21:6] == 16'd0) begin
+        mag_norm = {mag_norm[5:0], 16'd0};
+        zeros[4] = 1'b1;
+      end
+      if (mag_norm[21:14] == 8'd0) begin
+        mag_norm = {mag_norm[13:0], 8'd0};
+        zeros[3] = 1'b1;
+      end
+      if (mag_norm[21:18] == 4'd0) begin
+        mag_norm = {mag_norm[17:0], 4'd0};
+        zeros[2] = 1'b1;
+      end
+      if (mag_norm[21:20] == 2'd0) begin
+        mag_norm = {mag_norm[19:0], 2'd0};
+        zeros[1] = 1'b1;
+      end
+      if (!mag_norm[21]) begin
+        mag_norm = {mag_norm[20:0], 1'd0};
+        zeros[0] = 1'b1;
+      end
+      // biased exponent of t: (21 - zeros) + e + 127
+      t_exp = $signed({{2{e[9]}}, e}) + 12'sd148 - $signed({7'd0, zeros});
+      t_skip = (mag == 22'd0) | (t_exp < 12'sd1);
+      t_over = ~t_skip & (t_exp > 12'sd254);
+      scaled = {t_skip, t_over,
+                (t_skip | t_over) ? 32'h8000_0000 : {neg, t_exp[7:0], mag_norm[20:0], 2'b00}};
+    end
+  endfunction
+
+  reg             s0_valid;
+  reg [31:0]      s0_acc, s0_t;
+  reg             s0_nar, s0_skip, s0_over;
+  reg [TAG_W-1:0] s0_tag;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      s0_valid <= 1'b0;
+    end else if (advance) begin
+      s0_valid <= i_valid;
+    end
+    if (advance && i_valid) begin
+      s0_acc <= i_acc;
+      s0_nar <= i_nar;
+      s0_tag <= i_tag;
+      {s0_skip, s0_over, s0_t} <= scaled(i_sum, i_exp);
+    end
+  end
+
+  // ---- stages 2-4: the addition ---------------------------------------------
+  wire [TAG_W+2:0] side_out;
+  wire             add_nar;
+
+  pal_tile_fp32_add #(
+      .SIDE_W(TAG_W + 3)
+  ) adder (
+      .i_clk  (i_clk),
+      .i_rst  (i_rst),
+      .i_en   (advance),
+      .i_valid(s0_valid),
+      .i_a    (s0_acc),
+      .i_b    (s0_t),
+      .i_side ({s0_tag, s0_nar, s0_skip, s0_over}),
+      .o_valid(o_valid),
+      .o_sum  (o_acc),
+      .o_nar  (add_nar),
+      .o_side (side_out)
+  );
+
+  wire side_nar = side_out[2];
+  wire side_skip = side_out[1];
+  wire side_over = side_out[0];
+  // a skipped block never raises NaR, even when acc itself is infinite
+  assign o_nar = side_nar | side_over | (add_nar & ~side_skip);
+  assign o_tag = side_out[TAG_W+2:3];
+
+endmodule
+
+`default_nettype wire

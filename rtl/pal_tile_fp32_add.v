@@ -1,0 +1,244 @@
+// rtl/pal_fp32_add.v (one binary32 addition with the PAL accumulator's
+// rules: RNE, subnormal results flush to a signed zero, non-finite results
+// raise o_nar), same ports, same 3 stages, bit for bit, arranged for the
+// Verilated tile: each stage's logic is a function evaluated in the clocked
+// block only when that stage takes a valid operand. pal_fp32_add computes
+// its combinational stages every cycle whether or not anything is in
+// flight, and the tile's five adders then cost more than half of its
+// simulation time (docs/tile-rtl.md, "Simulation speed"). Synthesis sees
+// the same logic. The stage registers load only with a valid operand, so
+// o_sum and o_side are meaningful only while o_valid is set (as with
+// pal_fp32_add). tests/rtl/test_rtl_fp32_add.cpp runs against this module
+// too (make test, sim/sim.mk).
+`default_nettype none
+
+module pal_tile_fp32_add #(
+    parameter SIDE_W = 1
+) (
+    input  wire              i_clk,
+    input  wire              i_rst,
+    input  wire              i_en,
+    input  wire              i_valid,
+    input  wire [31:0]       i_a,
+    input  wire [31:0]       i_b,
+    input  wire [SIDE_W-1:0] i_side,
+    output wire              o_valid,
+    output wire [31:0]       o_sum,
+    output wire              o_nar,
+    output wire [SIDE_W-1:0] o_side
+);
+
+  // ---- stage 1: classify, order by magnitude, align the smaller ------------
+  // {nan, inf, inf_sign, sign, sub, exp[8], xm[24], y[27]}: 64 bits
+  function automatic [63:0] align(input [31:0] a, input [31:0] b);
+    reg a_max_exp, b_max_exp, a_nan, b_nan, a_inf, b_inf, nan_in, inf_in, inf_sign;
+    reg a_ge, x_sub, y_sub;
+    reg [31:0] x, y;
+    reg [7:0] xe, ye, exp_diff;
+    reg [23:0] xm, ym;
+    reg [4:0] shift;
+    reg [26:0] y_shr;
+    reg y_sticky;
+    begin
+      a_max_exp = &a[30:23];
+      b_max_exp = &b[30:23];
+      a_nan = a_max_exp & (|a[22:0]);
+      b_nan = b_max_exp & (|b[22:0]);
+      a_inf = a_max_exp & ~(|a[22:0]);
+      b_inf = b_max_exp & ~(|b[22:0]);
+      nan_in = a_nan | b_nan | (a_inf & b_inf & (a[31] ^ b[31]));
+      inf_in = ~nan_in & (a_inf | b_inf);
+      inf_sign = a_inf ? a[31] : b[31];
+      // x: the operand of larger magnitude (equal magnitudes: either order)
+      a_ge = a[30:0] >= b[30:0];
+      x = a_ge ? a : b;
+      y = a_ge ? b : a;
+      x_sub = x[30:23] == 8'd0;  // subnormal or zero: 2^-126 scale
+      y_sub = y[30:23] == 8'd0;
+      xe = {x[30:24], x[23] | x_sub};
+      ye = {y[30:24], y[23] | y_sub};
+      xm = {~x_sub, x[22:0]};
+      ym = {~y_sub, y[22:0]};
+      exp_diff = xe - ye;
+      // shifts of 27 or more leave nothing but sticky; 31 stands for all
+      shift = (|exp_diff[7:5]) ? 5'd31 : exp_diff[4:0];
+      // y with guard, round and sticky bits, shifted right in five stages,
+      // each folding what it shifts out into the sticky bit
+      y_shr = {ym, 3'b000};
+      y_sticky = 1'b0;
+      if (shift[4]) begin
+        y_sticky = |y_shr[15:0];
+        y_shr = {16'd0, y_shr[26:16]};
+      end
+      if (shift[3]) begin
+        y_sticky = y_sticky | (|y_shr[7:0]);
+        y_shr = {8'd0, y_shr[26:8]};
+      end
+      if (shift[2]) begin
+        y_sticky = y_sticky | (|y_shr[3:0]);
+        y_shr = {4'd0, y_shr[26:4]};
+      end
+      if (shift[1]) begin
+        y_sticky = y_sticky | (|y_shr[1:0]);
+        y_shr = {2'd0, y_shr[26:2]};
+      end
+      if (shift[0]) begin
+        y_sticky = y_sticky | y_shr[0];
+        y_shr = {1'd0, y_shr[26:1]};
+      end
+      align = {nan_in, inf_in, inf_sign, x[31], x[31] ^ y[31], xe, xm,
+               y_shr[26:1], y_shr[0] | y_sticky};
+    end
+  endfunction
+
+  reg              s1_valid;
+  reg [SIDE_W-1:0] s1_side;
+  reg              s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub;
+  reg [7:0]        s1_exp;
+  reg [23:0]       s1_xm;
+  reg [26:0]       s1_y;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      s1_valid <= 1'b0;
+    end else if (i_en) begin
+      s1_valid <= i_valid;
+    end
+    if (i_en && i_valid) begin
+      s1_side <= i_side;
+      {s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub, s1_exp, s1_xm, s1_y} <= align(i_a, i_b);
+    end
+  end
+
+  // ---- stage 2: add or subtract ---------------------------------------------
+  // Layout of the 28-bit sum: [27] carry, [26:3] significand, [2:0] G R S;
+  // x - y = x + ~y + 1, the extra low bit carries the +1 in.
+  function automatic [27:0] add(input [23:0] xm, input [26:0] y, input sub);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [28:0] sum_ext;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      sum_ext = {1'b0, xm, 3'b000, 1'b1} + {{1'b0, y} ^ {28{sub}}, sub};
+      add = sum_ext[28:1];
+    end
+  endfunction
+
+  reg              s2_valid;
+  reg [SIDE_W-1:0] s2_side;
+  reg              s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub;
+  reg [7:0]        s2_exp;
+  reg [27:0]       s2_sum;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      s2_valid <= 1'b0;
+    end else if (i_en) begin
+      s2_valid <= s1_valid;
+    end
+    if (i_en && s1_valid) begin
+      s2_side <= s1_side;
+      s2_nan <= s1_nan;
+      s2_inf <= s1_inf;
+      s2_inf_sign <= s1_inf_sign;
+      s2_sign <= s1_sign;
+      s2_sub <= s1_sub;
+      s2_exp <= s1_exp;
+      s2_sum <= add(s1_xm, s1_y, s1_sub);
+    end
+  end
+
+  // ---- stage 3: normalise, round to nearest even, pack --------------------
+  // {nar, result[32]}
+  function automatic [32:0] round(input nan, input inf, input inf_sign, input sign, input sub,
+                                  input [7:0] exp, input [27:0] sum);
+    reg [27:0] norm;
+    reg [4:0] lead_zeros;
+    reg [22:0] frac, frac_final;
+    reg guard, sticky, round_up, sum_zero, overflow, underflow;
+    reg [23:0] frac_rounded;
+    reg signed [9:0] exp_norm, exp_final;
+    reg [31:0] result;
+    reg result_nar;
+    begin
+      // left shift until bit 27 is set, in five stages that count the zeros
+      norm = sum;
+      lead_zeros = 5'd0;
+      if (norm[27:12] == 16'd0) begin
+        norm = {norm[11:0], 16'd0};
+        lead_zeros[4] = 1'b1;
+      end
+      if (norm[27:20] == 8'd0) begin
+        norm = {norm[19:0], 8'd0};
+        lead_zeros[3] = 1'b1;
+      end
+      if (norm[27:24] == 4'd0) begin
+        norm = {norm[23:0], 4'd0};
+        lead_zeros[2] = 1'b1;
+      end
+      if (norm[27:26] == 2'd0) begin
+        norm = {norm[25:0], 2'd0};
+        lead_zeros[1] = 1'b1;
+      end
+      if (!norm[27]) begin
+        norm = {norm[26:0], 1'd0};
+        lead_zeros[0] = 1'b1;
+      end
+      frac = norm[26:4];
+      guard = norm[3];
+      sticky = |norm[2:0];
+      round_up = guard & (sticky | frac[0]);
+      // a carry out of the fraction leaves 1.000... of the next binade
+      frac_rounded = {1'b0, frac} + {23'd0, round_up};
+      exp_norm = $signed({2'b00, exp}) + 10'sd1 - $signed({5'd0, lead_zeros});
+      exp_final = exp_norm + $signed({9'd0, frac_rounded[23]});
+      frac_final = frac_rounded[22:0];
+      sum_zero = sum == 28'd0;
+      overflow = exp_final > 10'sd254;
+      underflow = exp_final < 10'sd1;
+      result_nar = 1'b0;
+      if (nan) begin
+        result = 32'h7FC0_0000;
+        result_nar = 1'b1;
+      end else if (inf) begin
+        result = {inf_sign, 8'hFF, 23'd0};
+        result_nar = 1'b1;
+      end else if (sum_zero) begin
+        // x + (-x) = +0 under round-to-nearest; (-0) + (-0) = -0
+        result = {sign & ~sub, 31'd0};
+      end else if (overflow) begin
+        result = {sign, 8'hFF, 23'd0};
+        result_nar = 1'b1;
+      end else if (underflow) begin
+        result = {sign, 31'd0};  // subnormal result: flush, keep the sign
+      end else begin
+        result = {sign, exp_final[7:0], frac_final};
+      end
+      round = {result_nar, result};
+    end
+  endfunction
+
+  reg              s3_valid;
+  reg [SIDE_W-1:0] s3_side;
+  reg [31:0]       s3_sum;
+  reg              s3_nar;
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      s3_valid <= 1'b0;
+    end else if (i_en) begin
+      s3_valid <= s2_valid;
+    end
+    if (i_en && s2_valid) begin
+      s3_side <= s2_side;
+      {s3_nar, s3_sum} <= round(s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub, s2_exp, s2_sum);
+    end
+  end
+
+  assign o_valid = s3_valid;
+  assign o_sum = s3_sum;
+  assign o_nar = s3_nar;
+  assign o_side = s3_side;
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,125 @@
+// rtl/pal_post.v (post-processing of one FP32 output: optional post-bias
+// through pal_fp32_start and one addition, ReLU or clip, NaR out as
+// 0x7FC00000 with o_nar), same ports, same latency 4 and handshake, bit for
+// bit, arranged for the Verilated tile like pal_tile_fp32_add: the addition
+// is pal_tile_fp32_add and the activation stage is evaluated only for a
+// valid sum. Why a copy: see pal_tile_fp32_add. tests/rtl/test_rtl_post.cpp
+// runs against this module too (make test, sim/sim.mk).
+`default_nettype none
+
+module pal_tile_postproc #(
+    parameter TAG_W = 1
+) (
+    input  wire             i_clk,
+    input  wire             i_rst,
+    input  wire             i_bias_en,
+    input  wire [1:0]       i_act,
+    input  wire [31:0]      i_clip_lo,
+    input  wire [31:0]      i_clip_hi,
+    input  wire             i_valid,
+    output wire             o_ready,
+    input  wire [31:0]      i_acc,
+    input  wire             i_nar,
+    input  wire [31:0]      i_bias,
+    input  wire [TAG_W-1:0] i_tag,
+    output reg              o_valid,
+    input  wire             i_ready,
+    output reg  [31:0]      o_data,
+    output reg              o_nar,
+    output reg  [TAG_W-1:0] o_tag
+);
+
+  localparam [1:0] ACT_RELU = 2'd1;
+  localparam [1:0] ACT_CLIP = 2'd2;
+  localparam [31:0] FP32_NAR = 32'h7FC0_0000;
+
+  wire advance = ~o_valid | i_ready;
+  assign o_ready = advance;
+
+  // ---- bias: acc + start(bias), or acc + (-0) = acc when there is none ----
+  wire [31:0] bias_value;
+  wire        bias_nar;
+  pal_fp32_start bias_start (
+      .i_bias (i_bias),
+      .o_value(bias_value),
+      .o_nar  (bias_nar)
+  );
+
+  // a NaR input skips the bias; adding it anyway changes nothing (NaR out)
+  wire add_en = i_bias_en;
+  wire nar_in = i_nar | (add_en & bias_nar);
+  wire [31:0] addend = add_en ? bias_value : 32'h8000_0000;
+
+  wire             sum_valid;
+  wire [31:0]      sum;
+  wire             sum_nar;
+  wire [TAG_W+1:0] side;
+
+  pal_tile_fp32_add #(
+      .SIDE_W(TAG_W + 2)
+  ) adder (
+      .i_clk  (i_clk),
+      .i_rst  (i_rst),
+      .i_en   (advance),
+      .i_valid(i_valid),
+      .i_a    (i_acc),
+      .i_b    (addend),
+      .i_side ({i_tag, nar_in, add_en}),
+      .o_valid(sum_valid),
+      .o_sum  (sum),
+      .o_nar  (sum_nar),
+      .o_side (side)
+  );
+
+  // ---- activation -------------------------------------------------------------
+  // a < b as C floats: false when either is NaN, -0 == +0
+  function automatic fp32_lt(input [31:0] a, input [31:0] b);
+    reg nan, mag_lt, mag_eq, both_zero;
+    begin
+      nan = (&a[30:23] & (|a[22:0])) | (&b[30:23] & (|b[22:0]));
+      mag_lt = a[30:0] < b[30:0];
+      mag_eq = a[30:0] == b[30:0];
+      both_zero = (a[30:0] == 31'd0) & (b[30:0] == 31'd0);
+      case ({a[31], b[31]})
+        2'b00:   fp32_lt = mag_lt;
+        2'b11:   fp32_lt = ~mag_lt & ~mag_eq;
+        2'b10:   fp32_lt = ~both_zero;
+        default: fp32_lt = 1'b0;
+      endcase
+      fp32_lt = fp32_lt & ~nan;
+    end
+  endfunction
+
+  // ReLU: !(x > 0) -> +0 (also -0 -> +0). Clip: if (x < lo) x = lo;
+  // if (x > hi) x = hi; in that order, so hi wins when lo > hi.
+  function automatic [31:0] activate(input [31:0] x, input nar, input [1:0] act,
+                                     input [31:0] lo, input [31:0] hi);
+    reg below_lo, above_hi, take_hi, take_lo, take_zero;
+    begin
+      below_lo = fp32_lt(x, lo);
+      above_hi = below_lo ? fp32_lt(hi, lo) : fp32_lt(hi, x);
+      take_hi = (act == ACT_CLIP) & above_hi;
+      take_lo = (act == ACT_CLIP) & below_lo & ~above_hi;
+      take_zero = (act == ACT_RELU) & x[31];
+      activate = nar ? FP32_NAR : take_hi ? hi : take_lo ? lo : take_zero ? 32'd0 : x;
+    end
+  endfunction
+
+  wire nar = side[1] | (side[0] & sum_nar);
+
+  always @(posedge i_clk) begin
+    if (i_rst) begin
+      o_valid <= 1'b0;
+    end else if (advance) begin
+      o_valid <= sum_valid;
+    end
+    if (advance && sum_valid) begin
+      o_data <= activate(sum, nar, i_act, i_clip_lo, i_clip_hi);
+      o_nar <= nar;
+      o_tag <= side[TAG_W+1:2];
+    end
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,61 @@
+// Every memory of the tile (IMEM, ABUF, the PE weight memories, the ACC and
+// BIAS banks, OBUF, the NaR side tables) is one of these: one registered
+// read port, one write port with LANES equal lanes that can be written
+// separately (byte or word strobes), contents zero at power-on (the
+// emulator's power-on state; i_rst does not clear memories).
+//
+// A read and a write of the same address in one cycle return the old word.
+//
+// Synthesis: a plain Yosys `synth` would turn each array into flip-flops
+// and a read mux (minutes per 16 KiB, and the default tile holds ~190 KiB),
+// so under SYNTHESIS the module is a black box, i.e. a RAM macro of the
+// target, unless PAL_TILE_RAM_INFER is defined. The tile's own synthesis
+// check (make tile-synth) defines it and keeps the arrays as Yosys memory
+// cells (docs/tile-rtl.md, "Synthesis").
+`default_nettype none
+
+`ifdef SYNTHESIS
+`ifndef PAL_TILE_RAM_INFER
+(* blackbox *)
+`endif
+`endif
+module pal_tile_ram #(
+    parameter DEPTH = 256,
+    parameter WIDTH = 32,
+    parameter LANES = 1,                          // must divide WIDTH
+    parameter AW = (DEPTH > 1) ? $clog2(DEPTH) : 1 // derived: do not override
+) (
+    input  wire             i_clk,
+    input  wire             i_re,
+    input  wire [AW-1:0]    i_raddr,
+    output reg  [WIDTH-1:0] o_rdata,
+    input  wire [LANES-1:0] i_we,
+    input  wire [AW-1:0]    i_waddr,
+    input  wire [WIDTH-1:0] i_wdata
+);
+
+  localparam LW = WIDTH / LANES;
+
+  reg [WIDTH-1:0] mem[0:DEPTH-1];
+
+`ifndef SYNTHESIS
+  // power-on contents for simulation (FPGA block RAMs start at zero too)
+  integer i;
+  initial begin
+    for (i = 0; i < DEPTH; i = i + 1) mem[i] = {WIDTH{1'b0}};
+  end
+`endif
+
+  always @(posedge i_clk) begin
+    if (i_re) o_rdata <= mem[i_raddr];
+  end
+
+  integer l;
+  always @(posedge i_clk) begin
+    for (l = 0; l < LANES; l = l + 1)
+      if (i_we[l]) mem[i_waddr][l*LW+:LW] <= i_wdata[l*LW+:LW];
+  end
+
+endmodule
+
+`default_nettype wire

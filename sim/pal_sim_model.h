@@ -1,0 +1,37 @@
+// Internal to sim/: what pal_sim.cpp needs from one Verilated model of
+// pal_tile. Each geometry (and the traced builds) is a separate Verilated
+// class; sim/pal_sim_model.cpp is compiled once per model and exports a
+// pal_sim_variant_t under a fixed C name that pal_sim.cpp looks up.
+#ifndef PAL_SIM_MODEL_H
+#define PAL_SIM_MODEL_H
+
+#include <stdint.h>
+
+#include "pal/status.h"
+
+struct pal_sim_model {
+  virtual ~pal_sim_model() {}
+  // Inputs take effect at the next rising edge.
+  virtual void set_rst(bool rst) = 0;
+  virtual void set_bus(bool valid, bool we, uint32_t addr, uint32_t wdata, uint32_t strobes) = 0;
+  // One clock cycle: rising edge, outputs settled for the new state.
+  virtual void tick() = 0;
+  // Up to `cycles` cycles, stopping after the first one that ends with
+  // o_busy low; returns the cycles clocked.
+  virtual uint64_t run_while_busy(uint64_t cycles) = 0;
+  virtual bool bus_ready() const = 0;
+  virtual uint32_t bus_rdata() const = 0;
+  virtual bool busy() const = 0;
+  virtual pal_status_t trace_open(const char *path) = 0;
+  virtual void trace_close() = 0;
+};
+
+extern "C" {
+typedef struct pal_sim_variant {
+  uint32_t rows, cols;
+  int traced;
+  pal_sim_model *(*create)(uint64_t seed);
+} pal_sim_variant_t;
+}
+
+#endif  // PAL_SIM_MODEL_H

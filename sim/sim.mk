@@ -1,0 +1,163 @@
+# The Verilated tile (rtl/pal_tile.v) as a C library (include/pal/sim.h):
+# one Verilated model per geometry under $(BUILD)/sim/obj_<RxC>/, the
+# wrapper and the Verilator runtime in $(BUILD)/sim/libpalsim.a, the
+# differential tests of tests/sim/ (run by make test), the tile benchmark
+# (make bench-tile) and the tile's own lint and synthesis checks (CHECKS).
+# Included by the top-level Makefile (*/*.mk).
+
+SIM_BUILD := $(BUILD)/sim
+VERILATOR ?= verilator
+YOSYS ?= yosys
+VERILATOR_ROOT_DIR := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null || echo /usr/share/verilator)
+
+# The tile and the leaf modules it instantiates.
+TILE_RTL_SRCS := $(sort $(wildcard rtl/pal_tile*.v rtl/pal_seq*.v)) rtl/pal_fp32_start.v
+TILE_RTL_MODULES := $(patsubst rtl/%.v,%,$(TILE_RTL_SRCS))
+
+SIM_CXX ?= g++
+SIM_VL_INC := -I$(VERILATOR_ROOT_DIR)/include -I$(VERILATOR_ROOT_DIR)/include/vltstd
+SIM_VL_DEFS := -DVM_COVERAGE=0 -DVM_SC=0 -faligned-new
+SIM_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Iinclude -Isim $(SIM_VL_INC) $(SIM_VL_DEFS)
+SIM_LDLIBS := -lstdc++ -pthread -latomic -lm
+# Verilator: -O3, the model's C++ at -O2 (toolchain-and-boards.md); every
+# register starts random (the wrapper seeds it) so missing resets show.
+SIM_VFLAGS := --cc -O3 --x-assign unique --x-initial unique -Irtl -I$(GEN_DIR) --top-module pal_tile
+
+# $(call sim_model,NAME,R,C,TRACE): a Verilated model and its wrapper object.
+define sim_model
+$(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a: $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH)
+	@mkdir -p $$(@D)
+	@echo "VERILATE pal_tile $(2)x$(3)$(if $(filter 1,$(4)), (FST trace))"
+	@$(VERILATOR) $(SIM_VFLAGS) $(if $(filter 1,$(4)),--trace-fst) --prefix Vpal_tile_$(1) \
+	  -GR=$(2) -GC=$(3) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v >$(SIM_BUILD)/obj_$(1).log 2>&1 \
+	  || { tail -30 $(SIM_BUILD)/obj_$(1).log; exit 1; }
+	@# the model's C++ files compile in the jobs of this make (make -j2: at most 2)
+	@$(MAKE) --no-print-directory -C $(SIM_BUILD)/obj_$(1) -f Vpal_tile_$(1).mk OPT_FAST=-O2 \
+	  OPT_SLOW=-O1 Vpal_tile_$(1)__ALL.a >>$(SIM_BUILD)/obj_$(1).log 2>&1 \
+	  || { tail -30 $(SIM_BUILD)/obj_$(1).log; exit 1; }
+$(SIM_BUILD)/pal_sim_$(1).o: sim/pal_sim_model.cpp sim/pal_sim_model.h include/pal/status.h \
+                             $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
+	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/obj_$(1) \
+	  -DPAL_SIM_CLASS=Vpal_tile_$(1) -DPAL_SIM_HEADER='"Vpal_tile_$(1).h"' \
+	  -DPAL_SIM_VARIANT=pal_sim_variant_$(1) -DPAL_SIM_ROWS=$(2) -DPAL_SIM_COLS=$(3) \
+	  -DPAL_SIM_TRACE=$(4) -c -o $$@ $$<
+SIM_MODEL_$(1) := $(SIM_BUILD)/pal_sim_$(1).o $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
+endef
+
+$(eval $(call sim_model,4x4,4,4,0))
+$(eval $(call sim_model,8x8,8,8,0))
+$(eval $(call sim_model,16x16,16,16,0))
+$(eval $(call sim_model,4x4_fst,4,4,1))
+$(eval $(call sim_model,8x8_fst,8,8,1))
+
+# The Verilator runtime, compiled once for every model.
+SIM_RT_OBJS := $(SIM_BUILD)/rt/verilated.o $(SIM_BUILD)/rt/verilated_threads.o
+$(SIM_BUILD)/rt/%.o: $(VERILATOR_ROOT_DIR)/include/%.cpp
+	@mkdir -p $(@D)
+	$(SIM_CXX) -std=gnu++17 -O2 $(SIM_VL_INC) $(SIM_VL_DEFS) -DVM_TRACE=1 -DVM_TRACE_FST=1 -c -o $@ $<
+
+$(SIM_BUILD)/pal_sim.o: sim/pal_sim.cpp sim/pal_sim_model.h include/pal/sim.h include/pal/tile.h
+	@mkdir -p $(@D)
+	$(SIM_CXX) $(SIM_CXXFLAGS) -c -o $@ $<
+
+SIM_LIB := $(SIM_BUILD)/libpalsim.a
+$(SIM_LIB): $(SIM_BUILD)/pal_sim.o $(SIM_RT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# What a program with the RTL links: its models, the library, the tile and
+# core libraries (C++ runtime through SIM_LDLIBS).
+SIM_TEST_MODELS := $(SIM_MODEL_4x4) $(SIM_MODEL_8x8)
+SIM_LINK = $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+
+# ---- differential tests (tests/sim/), run by make test ----------------------------
+SIM_TEST_SRCS := $(wildcard tests/sim/test_sim_*.c)
+SIM_TESTS := $(patsubst tests/sim/%.c,$(SIM_BUILD)/tests/%,$(SIM_TEST_SRCS))
+SIM_TEST_HDRS := $(wildcard tests/sim/*.h) $(wildcard tests/tile/*.h) tests/unit/pal_test.h include/pal/sim.h
+
+$(SIM_BUILD)/tests/%: tests/sim/%.c $(SIM_TEST_HDRS) $(SIM_TEST_MODELS) $(SIM_LIB) \
+                      $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SIM_TEST_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
+
+# The leaf testbenches of tests/rtl/ (their golden-model comparisons) run
+# against the tile's copies of the FP32 units too: pal_tile_fp32_add,
+# pal_tile_fp32_acc, pal_tile_postproc have the ports of pal_fp32_add,
+# pal_fp32_acc and pal_post and must give the same bits.
+# $(call sim_leaf_test,LEAF,MODULE): build/sim/tests/test_tile_LEAF
+define sim_leaf_test
+$(SIM_BUILD)/tests/test_tile_$(1): tests/rtl/test_rtl_$(1).cpp tests/rtl/rtl_test.h $(TILE_RTL_SRCS) \
+                                   $(GEN_TABLES) $(rel_LIB)
+	@mkdir -p $$(@D) $(SIM_BUILD)/leaf
+	@MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  -Irtl -I$(GEN_DIR) --top-module $(2) --prefix Vpal_$(1) -Mdir $(SIM_BUILD)/leaf/$(1) \
+	  -CFLAGS "-O2 -ffp-contract=off -fno-fast-math -I$(abspath include) -I$(abspath tests/rtl)" \
+	  -LDFLAGS "$(abspath $(rel_LIB)) $(CMOCKA_LIBS) $(LDLIBS)" \
+	  -o test_tile_$(1) $(abspath $$<) rtl/$(2).v >$(SIM_BUILD)/leaf/$(1).log 2>&1 \
+	  || { cat $(SIM_BUILD)/leaf/$(1).log; exit 1; }
+	cp $(SIM_BUILD)/leaf/$(1)/test_tile_$(1) $$@
+endef
+$(eval $(call sim_leaf_test,fp32_add,pal_tile_fp32_add))
+$(eval $(call sim_leaf_test,fp32_acc,pal_tile_fp32_acc))
+$(eval $(call sim_leaf_test,post,pal_tile_postproc))
+SIM_LEAF_TESTS := $(SIM_BUILD)/tests/test_tile_fp32_add $(SIM_BUILD)/tests/test_tile_fp32_acc \
+                  $(SIM_BUILD)/tests/test_tile_post
+
+EXTRA_TESTS += $(SIM_TESTS) $(SIM_LEAF_TESTS)
+CHECKS += tile-lint tile-synth
+
+.PHONY: sim sim-tests sim-trace tile-lint tile-synth bench-tile
+sim: $(SIM_LIB) $(SIM_TEST_MODELS)
+sim-tests: $(SIM_TESTS) $(SIM_LEAF_TESTS)
+
+# ---- traced models: make sim-trace ------------------------------------------------
+# pal-sim-trace runs an assembly program on the traced RTL and writes an FST
+# file (docs/tile-rtl.md, "Running a kernel").
+SIM_TRACE_RT := $(SIM_BUILD)/rt/verilated_fst_c.o
+SIM_TRACE_TOOL := $(BUILD)/bin/pal-sim-trace
+$(SIM_TRACE_TOOL): sim/pal_sim_trace_cli.c $(SIM_MODEL_4x4_fst) $(SIM_MODEL_8x8_fst) $(SIM_LIB) \
+                   $(SIM_TRACE_RT) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -c -o $(SIM_BUILD)/pal_sim_trace_cli.o $<
+	$(SIM_CXX) -o $@ $(SIM_BUILD)/pal_sim_trace_cli.o $(SIM_MODEL_4x4_fst) $(SIM_MODEL_8x8_fst) \
+	  $(SIM_LINK) $(SIM_TRACE_RT) -lz $(SIM_LDLIBS) $(LDLIBS)
+sim-trace: $(SIM_TRACE_TOOL)
+
+# ---- lint and synthesis of the tile ------------------------------------------------
+# Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, verilator -Wall.
+tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
+	@for g in 4 8 16; do \
+	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=$$g -GC=$$g \
+	    rtl/pal_tile.v || exit 1; \
+	done
+	@for m in $(TILE_RTL_MODULES); do \
+	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
+	done
+	@echo "tile-lint: pal_tile 4x4/8x8/16x16 and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
+
+# Synthesis: pal_tile 4x4 through Yosys' generic synth with the memories kept
+# as memory cells (PAL_TILE_RAM_INFER; mapping ~190 KiB to flip-flops takes
+# hours and proves nothing): fails on any latch and on anything `check`
+# reports (multiple drivers, undriven signals, combinational loops).
+tile-synth: $(GEN_TABLES) $(TILE_ISA_VH)
+	@mkdir -p $(SIM_BUILD)/synth
+	@$(YOSYS) -q -l $(SIM_BUILD)/synth/pal_tile.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER \
+	    -I$(GEN_DIR) $(TILE_RTL_SRCS); \
+	  synth -top pal_tile -run begin:fine; opt -fast -full; techmap; opt -fast; abc -fast; opt -fast; \
+	  select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
+	  check -assert; tee -q -o $(SIM_BUILD)/synth/pal_tile.stat stat" >/dev/null \
+	  || { echo "tile-synth failed, see $(SIM_BUILD)/synth/pal_tile.log"; tail -20 $(SIM_BUILD)/synth/pal_tile.log; exit 1; }
+	@echo "tile-synth: pal_tile 4x4, no latches, check -assert clean ($(SIM_BUILD)/synth/pal_tile.stat)"
+
+# ---- the tile benchmark: make bench-tile -------------------------------------------
+SIM_BENCH_MODELS := $(SIM_MODEL_4x4) $(SIM_MODEL_8x8) $(SIM_MODEL_16x16)
+$(BUILD)/rel/bench/bench_tile: bench/bench_tile.c bench/bench_util.h include/pal/sim.h \
+                               $(SIM_BENCH_MODELS) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -Ibench -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SIM_BENCH_MODELS) $(SIM_LINK) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
+
+bench-tile: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_tile
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/rel/bench/bench_tile --json $(BUILD)/bench/tile.json
