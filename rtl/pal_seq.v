@@ -225,31 +225,55 @@ module pal_seq #(
   reg [15:0] g_n_count, g_m_count, g_bias_base;
   reg [17:0] g_stride, g_os;
 
-  // the element issued now: element 0 in the fetch cycle, else the generator's
-  wire        c_pal8 = fetch ? d_out_fmt == PAL_ISA_OUT_PAL8 : g_pal8;
-  wire        c_pass2 = fetch ? 1'b0 : g_pass2;
-  wire [15:0] c_m = fetch ? 16'd0 : g_m;
-  wire [15:0] c_n = fetch ? 16'd0 : g_n;
-  wire [15:0] c_bstart = fetch ? 16'd0 : g_bstart;
-  wire [17:0] c_accrow = fetch ? {2'd0, d_acc_base} : g_accrow;
-  wire [17:0] c_outrow = fetch ? {2'd0, d_out_base} : g_outrow;
-  wire [17:0] c_blk = fetch ? {2'd0, d_out_base} : g_blk;
-  wire [15:0] c_n_count = fetch ? d_n_count : g_n_count;
-  wire [15:0] c_m_count = fetch ? d_m_count : g_m_count;
-  wire [15:0] c_bias_base = fetch ? d_bias_base : g_bias_base;
-  wire [17:0] c_stride = fetch ? {1'b0, d_post_acc_stride} : g_stride;
-  wire [17:0] c_os = fetch ? {2'd0, d_out_stride} : g_os;
-
+  // The element issued now: element 0 in the fetch cycle (straight from
+  // the instruction), else the generator's. Evaluated only while issuing.
+  reg        c_pal8, c_pass2, c_row_end, c_blk_end, c_final;
+  reg [15:0] c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base;
+  reg [17:0] c_accrow, c_outrow, c_blk, c_stride, c_os;
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [15:0] c_idx16 = c_n - c_bstart;
-  wire        c_row_end = {1'b0, c_n} + 17'd1 == {1'b0, c_n_count};
-  wire        c_blk_end = c_row_end | (c_idx16[4:0] == 5'd31);
-  wire        c_final = ({1'b0, c_m} + 17'd1 == {1'b0, c_m_count}) & c_row_end & (~c_pal8 | c_pass2);
-  wire        c_issue = post_go | g_on;
-  wire [17:0] c_acc_addr = c_accrow + {2'd0, c_n};
-  wire [17:0] c_out_addr = c_pal8 ? c_blk : c_outrow + {2'd0, c_n};
-  wire [15:0] c_bias_addr = c_bias_base + c_n;
+  reg [15:0] c_idx16, c_bias_addr;
+  reg [17:0] c_acc_addr, c_out_addr;
   /* verilator lint_on UNUSEDSIGNAL */
+  wire       c_issue = post_go | g_on;
+  always @* begin
+    {c_pal8, c_pass2, c_row_end, c_blk_end, c_final} = 5'd0;
+    {c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base, c_idx16, c_bias_addr} = 128'd0;
+    {c_accrow, c_outrow, c_blk, c_stride, c_os, c_acc_addr, c_out_addr} = 126'd0;
+    if (c_issue) begin
+      if (fetch) begin
+        c_pal8 = d_out_fmt == PAL_ISA_OUT_PAL8;
+        c_accrow = {2'd0, d_acc_base};
+        c_outrow = {2'd0, d_out_base};
+        c_blk = {2'd0, d_out_base};
+        c_n_count = d_n_count;
+        c_m_count = d_m_count;
+        c_bias_base = d_bias_base;
+        c_stride = {1'b0, d_post_acc_stride};
+        c_os = {2'd0, d_out_stride};
+      end else begin
+        c_pal8 = g_pal8;
+        c_pass2 = g_pass2;
+        c_m = g_m;
+        c_n = g_n;
+        c_bstart = g_bstart;
+        c_accrow = g_accrow;
+        c_outrow = g_outrow;
+        c_blk = g_blk;
+        c_n_count = g_n_count;
+        c_m_count = g_m_count;
+        c_bias_base = g_bias_base;
+        c_stride = g_stride;
+        c_os = g_os;
+      end
+      c_idx16 = c_n - c_bstart;
+      c_row_end = {1'b0, c_n} + 17'd1 == {1'b0, c_n_count};
+      c_blk_end = c_row_end | (c_idx16[4:0] == 5'd31);
+      c_final = ({1'b0, c_m} + 17'd1 == {1'b0, c_m_count}) & c_row_end & (~c_pal8 | c_pass2);
+      c_acc_addr = c_accrow + {2'd0, c_n};
+      c_out_addr = c_pal8 ? c_blk : c_outrow + {2'd0, c_n};
+      c_bias_addr = c_bias_base + c_n;
+    end
+  end
 
   assign o_pe_issue = c_issue;
   assign o_pe_pal8 = c_pal8;

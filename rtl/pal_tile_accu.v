@@ -136,14 +136,13 @@ module pal_tile_accu #(
   wire a_nar = ex_ascale == 8'd255;
   reg  [32:0] run[0:U*H-1];  // {NaR, FP32} running sums, unit u at u*H + j
 
-  wire [U-1:0]    fa_valid;
-  wire [32*U-1:0] fa_acc;
-  wire [U-1:0]    fa_nar;
-  wire [HW*U-1:0] fa_tag;
+  wire        fa_valid[0:U-1];
+  wire [31:0] fa_acc[0:U-1];
+  wire        fa_nar[0:U-1];
+  wire [HW-1:0] fa_tag[0:U-1];
 
   generate
     for (u = 0; u < U; u = u + 1) begin : g_unit
-      // start value of this lane's output for the row
       wire [31:0] bias_value;
       wire        bias_nar;
       pal_fp32_start bias_start (
@@ -151,24 +150,30 @@ module pal_tile_accu #(
           .o_value(bias_value),
           .o_nar  (bias_nar)
       );
-      reg [32:0] start;
+      // the slot's operands, evaluated in execute cycles only: the start
+      // value on the row's first hand-off, else the running sum (forwarded
+      // from the unit's output when it arrives now); e = Xw + Xa - 269
+      // (pal-format.md §3: Ew + Ea - 15)
+      reg [32:0] base;
+      reg [9:0]  exponent;
       always @* begin
-        case (i_init)
-          PAL_ISA_INIT_BIAS: start = {bias_nar, bias_value};
-          PAL_ISA_INIT_ACC:  start = {i_accnar_rdata[u], i_acc_rdata[32*u+:32]};
-          default:           start = 33'd0;
-        endcase
+        base = 33'd0;
+        exponent = 10'd0;
+        if (ex_v) begin
+          if (ex_first) begin
+            case (i_init)
+              PAL_ISA_INIT_BIAS: base = {bias_nar, bias_value};
+              PAL_ISA_INIT_ACC:  base = {i_accnar_rdata[u], i_acc_rdata[32*u+:32]};
+              default:           base = 33'd0;
+            endcase
+          end else if (fa_valid[u] && fa_tag[u] == ex_j) begin
+            base = {fa_nar[u], fa_acc[u]};
+          end else begin
+            base = run[u*H+{{(32 - HW) {1'b0}}, ex_j}];
+          end
+          exponent = {2'b00, i_lane_scale[8*u+:8]} + {2'b00, ex_ascale} - 10'd269;
+        end
       end
-      wire fwd = fa_valid[u] && fa_tag[HW*u+:HW] == ex_j;
-      wire [32:0] base = ex_first ? start
-                       : fwd ? {fa_nar[u], fa_acc[32*u+:32]} : run[u*H+{{(32 - HW) {1'b0}}, ex_j}];
-
-      // this lane's PE
-      wire [21:0] sum = i_lane_sum[22*u+:22];
-      wire        pe_nar = i_lane_nar[u];
-      wire [7:0]  wscale = i_lane_scale[8*u+:8];
-      // e = Xw + Xa - 269 (pal-format.md §3: Ew + Ea - 15)
-      wire [9:0]  exponent = {2'b00, wscale} + {2'b00, ex_ascale} - 10'd269;
 
       pal_tile_fp32_acc #(
           .TAG_W(HW)
@@ -180,15 +185,15 @@ module pal_tile_accu #(
           .o_ready(),
           /* verilator lint_on PINCONNECTEMPTY */
           .i_acc  (base[31:0]),
-          .i_nar  (base[32] | pe_nar | a_nar),
-          .i_sum  (sum),
+          .i_nar  (base[32] | i_lane_nar[u] | a_nar),
+          .i_sum  (i_lane_sum[22*u+:22]),
           .i_exp  (exponent),
           .i_tag  (ex_j),
           .o_valid(fa_valid[u]),
           .i_ready(1'b1),
-          .o_acc  (fa_acc[32*u+:32]),
+          .o_acc  (fa_acc[u]),
           .o_nar  (fa_nar[u]),
-          .o_tag  (fa_tag[HW*u+:HW])
+          .o_tag  (fa_tag[u])
       );
 
       // write-back value: NaR as the quiet NaN, the flag beside it
@@ -200,7 +205,7 @@ module pal_tile_accu #(
   integer v;
   always @(posedge i_clk) begin
     for (v = 0; v < U; v = v + 1)
-      if (fa_valid[v]) run[v*H+{{(32 - HW) {1'b0}}, fa_tag[HW*v+:HW]}] <= {fa_nar[v], fa_acc[32*v+:32]};
+      if (fa_valid[v]) run[v*H+{{(32 - HW) {1'b0}}, fa_tag[v]}] <= {fa_nar[v], fa_acc[v]};
   end
 
 endmodule

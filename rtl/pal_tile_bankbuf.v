@@ -79,34 +79,32 @@ module pal_tile_bankbuf #(
   // Per-bank ports, computed only when some access is made. A window at
   // base b puts lane u in bank (b + u) % BANKS; bank k holds the window's
   // word in line b / BANKS, or the next one when k < b % BANKS.
-  reg [BANKS-1:0]  b_re, b_we;
-  reg [LAW-1:0]    b_raddr[0:BANKS-1];
-  reg [LAW-1:0]    b_waddr[0:BANKS-1];
-  reg [WIDTH-1:0]  b_wdata[0:BANKS-1];
+  reg [BANKS-1:0]       b_re, b_we;
+  reg [BANKS*LAW-1:0]   b_raddr, b_waddr;
+  reg [BANKS*WIDTH-1:0] b_wdata;
   reg [BW-1:0]     rrot, wrot, srbank, swbank, rl, wl, kk;
   reg [LAW-1:0]    rline, wline, srline, swline;
   integer k;
   always @* begin
     b_re = {BANKS{1'b0}};
     b_we = {BANKS{1'b0}};
-    {rrot, rline} = split(i_w_raddr);
-    {srbank, srline} = split(i_s_raddr);
+    {rrot, rline} = {(BW + LAW) {1'b0}};
+    {srbank, srline} = {(BW + LAW) {1'b0}};
     {wrot, wline} = {(BW + LAW) {1'b0}};
     {swbank, swline} = {(BW + LAW) {1'b0}};
     rl = {BW{1'b0}};
     wl = {BW{1'b0}};
     kk = {BW{1'b0}};
-    for (k = 0; k < BANKS; k = k + 1) begin
-      b_raddr[k] = {LAW{1'b0}};
-      b_waddr[k] = {LAW{1'b0}};
-      b_wdata[k] = {WIDTH{1'b0}};
-    end
+    b_raddr = {(BANKS * LAW) {1'b0}};
+    b_waddr = {(BANKS * LAW) {1'b0}};
+    b_wdata = {(BANKS * WIDTH) {1'b0}};
     if (i_w_re) begin
+      {rrot, rline} = split(i_w_raddr);
       for (k = 0; k < BANKS; k = k + 1) begin
         kk = k[BW-1:0];
         rl = mod_sub(kk, rrot);
         b_re[k] = i_w_rlane[rl];
-        b_raddr[k] = rline + {{(LAW - 1) {1'b0}}, kk < rrot};
+        b_raddr[LAW*k+:LAW] = rline + {{(LAW - 1) {1'b0}}, kk < rrot};
       end
     end
     if (i_w_we != {BANKS{1'b0}}) begin
@@ -115,19 +113,20 @@ module pal_tile_bankbuf #(
         kk = k[BW-1:0];
         wl = mod_sub(kk, wrot);
         b_we[k] = i_w_we[wl];
-        b_waddr[k] = wline + {{(LAW - 1) {1'b0}}, kk < wrot};
-        b_wdata[k] = i_w_wdata[WIDTH*wl+:WIDTH];
+        b_waddr[LAW*k+:LAW] = wline + {{(LAW - 1) {1'b0}}, kk < wrot};
+        b_wdata[WIDTH*k+:WIDTH] = i_w_wdata[WIDTH*wl+:WIDTH];
       end
     end
     if (i_s_re) begin
+      {srbank, srline} = split(i_s_raddr);
       b_re[srbank] = 1'b1;
-      b_raddr[srbank] = srline;
+      b_raddr[LAW*srbank+:LAW] = srline;
     end
     if (i_s_we) begin
       {swbank, swline} = split(i_s_waddr);
       b_we[swbank] = 1'b1;
-      b_waddr[swbank] = swline;
-      b_wdata[swbank] = i_s_wdata;
+      b_waddr[LAW*swbank+:LAW] = swline;
+      b_wdata[WIDTH*swbank+:WIDTH] = i_s_wdata;
     end
   end
 
@@ -141,18 +140,18 @@ module pal_tile_bankbuf #(
       ) bank (
           .i_clk  (i_clk),
           .i_re   (b_re[g]),
-          .i_raddr(b_raddr[g]),
+          .i_raddr(b_raddr[LAW*g+:LAW]),
           .o_rdata(bank_q[g]),
           .i_we   (b_we[g]),
-          .i_waddr(b_waddr[g]),
-          .i_wdata(b_wdata[g])
+          .i_waddr(b_waddr[LAW*g+:LAW]),
+          .i_wdata(b_wdata[WIDTH*g+:WIDTH])
       );
     end
   endgenerate
 
   always @(posedge i_clk) begin
-    rrot_d <= rrot;
-    srbank_d <= srbank;
+    if (i_w_re) rrot_d <= rrot;
+    if (i_s_re) srbank_d <= srbank;
   end
 
   genvar u;

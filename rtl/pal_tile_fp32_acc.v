@@ -1,10 +1,17 @@
 // rtl/pal_fp32_acc.v (FP32 accumulate unit: o_acc = pal_fp32_accumulate(
 // i_acc, i_sum, i_exp), NaR in with i_nar and out with o_nar), same ports,
-// same latency 4 and handshake, bit for bit, arranged for the Verilated
-// tile like pal_tile_fp32_add: stage 1 (t = s * 2^e as binary32) is
-// evaluated only for a valid input, and the addition is pal_tile_fp32_add.
-// Why a copy: see pal_tile_fp32_add. tests/rtl/test_rtl_fp32_acc.cpp runs
-// against this module too (make test, sim/sim.mk).
+// same latency 4 and handshake, arranged for the Verilated tile like
+// pal_tile_fp32_add: stage 1 (t = s * 2^e as binary32) is evaluated only
+// for a valid input, and the addition is pal_tile_fp32_add. Why a copy:
+// see pal_tile_fp32_add. tests/rtl/test_rtl_fp32_acc.cpp runs against this
+// module too (make test, sim/sim.mk).
+//
+// One difference, towards the golden model: a skipped block (s = 0 or
+// |t| < FLT_MIN) or an overflowing one returns i_acc itself, as
+// pal_fp32_accumulate does, where pal_fp32_acc adds -0. The two agree for
+// every accumulator the datapath produces; they differ for a subnormal or
+// NaN accumulator, which the host can write into ACC and continue from
+// with GEMM init=acc (the emulator keeps it; -0 added would flush it).
 `default_nettype none
 
 module pal_tile_fp32_acc #(
@@ -92,11 +99,12 @@ module pal_tile_fp32_acc #(
   end
 
   // ---- stages 2-4: the addition ---------------------------------------------
-  wire [TAG_W+2:0] side_out;
-  wire             add_nar;
+  wire [TAG_W+34:0] side_out;
+  wire [31:0]       add_sum;
+  wire              add_nar;
 
   pal_tile_fp32_add #(
-      .SIDE_W(TAG_W + 3)
+      .SIDE_W(TAG_W + 35)
   ) adder (
       .i_clk  (i_clk),
       .i_rst  (i_rst),
@@ -104,9 +112,9 @@ module pal_tile_fp32_acc #(
       .i_valid(s0_valid),
       .i_a    (s0_acc),
       .i_b    (s0_t),
-      .i_side ({s0_tag, s0_nar, s0_skip, s0_over}),
+      .i_side ({s0_tag, s0_acc, s0_nar, s0_skip, s0_over}),
       .o_valid(o_valid),
-      .o_sum  (o_acc),
+      .o_sum  (add_sum),
       .o_nar  (add_nar),
       .o_side (side_out)
   );
@@ -116,7 +124,8 @@ module pal_tile_fp32_acc #(
   wire side_over = side_out[0];
   // a skipped block never raises NaR, even when acc itself is infinite
   assign o_nar = side_nar | side_over | (add_nar & ~side_skip);
-  assign o_tag = side_out[TAG_W+2:3];
+  assign o_acc = (side_skip | side_over) ? side_out[34:3] : add_sum;
+  assign o_tag = side_out[TAG_W+34:35];
 
 endmodule
 

@@ -20,8 +20,8 @@
 //                      block, NaR-only ones too), block i_step_wb and
 //                      position i_step_k: the weight word, and on a first
 //                      step the block's {flag, scale}, are read
-//   data phase t+1     i_code: the product (L table, shift, sign) and the
-//                      step's NaR; registered
+//   data phase t+1     i_code: the signed product (L table, shift, sign)
+//                      and the step's NaR; registered
 //   t+2                added into the 22-bit block sum
 // i_xfer in cycle X copies the block sum (with the product registered in
 // X-1), its NaR (steps, or the block's flag) and the weight scale into the
@@ -143,9 +143,9 @@ module pal_tile_pe #(
   wire step_mac = mac_d & ~(w_nar | a_nar) & ~w_zero & ~a_zero;
 
   // as pal_pe: D = (127 - Mw) + (127 - Ma), p = (L[D & 15] << 7) >> (D >> 4),
-  // one's complement for a negative product, +1 as the adder's carry-in.
-  // L is a 16-entry ROM filled from the generated table (a lookup, not a
-  // tree of comparisons, for the simulator).
+  // signed by Sw ^ Sa. L is a 16-entry ROM filled from the generated table
+  // (a lookup rather than a tree of comparisons, for the simulator). The
+  // signed product is registered, then added into the 22-bit block sum.
   reg [8:0] l_rom[0:15];
   integer r;
   initial begin
@@ -153,20 +153,18 @@ module pal_tile_pe #(
   end
   wire [7:0]  code_dist = {1'b0, ~wcode[6:0]} + {1'b0, ~i_code[6:0]};
   wire [15:0] prod = {l_rom[code_dist[3:0]], 7'd0} >> code_dist[7:4];
-  wire        add_neg = step_mac & (wcode[7] ^ i_code[7]);
-  wire [16:0] contrib = {1'b0, step_mac ? prod : 16'd0} ^ {17{add_neg}};
+  wire        neg = wcode[7] ^ i_code[7];
+  wire [21:0] term = step_mac ? ({22{neg}} ^ {6'd0, prod}) + {21'd0, neg} : 22'd0;
 
-  reg [16:0] p_contrib;
-  reg        p_neg, p_nar;
+  reg [21:0] p_term;
+  reg        p_nar;
   always @(posedge i_clk) begin
     if (i_rst) begin
-      p_contrib <= 17'd0;
-      p_neg <= 1'b0;
+      p_term <= 22'd0;
       p_nar <= 1'b0;
       o_gated <= 1'b0;
     end else begin
-      p_contrib <= contrib;
-      p_neg <= add_neg;
+      p_term <= term;
       p_nar <= step_nar;
       o_gated <= mac_d & w_zero;
     end
@@ -175,10 +173,7 @@ module pal_tile_pe #(
   // ---- block sum and hand-off -------------------------------------------------
   reg [21:0] acc;
   reg        acc_nar;
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [22:0] acc_sum = {acc, 1'b1} + {{5{p_contrib[16]}}, p_contrib, p_neg};
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire [21:0] acc_next = acc_sum[22:1];
+  wire [21:0] acc_next = acc + p_term;
   wire        nar_next = acc_nar | p_nar;
 
   always @(posedge i_clk) begin

@@ -1,10 +1,16 @@
 // rtl/pal_post.v (post-processing of one FP32 output: optional post-bias
 // through pal_fp32_start and one addition, ReLU or clip, NaR out as
-// 0x7FC00000 with o_nar), same ports, same latency 4 and handshake, bit for
-// bit, arranged for the Verilated tile like pal_tile_fp32_add: the addition
-// is pal_tile_fp32_add and the activation stage is evaluated only for a
-// valid sum. Why a copy: see pal_tile_fp32_add. tests/rtl/test_rtl_post.cpp
-// runs against this module too (make test, sim/sim.mk).
+// 0x7FC00000 with o_nar), same ports, same latency 4 and handshake,
+// arranged for the Verilated tile like pal_tile_fp32_add: the addition is
+// pal_tile_fp32_add and the activation stage is evaluated only for a valid
+// sum. Why a copy: see pal_tile_fp32_add. tests/rtl/test_rtl_post.cpp runs
+// against this module too (make test, sim/sim.mk).
+//
+// Two differences, towards the golden model (pal_postprocess), for inputs
+// the datapath never produces but the host can write into ACC: without a
+// bias the accumulator passes through unchanged (pal_post adds -0, which
+// flushes a subnormal), and ReLU is !(x > 0) -> +0 as in C, so a NaN that
+// is not NaR becomes +0 (pal_post tests the sign bit).
 `default_nettype none
 
 module pal_tile_postproc #(
@@ -53,10 +59,10 @@ module pal_tile_postproc #(
   wire             sum_valid;
   wire [31:0]      sum;
   wire             sum_nar;
-  wire [TAG_W+1:0] side;
+  wire [TAG_W+33:0] side;
 
   pal_tile_fp32_add #(
-      .SIDE_W(TAG_W + 2)
+      .SIDE_W(TAG_W + 34)
   ) adder (
       .i_clk  (i_clk),
       .i_rst  (i_rst),
@@ -64,7 +70,7 @@ module pal_tile_postproc #(
       .i_valid(i_valid),
       .i_a    (i_acc),
       .i_b    (addend),
-      .i_side ({i_tag, nar_in, add_en}),
+      .i_side ({i_tag, i_acc, nar_in, add_en}),
       .o_valid(sum_valid),
       .o_sum  (sum),
       .o_nar  (sum_nar),
@@ -100,12 +106,15 @@ module pal_tile_postproc #(
       above_hi = below_lo ? fp32_lt(hi, lo) : fp32_lt(hi, x);
       take_hi = (act == ACT_CLIP) & above_hi;
       take_lo = (act == ACT_CLIP) & below_lo & ~above_hi;
-      take_zero = (act == ACT_RELU) & x[31];
+      // !(x > 0): negative, zero or NaN
+      take_zero = (act == ACT_RELU)
+                & (x[31] | (x[30:0] == 31'd0) | (&x[30:23] & (|x[22:0])));
       activate = nar ? FP32_NAR : take_hi ? hi : take_lo ? lo : take_zero ? 32'd0 : x;
     end
   endfunction
 
-  wire nar = side[1] | (side[0] & sum_nar);
+  wire        nar = side[1] | (side[0] & sum_nar);
+  wire [31:0] value = side[0] ? sum : side[33:2];  // no bias: the input itself
 
   always @(posedge i_clk) begin
     if (i_rst) begin
@@ -114,9 +123,9 @@ module pal_tile_postproc #(
       o_valid <= sum_valid;
     end
     if (advance && sum_valid) begin
-      o_data <= activate(sum, nar, i_act, i_clip_lo, i_clip_hi);
+      o_data <= activate(value, nar, i_act, i_clip_lo, i_clip_hi);
       o_nar <= nar;
-      o_tag <= side[TAG_W+1:2];
+      o_tag <= side[TAG_W+33:34];
     end
   end
 

@@ -111,18 +111,26 @@ CHECKS += tile-lint tile-synth
 sim: $(SIM_LIB) $(SIM_TEST_MODELS)
 sim-tests: $(SIM_TESTS) $(SIM_LEAF_TESTS)
 
-# ---- traced models: make sim-trace ------------------------------------------------
-# pal-sim-trace runs an assembly program on the traced RTL and writes an FST
-# file (docs/tile-rtl.md, "Running a kernel").
+# ---- pal-sim: a kernel on the RTL; make sim-trace: the same with FST ---------------
+# pal-sim runs an assembly program on the RTL (docs/tile-rtl.md, "Running a
+# kernel"); pal-sim-trace links the traced models (Verilator --trace-fst),
+# built only on request since tracing slows the model a hundredfold.
+SIM_CLI := $(BUILD)/bin/pal-sim
+SIM_TRACE_CLI := $(BUILD)/bin/pal-sim-trace
 SIM_TRACE_RT := $(SIM_BUILD)/rt/verilated_fst_c.o
-SIM_TRACE_TOOL := $(BUILD)/bin/pal-sim-trace
-$(SIM_TRACE_TOOL): sim/pal_sim_trace_cli.c $(SIM_MODEL_4x4_fst) $(SIM_MODEL_8x8_fst) $(SIM_LIB) \
-                   $(SIM_TRACE_RT) $(rel_TILE_LIB) $(rel_LIB)
+$(SIM_BUILD)/pal_sim_cli.o: sim/pal_sim_cli.c include/pal/sim.h include/pal/tile.h
 	@mkdir -p $(@D)
-	$(CC) $(REL_FLAGS) -c -o $(SIM_BUILD)/pal_sim_trace_cli.o $<
-	$(SIM_CXX) -o $@ $(SIM_BUILD)/pal_sim_trace_cli.o $(SIM_MODEL_4x4_fst) $(SIM_MODEL_8x8_fst) \
-	  $(SIM_LINK) $(SIM_TRACE_RT) -lz $(SIM_LDLIBS) $(LDLIBS)
-sim-trace: $(SIM_TRACE_TOOL)
+	$(CC) $(REL_FLAGS) -c -o $@ $<
+$(SIM_CLI): $(SIM_BUILD)/pal_sim_cli.o $(SIM_TEST_MODELS) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(SIM_CXX) -o $@ $< $(SIM_TEST_MODELS) $(SIM_LINK) $(SIM_LDLIBS) $(LDLIBS)
+$(SIM_TRACE_CLI): $(SIM_BUILD)/pal_sim_cli.o $(SIM_MODEL_4x4_fst) $(SIM_MODEL_8x8_fst) $(SIM_LIB) \
+                  $(SIM_TRACE_RT) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(SIM_CXX) -o $@ $< $(SIM_MODEL_4x4_fst) $(SIM_MODEL_8x8_fst) $(SIM_LINK) $(SIM_TRACE_RT) -lz \
+	  $(SIM_LDLIBS) $(LDLIBS)
+sim: $(SIM_CLI)
+sim-trace: $(SIM_TRACE_CLI)
 
 # ---- lint and synthesis of the tile ------------------------------------------------
 # Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, verilator -Wall.

@@ -77,6 +77,81 @@ static void test_odd_clip_bounds(void **state) {
   st_pair_destroy(&pair);
 }
 
+/* Accumulators the datapath never produces but the host can write: subnormal,
+ * NaN and infinite values with a clear NaR flag, signed zeros. POST (with
+ * and without bias, every activation) and GEMM init=acc (a skipped block
+ * keeps the value, a visited one adds) must treat them as the emulator
+ * (the golden model) does. Not covered: adding to a NaN that is not NaR,
+ * where the RTL's adder raises NaR (pal_fp32_add's rule) and the golden
+ * model lets the host's NaN through (docs/tile-rtl.md, "Limits"). */
+static void test_host_written_acc(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed + 560);
+  st_pair_t pair;
+  st_pair_create(seed, 4, 4, &pair);
+  static const uint32_t kOdd[] = {0x00000001u, 0x807FFFFFu, 0x00400000u, 0x7FC00001u, 0xFFC00000u,
+                                  0x7F800000u, 0xFF800000u, 0x80000000u, 0x00000000u, 0x3F800000u,
+                                  0x7F7FFFFFu, 0x00800000u};
+  uint32_t acc[64], bias[64];
+  uint8_t nar[64] = {0};
+  for (int i = 0; i < 64; i++) {
+    acc[i] = kOdd[i % 12];
+    bias[i] = i % 3 ? tt_f2u((float)pal_test_rng_gauss(&rng)) : kOdd[(i / 3) % 12];
+  }
+  st_write(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, 64, acc);
+  st_write(seed, &pair, PAL_TILE_REGION_ACC_NAR, 0, 0, 64, nar);
+  st_write(seed, &pair, PAL_TILE_REGION_BIAS, 0, 0, 64, bias);
+  for (int act = 0; act < 3; act++)
+    for (int bp = 0; bp < 2; bp++) {
+      /* NaNs only where nothing is added to them */
+      for (int i = 0; i < 64; i++) {
+        uint32_t v = kOdd[i % 12];
+        bool is_nan = (v & 0x7F800000u) == 0x7F800000u && (v & 0x007FFFFFu);
+        acc[i] = is_nan && bp ? 0x00000003u : v;
+      }
+      st_write(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, 64, acc);
+      char prog[256], label[64];
+      snprintf(prog, sizeof prog,
+               "setr reg=clip_lo value=-1\nsetr reg=clip_hi value=0x00000002\n"
+               "post acc=0 n=64 m=1 act=%d bp=%d out=0 os=64\n"
+               "post acc=0 n=64 m=1 act=%d bp=%d fmt=pal8 out=20 os=2\nend\n",
+               act, bp, act, bp);
+      snprintf(label, sizeof label, "odd ACC, act %d, bias %d", act, bp);
+      st_load_asm(seed, &pair, prog);
+      st_run(seed, &pair, 0, label);
+      st_check_region(seed, &pair, PAL_TILE_REGION_OBUF, 0, 0, 64, label);
+      st_check_region(seed, &pair, PAL_TILE_REGION_ABUF_CODES, 0, 640, 64, label);
+      st_check_region(seed, &pair, PAL_TILE_REGION_ABUF_SCALES, 0, 20, 2, label);
+    }
+  /* GEMM init=acc over them: block 0 all zero (skipped), block 1 dense */
+  uint8_t codes[64], scales[2] = {120, 100}, w[64], ws[2] = {127, 127};
+  memset(codes, 0, 32);
+  for (int i = 32; i < 64; i++) codes[i] = (uint8_t)(0x10 + i);
+  for (int i = 0; i < 64; i++) w[i] = (uint8_t)(0x20 + i);
+  st_write(seed, &pair, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, codes);
+  st_write(seed, &pair, PAL_TILE_REGION_ABUF_SCALES, 0, 0, 2, scales);
+  for (uint32_t p = 0; p < 16; p++) {
+    st_write(seed, &pair, PAL_TILE_REGION_WMEM_CODES, p, 0, 64, w);
+    st_write(seed, &pair, PAL_TILE_REGION_WMEM_SCALES, p, 0, 2, ws);
+  }
+  for (int i = 0; i < 64; i++)
+    if ((acc[i] & 0x7F800000u) == 0x7F800000u && (acc[i] & 0x007FFFFFu)) acc[i] = 0x80000005u;
+  for (int k = 1; k <= 2; k++) {
+    st_write(seed, &pair, PAL_TILE_REGION_ACC, 0, 100, 64, acc);
+    st_write(seed, &pair, PAL_TILE_REGION_ACC_NAR, 0, 100, 64, nar);
+    char prog[128], label[48];
+    snprintf(prog, sizeof prog, "gemm a=0 as=0 m=4 k=%d w=0 nt=1 acc=100 init=acc\nend\n", k);
+    snprintf(label, sizeof label, "init=acc over odd ACC, k=%d", k);
+    st_load_asm(seed, &pair, prog);
+    st_run(seed, &pair, 0, label);
+    st_check_region(seed, &pair, PAL_TILE_REGION_ACC, 0, 100, 64, label);
+    st_check_region(seed, &pair, PAL_TILE_REGION_ACC_NAR, 0, 100, 64, label);
+  }
+  st_pair_destroy(&pair);
+}
+
 /* Layer 1 writes PAL8-B32 to ABUF, layer 2 reads it as activations; the
  * hidden layer and the output against the golden model, every memory
  * against the emulator. */
@@ -207,6 +282,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_post_variants),
       cmocka_unit_test(test_odd_clip_bounds),
+      cmocka_unit_test(test_host_written_acc),
       cmocka_unit_test(test_chained_two_layers),
       cmocka_unit_test(test_every_code_pair),
   };
