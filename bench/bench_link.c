@@ -2,17 +2,22 @@
  * docs/protocol.md (payload bytes / wire bytes) for bulk writes and reads
  * at several packet sizes, with the round trips they take, and throughput
  * over the in-memory path (emu://), the direct path, a pseudo-terminal
- * (serial://) and TCP (sim+tcp://) to the test server. Efficiency is a
+ * (serial://) and TCP (sim+tcp://) to the test server, and to a palsim
+ * process (its emu and rtl devices; docs/palsim.md). Efficiency is a
  * property of the protocol and identical on every machine; throughput is
  * this machine's. Prints a table and writes build/bench/link.json. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <signal.h>
 
 #include "bench_util.h"
 #include "link_test_server.h"
 #include "pal/driver.h"
+#include "palsim_proc.h"
 
 #define ABUF_BLOCKS 16384u /* 512 KiB of ABUF codes: one contiguous region */
 #define BULK_BYTES (ABUF_BLOCKS * 32u)
@@ -54,6 +59,92 @@ static measured_t bulk(pal_device_t *d, bool write, int reps, uint8_t *buf) {
   m.rx = s1.rx_bytes - s0.rx_bytes;
   m.packets = s1.packets_sent - s0.packets_sent;
   return m;
+}
+
+/* CPU seconds (user + system) a process has used, from /proc; -1 unknown. */
+static double proc_cpu_seconds(pid_t pid) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = 0;
+  const char *p = strrchr(text, ')'); /* fields from 3 on follow the name */
+  unsigned long long ut, st;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---- palsim: the same transfers and a register round trip through a
+ * palsim process, one row per device and attachment (skipped where the
+ * binary or the rtl device is missing). The region is ABUF's codes of the
+ * default 4x4 geometry (16 KiB). */
+static void bench_palsim(bench_json_t *j, uint8_t *buf) {
+  printf("\npalsim (build/bin/palsim), %u KiB bulk transfers and register reads (this machine)\n",
+         512u * 32u / 1024u);
+  printf("(MB/cpu-s: per CPU second of the palsim process, steadier than wall time on a shared machine)\n");
+  printf("%-34s %12s %12s %12s %12s %12s\n", "path", "write MB/s", "read MB/s", "w MB/cpu-s",
+         "r MB/cpu-s", "reg read us");
+  typedef struct row {
+    const char *name, *json;
+    const char *args[8];
+    const char *uri_extra;
+    int reps;
+  } row_t;
+  static const row_t rows[] = {
+      {"sim+tcp:// palsim --device emu", "palsim_emu_tcp",
+       {"--device", "emu", "--listen", "127.0.0.1:0", NULL}, "", 40},
+      {"sim+tcp:// palsim --device rtl", "palsim_rtl_fifo_tcp",
+       {"--device", "rtl", "--listen", "127.0.0.1:0", NULL}, "", 8},
+      {"serial:// palsim --attach uart", "palsim_rtl_uart_pty",
+       {"--device", "rtl", "--pty", "--attach", "uart", NULL}, "&timeout_ms=8000", 1},
+  };
+  const size_t bytes = 512u * 32u;
+  for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+    const row_t *r = &rows[k];
+    palsim_proc_t p;
+    pal_status_t st = palsim_proc_start(r->args, 30000, &p);
+    if (st) {
+      printf("%-34s skipped: %s\n", r->name, pal_status_message(st));
+      pal_status_free(st);
+      continue;
+    }
+    char uri[400];
+    snprintf(uri, sizeof uri, "%s%s", p.uri, r->uri_extra);
+    pal_device_t *d;
+    die(pal_device_open(uri, NULL, &d), uri);
+    double c0 = proc_cpu_seconds(p.pid), t0 = bench_now();
+    for (int i = 0; i < r->reps; i++) die(pal_device_write(d, PAL_ADDR_ABUF_CODES, buf, bytes), "palsim write");
+    double tw = bench_now() - t0, c1 = proc_cpu_seconds(p.pid);
+    t0 = bench_now();
+    for (int i = 0; i < r->reps; i++) die(pal_device_read(d, PAL_ADDR_ABUF_CODES, buf, bytes), "palsim read");
+    double tr = bench_now() - t0, c2 = proc_cpu_seconds(p.pid);
+    const int regs = 200;
+    uint32_t v;
+    t0 = bench_now();
+    for (int i = 0; i < regs; i++) die(pal_device_read_reg(d, PAL_TILE_REG_STATUS, &v), "palsim STATUS");
+    double us = (bench_now() - t0) / regs * 1e6;
+    double wm = (double)bytes * r->reps / tw / 1e6, rm = (double)bytes * r->reps / tr / 1e6;
+    double mb = (double)bytes * r->reps / 1e6;
+    double wc = c0 >= 0 && c1 > c0 ? mb / (c1 - c0) : 0, rc_ = c1 >= 0 && c2 > c1 ? mb / (c2 - c1) : 0;
+    char wcs[32] = "-", rcs[32] = "-"; /* below the clock tick: not measurable */
+    if (wc > 0) snprintf(wcs, sizeof wcs, "%.3f", wc);
+    if (rc_ > 0) snprintf(rcs, sizeof rcs, "%.3f", rc_);
+    printf("%-34s %12.3f %12.3f %12s %12s %12.1f\n", r->name, wm, rm, wcs, rcs, us);
+    char params[160];
+    snprintf(params, sizeof params, "\"path\": \"%s\", \"max_payload\": 4096, \"bytes\": %zu", r->json,
+             bytes * (size_t)r->reps);
+    bench_json_result(j, "throughput_write", wm, "MB/s", params, NULL, 0);
+    bench_json_result(j, "throughput_read", rm, "MB/s", params, NULL, 0);
+    if (wc > 0) bench_json_result(j, "throughput_write_per_server_cpu", wc, "MB/cpu-s", params, NULL, 0);
+    if (rc_ > 0) bench_json_result(j, "throughput_read_per_server_cpu", rc_, "MB/cpu-s", params, NULL, 0);
+    snprintf(params, sizeof params, "\"path\": \"%s\", \"requests\": %d", r->json, regs);
+    bench_json_result(j, "register_read_round_trip", us, "us", params, NULL, 0);
+    pal_device_close(d);
+    int rc = palsim_proc_stop(&p, SIGTERM, 10000);
+    if (rc != 0) fprintf(stderr, "bench_link: palsim %s exited with %d\n", r->name, rc);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -156,6 +247,7 @@ int main(int argc, char **argv) {
   printf("\nA UART carries 10 bits per byte (8N1): at 3 Mbaud that is 300 kB/s of wire,\n"
          "so 256-byte packets give about %.0f kB/s of written data and 4096-byte packets %.0f kB/s.\n",
          300.0 * 252 / 267, 300.0 * 4092 / 4107);
+  bench_palsim(&j, buf);
   bench_json_close(&j);
   free(buf);
   return 0;

@@ -1,0 +1,471 @@
+// The link engine's executor (docs/protocol.md §4, §5, §7; mirrors
+// execute() in driver/pal_link_model.c and the checks of driver/pal_bus.c):
+// takes one receiver event at a time, decodes the request, checks the whole
+// access (address map, bounds, alignment, writability, register values,
+// NaR flags, busy tile) before its first bus transfer, applies the
+// duplicate-WRITE rule, drives the bus master (protocol-map addresses,
+// 32-bit words with byte strobes; pal_soc_bridge translates), streams the
+// reply payload into the framer and keeps the §5.1 counters.
+//
+// The payload buffer (MAX_PAYLOAD bytes rounded up to a power of two,
+// written by the receiver; pal_tile_ram) lives here; its read port is
+// registered and addressed by the next value of `ptr`, so `q` is always
+// the byte at `ptr`.
+`default_nettype none
+
+module pal_link_exec #(
+    parameter integer MAX_PAYLOAD = 4096,
+    parameter integer BAW = 12,
+    parameter integer R = 4,
+    parameter integer C = 4,
+    parameter integer ACC_UNITS = 4,
+    parameter integer IMEM_DEPTH = 256,
+    parameter integer ABUF_BLOCKS = 512,
+    parameter integer WMEM_BLOCKS = 256,
+    parameter integer ACC_DEPTH = 4096,
+    parameter integer BIAS_DEPTH = 1024,
+    parameter integer OBUF_DEPTH = 4096,
+    parameter integer CLOCK_HZ = 0,
+    parameter integer IDLE_BYTE_TIMES = 4096,
+    parameter integer FLAGS = 0,
+    parameter [127:0] DEVICE_NAME = "sim"
+) (
+    input  wire           i_clk,
+    input  wire           i_rst,
+    // payload buffer write port (receiver)
+    input  wire           i_buf_we,
+    input  wire [BAW-1:0] i_buf_addr,
+    input  wire [7:0]     i_buf_data,
+    // receiver event
+    input  wire           i_ev_valid,
+    input  wire [1:0]     i_ev_kind,
+    input  wire [7:0]     i_ev_type,
+    input  wire [7:0]     i_ev_seq,
+    input  wire [15:0]    i_ev_len,
+    input  wire [31:0]    i_ev_addr,
+    input  wire [15:0]    i_ev_rlen,
+    output wire           o_ev_done,
+    // receiver counters (for READs of the link registers)
+    input  wire [31:0]    i_rx_frames,
+    input  wire [31:0]    i_bad_hcrc,
+    input  wire [31:0]    i_bad_crc,
+    input  wire [31:0]    i_idle_resets,
+    input  wire [31:0]    i_discarded,
+    // reply framer
+    output wire           o_tx_start,
+    output reg  [7:0]     o_tx_type,
+    output wire [7:0]     o_tx_seq,
+    output reg  [15:0]    o_tx_len,
+    input  wire           i_tx_idle,
+    output wire           o_pl_valid,
+    output reg  [7:0]     o_pl_data,
+    input  wire           i_pl_ready,
+    input  wire           i_tx_done,
+    // bus master: protocol-map byte address of a word, strobes
+    output reg            o_bus_valid,
+    output reg            o_bus_we,
+    output reg  [31:0]    o_bus_addr,
+    output reg  [31:0]    o_bus_wdata,
+    output reg  [3:0]     o_bus_wstrb,
+    input  wire           i_bus_ready,
+    input  wire [31:0]    i_bus_rdata,
+    input  wire           i_tile_busy,
+    output wire           o_nak                // a NAK is being sent (for an LED)
+);
+  localparam integer P = R * C;
+  localparam [1:0] EV_OK = 2'd0, EV_BAD_VER = 2'd1, EV_OVERSIZE = 2'd2;
+  localparam [7:0] T_INFO = 8'h01, T_WRITE = 8'h02, T_READ = 8'h03, T_PING = 8'h04, T_NAK = 8'hFF;
+  localparam [7:0] NAK_BAD_CRC = 8'd1, NAK_UNKNOWN_TYPE = 8'd2, NAK_BAD_LENGTH = 8'd3,
+                   NAK_BAD_ADDRESS = 8'd4, NAK_BAD_VERSION = 8'd5, NAK_REFUSED = 8'd6;
+  localparam [2:0] SRC_NAK = 3'd0, SRC_ACK = 3'd1, SRC_INFO = 3'd2, SRC_BUF = 3'd3, SRC_RD = 3'd4;
+  localparam [2:0] X_IDLE = 3'd0, X_DEC = 3'd1, X_WCHK = 3'd2, X_WR = 3'd3, X_START = 3'd4,
+                   X_STREAM = 3'd5, X_FIN = 3'd6;
+
+  // ---- INFO reply (§4.1), a constant -------------------------------------------------
+  function automatic [127:0] left_justify(input [127:0] s);
+    integer k;
+    reg [127:0] v;
+    begin
+      v = s;
+      for (k = 0; k < 16; k = k + 1)
+        if (v[127:120] == 8'd0) v = v << 8;
+      left_justify = v;
+    end
+  endfunction
+  localparam [127:0] NAME_LJ = left_justify(DEVICE_NAME);
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [511:0] info_bytes(input integer dummy);
+    reg [511:0] v;
+    integer k;
+    begin
+      v = 512'd0;
+      v[31:0] = 32'h314C4150;              // "PAL1"
+      v[39:32] = 8'd1;                     // protocol version
+      v[47:40] = 8'd1;                     // ISA version
+      v[63:48] = FLAGS[15:0];
+      v[71:64] = R[7:0];
+      v[79:72] = C[7:0];
+      v[87:80] = ACC_UNITS[7:0];
+      v[127:96] = IMEM_DEPTH;
+      v[159:128] = ABUF_BLOCKS;
+      v[191:160] = WMEM_BLOCKS;
+      v[223:192] = ACC_DEPTH;
+      v[255:224] = BIAS_DEPTH;
+      v[287:256] = OBUF_DEPTH;
+      v[319:288] = MAX_PAYLOAD;
+      v[351:320] = CLOCK_HZ;
+      v[383:352] = IDLE_BYTE_TIMES;
+      for (k = 0; k < 16; k = k + 1) v[384 + 8 * k +: 8] = NAME_LJ[127 - 8 * k -: 8];
+      info_bytes = v + {511'd0, dummy[0] & 1'b0};
+    end
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  localparam [511:0] INFO = info_bytes(0);
+
+  // ---- payload buffer ----------------------------------------------------------------
+  // The project's RAM primitive (a RAM macro under synthesis: block RAM on
+  // the FPGA, as the tile's memories).
+  reg [BAW-1:0] ptr, ptr_nxt;
+  wire [7:0] q;
+  pal_tile_ram #(.DEPTH(1 << BAW), .WIDTH(8), .LANES(1)) u_buf (
+      .i_clk(i_clk), .i_re(1'b1), .i_raddr(ptr_nxt), .o_rdata(q),
+      .i_we(i_buf_we), .i_waddr(i_buf_addr), .i_wdata(i_buf_data));
+
+  // ---- request fields and the address decode (pal_bus_decode) ------------------------
+  wire [31:0] A = i_ev_addr;
+  wire        is_write = i_ev_type == T_WRITE;
+  wire [16:0] n = is_write ? {1'b0, i_ev_len} - 17'd4 : {1'b0, i_ev_rlen};
+  localparam [32:0] B_IMEM = IMEM_DEPTH * 16, B_ABUF = ABUF_BLOCKS * 32, B_ASCALE = ABUF_BLOCKS * 1,
+                    B_WMEM = WMEM_BLOCKS * 32, B_WSCALE = WMEM_BLOCKS * 1, B_ACC = ACC_DEPTH * 4,
+                    B_NAR = ACC_DEPTH * 1, B_BIAS = BIAS_DEPTH * 4, B_OBUF = OBUF_DEPTH * 4;
+  localparam [31:0] PM1 = P - 1;
+  localparam [7:0]  P8 = PM1[7:0];   // highest PE (P <= 256: pal_bus_check_geometry)
+  localparam [1:0] K_NONE = 2'd0, K_REGS = 2'd1, K_LINK = 2'd2, K_MEM = 2'd3;
+  reg [1:0]  dec_kind;
+  reg        dec_ok, dec_nar;
+  reg [32:0] o33, bytes33;
+  reg        es4;
+  always @(*) begin
+    dec_kind = K_MEM;
+    dec_nar = 1'b0;
+    es4 = 1'b0;
+    o33 = 33'd0;
+    bytes33 = 33'd0;
+    dec_ok = 1'b0;
+    if (A < 32'h100) begin
+      dec_kind = K_REGS;
+      o33 = {1'b0, A} + {16'd0, n};
+      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 &&
+               (o33 <= 33'h24 || (A >= 32'h40 && o33 <= 33'h54) || (A >= 32'h80 && o33 <= 33'hC8));
+    end else if (A >= 32'h0F000000 && A < 32'h0F000100) begin
+      dec_kind = K_LINK;
+      o33 = {1'b0, A - 32'h0F000000} + {16'd0, n};
+      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && o33 <= 33'h28;
+    end else begin
+      if (A >= 32'h10000 && A < 32'h100000) begin
+        o33 = {1'b0, A - 32'h10000};
+        bytes33 = B_IMEM;
+        es4 = 1'b1;
+      end else if (A >= 32'h100000 && A < 32'h180000) begin
+        o33 = {1'b0, A - 32'h100000};
+        bytes33 = B_ABUF;
+      end else if (A >= 32'h180000 && A < 32'h190000) begin
+        o33 = {1'b0, A - 32'h180000};
+        bytes33 = B_ASCALE;
+      end else if (A >= 32'h01000000 && A < 32'h02000000) begin
+        o33 = {17'd0, A[15:0]};
+        bytes33 = (A[23:16] <= P8) ? B_WMEM : 33'd0;
+      end else if (A >= 32'h02000000 && A < 32'h02100000) begin
+        o33 = {21'd0, A[11:0]};
+        bytes33 = (A[19:12] <= P8) ? B_WSCALE : 33'd0;
+      end else if (A >= 32'h03000000 && A < 32'h03100000) begin
+        o33 = {13'd0, A[19:0]};
+        bytes33 = B_ACC;
+        es4 = 1'b1;
+      end else if (A >= 32'h03100000 && A < 32'h03200000) begin
+        o33 = {13'd0, A[19:0]};
+        bytes33 = B_NAR;
+        dec_nar = 1'b1;
+      end else if (A >= 32'h03200000 && A < 32'h03300000) begin
+        o33 = {13'd0, A[19:0]};
+        bytes33 = B_BIAS;
+        es4 = 1'b1;
+      end else if (A >= 32'h03300000 && A < 32'h03400000) begin
+        o33 = {13'd0, A[19:0]};
+        bytes33 = B_OBUF;
+        es4 = 1'b1;
+      end else begin
+        dec_kind = K_NONE;
+      end
+      dec_ok = dec_kind == K_MEM && o33 + {16'd0, n} <= bytes33 &&
+               (!es4 || (o33[1:0] == 2'd0 && n[1:0] == 2'd0));
+    end
+  end
+
+  // ---- state -------------------------------------------------------------------------
+  reg [2:0]  state;
+  reg [2:0]  src;
+  reg [7:0]  nak_reason;
+  reg        have_last, last_was_write;
+  reg [7:0]  last_seq;
+  reg        executed;            // the reply is not a NAK (the request counts as executed)
+  reg [31:0] tx_frames, naks_sent, dup_writes, writes_executed, kernel_starts;
+  reg [16:0] i;                   // data bytes consumed / streamed
+  reg [16:0] len_d;               // data bytes of this access
+  reg [31:0] ca;                  // protocol address of byte i
+  reg        kind_link, kind_nar, kind_regs;
+  reg [23:0] pack;                // bytes of the word being assembled
+  reg [2:0]  pstrb;
+  // READ: a two-word queue in front of the reply stream, so the next word
+  // is fetched while the current one goes out (one byte per cycle)
+  reg [31:0] w0, w1;              // w0: the word the next byte comes from
+  reg [1:0]  wcnt;
+  reg [31:0] fw_addr;             // next word to fetch
+  reg [15:0] fw_left;             // words still to fetch
+  reg [6:0]  idx;                 // reply payload byte (ACK, INFO)
+
+  assign o_ev_done = state == X_FIN;
+  assign o_tx_start = state == X_START;
+  assign o_tx_seq = i_ev_seq;
+  assign o_nak = state != X_IDLE && o_tx_type == T_NAK;
+
+  wire [1:0] lane = ca[1:0];
+  wire       last = i == len_d - 17'd1;
+  wire       bus_free = !o_bus_valid || i_bus_ready;
+  wire [31:0] word_now = {q, pack};  // lane 3 completes a word
+
+  // reply payload
+  reg [31:0] ctr;
+  always @(*) begin
+    case (fw_addr[5:2])
+      4'd0: ctr = i_rx_frames;
+      4'd1: ctr = i_bad_hcrc;
+      4'd2: ctr = i_bad_crc;
+      4'd3: ctr = i_idle_resets;
+      4'd4: ctr = i_discarded;
+      4'd5: ctr = tx_frames;
+      4'd6: ctr = naks_sent;
+      4'd7: ctr = dup_writes;
+      4'd8: ctr = writes_executed;
+      default: ctr = kernel_starts;
+    endcase
+  end
+  always @(*) begin
+    case (src)
+      SRC_NAK: o_pl_data = nak_reason;
+      SRC_ACK:
+        case (idx[2:0])
+          3'd0: o_pl_data = A[7:0];
+          3'd1: o_pl_data = A[15:8];
+          3'd2: o_pl_data = A[23:16];
+          3'd3: o_pl_data = A[31:24];
+          3'd4: o_pl_data = len_d[7:0];
+          default: o_pl_data = len_d[15:8];
+        endcase
+      SRC_INFO: o_pl_data = INFO[8 * idx[5:0] +: 8];
+      SRC_BUF: o_pl_data = q;
+      default: o_pl_data = w0[8 * ca[1:0] +: 8];
+    endcase
+  end
+  assign o_pl_valid = state == X_STREAM && (src != SRC_RD || wcnt != 2'd0);
+  wire pull = o_pl_valid && i_pl_ready;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [17:0] n_words = ({16'd0, A[1:0]} + {1'b0, n} + 18'd3) >> 2;  // READs: n <= 4096
+  /* verilator lint_on UNUSEDSIGNAL */
+  // READ word queue traffic (X_STREAM)
+  wire        rd_pop = pull && src == SRC_RD && (ca[1:0] == 2'd3 || len_d == 17'd1);
+  wire        rd_link_push = kind_link && fw_left != 16'd0 && wcnt != 2'd2;
+  wire        rd_push = state == X_STREAM && src == SRC_RD &&
+                        (rd_link_push || (o_bus_valid && !o_bus_we && i_bus_ready));
+  wire [31:0] rd_word = kind_link ? ctr : i_bus_rdata;
+
+  // register writes: writable offsets and refused values (pal_bus.c write_regs)
+  wire [7:0] woff = {ca[7:2], 2'b00};
+  wire w_writable = woff == 8'h40 || woff == 8'h44 || woff == 8'h4C || woff == 8'h50;
+  wire w_refused = (woff == 8'h40 && ((word_now & ~32'd3) != 32'd0 ||
+                                      (word_now[0] && !word_now[1] && i_tile_busy))) ||
+                   (woff == 8'h44 && word_now[31:16] != 16'd0);
+
+  // write engine: consume the byte at ptr when its word can go
+  wire wr_consume = state == X_WR && i < len_d && ((lane != 2'd3 && !last) || bus_free);
+
+  always @(*) begin
+    ptr_nxt = ptr;
+    if (state == X_WCHK || wr_consume || (state == X_STREAM && src == SRC_BUF && pull))
+      ptr_nxt = ptr + 1'b1;
+    if (state == X_DEC) ptr_nxt = (is_write && i_ev_kind == EV_OK) ? 4 : 0;
+    if (state == X_WCHK && (last || (kind_regs && lane == 2'd3 && (!w_writable || w_refused))))
+      ptr_nxt = 4;
+  end
+
+  task automatic reply(input [7:0] typ, input [15:0] ln, input [2:0] s, input ok);
+    begin
+      o_tx_type <= typ;
+      o_tx_len <= ln;
+      src <= s;
+      executed <= ok;
+      state <= X_START;
+    end
+  endtask
+  task automatic nak(input [7:0] why);
+    begin
+      nak_reason <= why;
+      reply(T_NAK, 16'd1, SRC_NAK, 1'b0);
+    end
+  endtask
+
+  always @(posedge i_clk) begin
+    ptr <= ptr_nxt;
+    if (i_rst) begin
+      state <= X_IDLE;
+      have_last <= 1'b0;
+      last_was_write <= 1'b0;
+      last_seq <= 8'd0;
+      o_bus_valid <= 1'b0;
+      o_tx_type <= 8'd0;
+      tx_frames <= 32'd0;
+      naks_sent <= 32'd0;
+      dup_writes <= 32'd0;
+      writes_executed <= 32'd0;
+      kernel_starts <= 32'd0;
+      wcnt <= 2'd0;
+    end else begin
+      if (o_bus_valid && i_bus_ready) o_bus_valid <= 1'b0;
+      case (state)
+        X_IDLE:
+          if (i_ev_valid) state <= X_DEC;
+        X_DEC: begin
+          i <= 17'd0;
+          idx <= 7'd0;
+          ca <= A;
+          len_d <= n;
+          kind_link <= dec_kind == K_LINK;
+          kind_regs <= dec_kind == K_REGS;
+          kind_nar <= dec_nar;
+          pstrb <= 3'd0;
+          wcnt <= 2'd0;
+          fw_addr <= {A[31:2], 2'b00};
+          fw_left <= n_words[15:0];
+          if (i_ev_kind == EV_BAD_VER) nak(NAK_BAD_VERSION);
+          else if (i_ev_kind == EV_OVERSIZE) nak(NAK_BAD_LENGTH);
+          else if (i_ev_kind != EV_OK) nak(NAK_BAD_CRC);
+          else case (i_ev_type)
+            T_INFO:
+              if (i_ev_len != 16'd0) nak(NAK_BAD_LENGTH);
+              else reply(8'h81, 16'd64, SRC_INFO, 1'b1);
+            T_PING: reply(8'h84, i_ev_len, SRC_BUF, 1'b1);
+            T_WRITE:
+              if (i_ev_len < 16'd5) nak(NAK_BAD_LENGTH);
+              else if (have_last && last_was_write && last_seq == i_ev_seq) begin
+                dup_writes <= dup_writes + 32'd1;
+                reply(8'h82, 16'd6, SRC_ACK, 1'b1);
+              end else if (!dec_ok || dec_kind == K_LINK) nak(NAK_BAD_ADDRESS);
+              else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);
+              else if (dec_kind == K_REGS || dec_nar) state <= X_WCHK;
+              else state <= X_WR;
+            T_READ:
+              if (i_ev_len != 16'd6 || i_ev_rlen == 16'd0 || {16'd0, i_ev_rlen} > MAX_PAYLOAD)
+                nak(NAK_BAD_LENGTH);
+              else if (!dec_ok) nak(NAK_BAD_ADDRESS);
+              else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);
+              else reply(8'h83, i_ev_rlen, SRC_RD, 1'b1);
+            default: nak(NAK_UNKNOWN_TYPE);
+          endcase
+        end
+        X_WCHK: begin
+          // every byte checked before the first bus write (q = byte at ptr)
+          i <= i + 17'd1;
+          ca <= ca + 32'd1;
+          pack <= {q, pack[23:8]};
+          if (kind_nar && q > 8'd1) nak(NAK_REFUSED);
+          else if (kind_regs && lane == 2'd3 && !w_writable) nak(NAK_BAD_ADDRESS);
+          else if (kind_regs && lane == 2'd3 && w_refused) nak(NAK_REFUSED);
+          else if (last) begin
+            i <= 17'd0;
+            ca <= A;
+            state <= X_WR;
+          end
+        end
+        X_WR: begin
+          if (wr_consume) begin
+            i <= i + 17'd1;
+            ca <= ca + 32'd1;
+            if (lane == 2'd3 || last) begin
+              o_bus_valid <= 1'b1;
+              o_bus_we <= 1'b1;
+              o_bus_addr <= {ca[31:2], 2'b00};
+              o_bus_wdata <= word_now >> {3'd3 - {1'b0, lane}, 3'b000};
+              o_bus_wstrb <= ({1'b1, pstrb} >> (3 - lane)) | (4'd1 << lane);
+              pstrb <= 3'd0;
+              if (kind_regs && {ca[7:2], 2'b00} == 8'h40 && word_now[0])
+                kernel_starts <= kernel_starts + 32'd1;
+            end else begin
+              pack <= {q, pack[23:8]};
+              pstrb <= {1'b1, pstrb[2:1]};
+            end
+          end else if (i == len_d && bus_free) begin
+            writes_executed <= writes_executed + 32'd1;
+            ca <= A;
+            reply(8'h82, 16'd6, SRC_ACK, 1'b1);
+          end
+        end
+        X_START:
+          if (i_tx_idle) state <= X_STREAM;
+        X_STREAM: begin
+          if (pull) begin
+            idx <= idx + 7'd1;
+            if (src == SRC_RD) begin
+              ca <= ca + 32'd1;
+              len_d <= len_d - 17'd1;
+            end
+          end
+          if (src == SRC_RD) begin
+            // the word queue: pop when its last byte goes, push what arrives
+            case ({rd_push, rd_pop})
+              2'b01: begin
+                w0 <= w1;
+                wcnt <= wcnt - 2'd1;
+              end
+              2'b10: begin
+                if (wcnt == 2'd0) w0 <= rd_word;
+                else w1 <= rd_word;
+                wcnt <= wcnt + 2'd1;
+              end
+              2'b11: begin
+                if (wcnt == 2'd1) w0 <= rd_word;
+                else begin
+                  w0 <= w1;
+                  w1 <= rd_word;
+                end
+              end
+              default: ;
+            endcase
+            // fetch ahead: one bus read in flight at most, so a word that
+            // arrives always finds room
+            if (fw_left != 16'd0 && wcnt != 2'd2 && (kind_link || !o_bus_valid)) begin
+              fw_addr <= fw_addr + 32'd4;
+              fw_left <= fw_left - 16'd1;
+              if (!kind_link) begin
+                o_bus_valid <= 1'b1;
+                o_bus_we <= 1'b0;
+                o_bus_addr <= fw_addr;
+                o_bus_wstrb <= 4'hF;
+              end
+            end
+          end
+          if (i_tx_done) state <= X_FIN;
+        end
+        default: begin  // X_FIN: the reply has gone; count it, release the receiver
+          tx_frames <= tx_frames + 32'd1;
+          if (!executed) naks_sent <= naks_sent + 32'd1;
+          if (executed) begin
+            have_last <= 1'b1;
+            last_was_write <= i_ev_type == T_WRITE;
+            last_seq <= i_ev_seq;
+          end
+          state <= X_IDLE;
+        end
+      endcase
+    end
+  end
+endmodule

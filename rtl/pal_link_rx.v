@@ -1,0 +1,183 @@
+// The link engine's receiver (docs/protocol.md §2.1, mirroring
+// pal_frame_parser_push in driver/pal_protocol.c): hunt for SYNC, take the
+// six header bytes, check HCRC, then VER and LEN, collect LEN payload bytes
+// into the payload buffer (written through o_buf_*) and the CRC-32. Every
+// outcome that needs an answer is an event held on o_ev_* until the
+// executor says i_ev_done; no byte is taken meanwhile, so replies come out
+// in the order of the requests, as from the C model.
+//
+// A header with a bad HCRC is dropped and its six bytes after the SYNC are
+// replayed through the same byte logic (input stalled), which is exactly
+// the C parser's rescan: bytes before the next SYNC count as discarded and
+// a SYNC among them starts the next candidate.
+`default_nettype none
+
+module pal_link_rx #(
+    parameter integer MAX_PAYLOAD = 4096,
+    parameter integer BAW = 12,            // payload buffer address bits
+    parameter [31:0]  IDLE_CYCLES = 4096   // silence that drops a partial frame
+) (
+    input  wire           i_clk,
+    input  wire           i_rst,
+    input  wire           i_valid,
+    input  wire [7:0]     i_data,
+    output wire           o_ready,
+    // payload buffer write port
+    output reg            o_buf_we,
+    output reg  [BAW-1:0] o_buf_addr,
+    output reg  [7:0]     o_buf_data,
+    // event: 0 frame OK, 1 bad version, 2 oversize LEN, 3 bad CRC-32
+    output wire           o_ev_valid,
+    output reg  [1:0]     o_ev_kind,
+    output reg  [7:0]     o_ev_type,
+    output reg  [7:0]     o_ev_seq,
+    output reg  [15:0]    o_ev_len,
+    output reg  [31:0]    o_ev_addr,       // payload bytes 0..3 (WRITE/READ address)
+    output reg  [15:0]    o_ev_rlen,       // payload bytes 4..5 (READ length)
+    input  wire           i_ev_done,
+    // §5.1 counters
+    output reg  [31:0]    o_rx_frames,
+    output reg  [31:0]    o_bad_hcrc,
+    output reg  [31:0]    o_bad_crc,
+    output reg  [31:0]    o_idle_resets,
+    output reg  [31:0]    o_discarded
+);
+  localparam [1:0] EV_OK = 2'd0, EV_BAD_VER = 2'd1, EV_OVERSIZE = 2'd2, EV_BAD_CRC = 2'd3;
+  localparam [7:0] SYNC = 8'hA5;
+
+  reg        waiting;            // an event is out
+  reg  [2:0] hdr_n;              // header bytes taken after the SYNC (0: hunting)
+  reg        hunting_sync;       // hdr_n == 0 means "have SYNC?": this bit says a SYNC is held
+  reg        in_body;
+  reg [16:0] body_n;             // payload + CRC bytes taken
+  reg [7:0]  hb [1:6];           // TYPE SEQ LENL LENH VER HCRC
+  reg [7:0]  crc8;
+  reg [31:0] crc32;
+  reg [23:0] crc_rx;             // first three CRC-32 bytes received
+  reg [47:0] replay;             // header bytes 1..6 being replayed, byte 1 lowest
+  reg [2:0]  replay_n;
+  reg [31:0] silence;
+
+  assign o_ready = !waiting && replay_n == 3'd0 && !i_rst;
+  assign o_ev_valid = waiting;
+
+  wire        take_in = i_valid && o_ready;
+  wire        have = take_in || replay_n != 3'd0;
+  wire [7:0]  b = replay_n != 3'd0 ? replay[7:0] : i_data;
+
+  wire [7:0]  crc8_next;
+  wire [31:0] crc32_next;
+  pal_link_crc8  u_crc8 (.i_crc(crc8), .i_byte(b), .o_crc(crc8_next));
+  pal_link_crc32 u_crc32 (.i_crc(crc32), .i_byte(b), .o_crc(crc32_next));
+
+  wire [15:0] len = {hb[4], hb[3]};
+  wire [16:0] len17 = {1'b0, len};
+  wire        busy = hunting_sync || in_body;   // a frame has begun
+
+  always @(posedge i_clk) begin
+    o_buf_we <= 1'b0;
+    if (i_rst) begin
+      waiting <= 1'b0;
+      hdr_n <= 3'd0;
+      hunting_sync <= 1'b0;
+      in_body <= 1'b0;
+      replay_n <= 3'd0;
+      silence <= 32'd0;
+      o_rx_frames <= 32'd0;
+      o_bad_hcrc <= 32'd0;
+      o_bad_crc <= 32'd0;
+      o_idle_resets <= 32'd0;
+      o_discarded <= 32'd0;
+    end else begin
+      if (i_ev_done) waiting <= 1'b0;
+      if (take_in) silence <= 32'd0;
+      else if (silence != 32'hFFFFFFFF) silence <= silence + 32'd1;
+      if (replay_n != 3'd0) begin
+        replay <= {8'd0, replay[47:8]};
+        replay_n <= replay_n - 3'd1;
+      end
+
+      if (have) begin
+        if (in_body) begin
+          body_n <= body_n + 17'd1;
+          if (body_n < len17) begin
+            crc32 <= crc32_next;
+            o_buf_we <= 1'b1;
+            o_buf_addr <= body_n[BAW-1:0];
+            o_buf_data <= b;
+            case (body_n)
+              17'd0: o_ev_addr[7:0] <= b;
+              17'd1: o_ev_addr[15:8] <= b;
+              17'd2: o_ev_addr[23:16] <= b;
+              17'd3: o_ev_addr[31:24] <= b;
+              17'd4: o_ev_rlen[7:0] <= b;
+              17'd5: o_ev_rlen[15:8] <= b;
+              default: ;
+            endcase
+          end else if (body_n < len17 + 17'd3) begin
+            crc_rx <= {b, crc_rx[23:8]};
+          end else begin
+            // the last CRC byte: the frame is complete
+            in_body <= 1'b0;
+            hunting_sync <= 1'b0;
+            hdr_n <= 3'd0;
+            waiting <= 1'b1;
+            o_ev_type <= hb[1];
+            o_ev_seq <= hb[2];
+            o_ev_len <= len;
+            if ({b, crc_rx} == ~crc32) begin
+              o_ev_kind <= EV_OK;
+              o_rx_frames <= o_rx_frames + 32'd1;
+            end else begin
+              o_ev_kind <= EV_BAD_CRC;
+              o_bad_crc <= o_bad_crc + 32'd1;
+            end
+          end
+        end else if (!hunting_sync) begin
+          if (b == SYNC) begin
+            hunting_sync <= 1'b1;
+            hdr_n <= 3'd0;
+            crc8 <= 8'd0;
+            crc32 <= 32'hFFFFFFFF;
+          end else begin
+            o_discarded <= o_discarded + 32'd1;
+          end
+        end else if (hdr_n < 3'd5) begin
+          // TYPE, SEQ, LEN low, LEN high, VER
+          hb[hdr_n + 3'd1] <= b;
+          hdr_n <= hdr_n + 3'd1;
+          crc8 <= crc8_next;
+          crc32 <= crc32_next;
+        end else begin
+          // HCRC
+          hb[6] <= b;
+          hdr_n <= 3'd0;
+          if (b != crc8) begin
+            // dropped silently; rescan the six bytes after the SYNC
+            o_bad_hcrc <= o_bad_hcrc + 32'd1;
+            hunting_sync <= 1'b0;
+            replay <= {b, hb[5], hb[4], hb[3], hb[2], hb[1]};
+            replay_n <= 3'd6;
+          end else if (hb[5] != 8'd1 || {16'd0, len} > MAX_PAYLOAD) begin
+            // answered at once; what follows cannot be trusted to be a payload
+            hunting_sync <= 1'b0;
+            waiting <= 1'b1;
+            o_ev_kind <= hb[5] != 8'd1 ? EV_BAD_VER : EV_OVERSIZE;
+            o_ev_type <= hb[1];
+            o_ev_seq <= hb[2];
+            o_ev_len <= len;
+          end else begin
+            in_body <= 1'b1;
+            body_n <= 17'd0;
+          end
+        end
+      end else if (silence >= IDLE_CYCLES && busy && !waiting && replay_n == 3'd0) begin
+        // the idle timeout drops a partial frame
+        hunting_sync <= 1'b0;
+        in_body <= 1'b0;
+        hdr_n <= 3'd0;
+        o_idle_resets <= o_idle_resets + 32'd1;
+      end
+    end
+  end
+endmodule

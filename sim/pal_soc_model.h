@@ -1,0 +1,37 @@
+// Internal to sim/: what pal_soc.cpp needs from one Verilated model of
+// rtl/pal_soc.v. Each geometry and attachment is a separately Verilated
+// class; sim/pal_soc_model.cpp is compiled once per model (sim/soc.mk) and
+// exports a pal_soc_variant_t under a fixed C name.
+#ifndef PAL_SOC_MODEL_H
+#define PAL_SOC_MODEL_H
+
+#include <stdint.h>
+
+#include "pal/status.h"
+
+struct pal_soc_model {
+  virtual ~pal_soc_model() {}
+  virtual void set_rst(bool rst) = 0;
+  // One cycle of the FIFO attachment: offers a byte (rx_valid), returns
+  // whether it was taken; the link engine's output is always taken, and
+  // *tx_valid / *tx_data say whether a byte left in this cycle.
+  virtual void cycle_fifo(bool rx_valid, uint8_t rx_data, bool *rx_taken, bool *tx_valid,
+                          uint8_t *tx_data) = 0;
+  // One cycle of the UART attachment: the RX pin's level during the cycle;
+  // returns the TX pin's level after it.
+  virtual bool cycle_uart(bool rx_pin) = 0;
+  virtual bool busy() const = 0;
+  virtual pal_status_t trace_open(const char *path) = 0;
+  virtual void trace_close() = 0;
+};
+
+extern "C" {
+typedef struct pal_soc_variant {
+  uint32_t rows, cols;
+  int uart;
+  uint32_t max_payload;  /* the link engine's MAX_PAYLOAD */
+  pal_soc_model *(*create)(uint64_t seed);
+} pal_soc_variant_t;
+}
+
+#endif  // PAL_SOC_MODEL_H
