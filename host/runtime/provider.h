@@ -1,0 +1,57 @@
+/* Execution providers, in the manner of ONNX Runtime's GetCapability: each
+ * answers node by node whether it can run a node (with the reason when it
+ * cannot), prepares the subgraphs the partitioner gives it, and runs them
+ * over a table of values indexed by value id. */
+#ifndef PAL_RUNTIME_PROVIDER_H
+#define PAL_RUNTIME_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime_internal.h"
+
+typedef struct pal_provider pal_provider_t;
+
+struct pal_provider {
+  const char *name;
+  bool available;     /* false: skipped by the partitioner, `detail` says why */
+  char detail[160];   /* one line for `pal info` and the placement summary */
+  void *ctx;
+  /* True when the provider can run node `node`; otherwise writes why into
+   * reason. Must depend only on the graph (not on other assignments). */
+  bool (*can_run)(pal_provider_t *p, const pal_graph_t *g, size_t node, char *reason,
+                  size_t size);
+  /* Prepares the subgraph of n nodes (topological order): compiles it for
+   * a device, checks weights... *out_state is passed to run and release. */
+  pal_status_t (*prepare)(pal_provider_t *p, const pal_graph_t *g, const size_t *nodes, size_t n,
+                          void **out_state);
+  /* Runs it: reads vals[input ids], writes new tensors into vals[output ids]
+   * (owned by the caller afterwards). */
+  pal_status_t (*run)(pal_provider_t *p, void *state, const pal_graph_t *g, const size_t *nodes,
+                      size_t n, pal_tensor_t **vals);
+  /* Writes a description of a prepared subgraph (tiling...) to f; may be NULL. */
+  void (*describe)(pal_provider_t *p, void *state, FILE *f);
+  /* Appends kernel images of the prepared state to the .palk at path
+   * (NULL when the provider has none). */
+  pal_status_t (*save_kernels)(pal_provider_t *p, void *state, const char *path);
+  /* Adds the last run's device counters of a prepared state (may be NULL). */
+  void (*add_stats)(pal_provider_t *p, void *state, pal_device_run_stats_t *io_stats);
+  void (*release_state)(pal_provider_t *p, void *state);
+  void (*destroy)(pal_provider_t *p);
+};
+
+pal_status_t pal_provider_cpu_create(pal_provider_t **out_provider);
+/* Opens the device at `uri` (NULL: the default device); when that fails,
+ * or the compiler is not built in, the provider is created unavailable with
+ * the reason in `detail`. */
+pal_status_t pal_provider_pal_create(const char *uri, pal_provider_t **out_provider);
+pal_status_t pal_provider_cuda_create(pal_provider_t **out_provider);
+void pal_provider_destroy(pal_provider_t *p);
+
+/* The cpu provider's node runner, for other providers' fallbacks. */
+pal_status_t pal_cpu_run_node(const pal_graph_t *g, size_t node, pal_tensor_t **vals);
+
+/* Number of nodes reading value `v` (plus one if it is a graph output). */
+size_t pal_graph_value_uses(const pal_graph_t *g, int v);
+
+#endif /* PAL_RUNTIME_PROVIDER_H */
