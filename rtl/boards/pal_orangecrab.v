@@ -1,0 +1,64 @@
+// OrangeCrab (ECP5 LFE5U-25F) top, pins in constraints/orangecrab.lpf. The
+// board has native USB only (no UART bridge), so the SoC's UART is on the
+// header pins 0 (TX, N17) and 1 (RX, M18) for an external 3.3 V USB-UART
+// adapter; without one the build is for resources and timing. The 48 MHz
+// oscillator clocks the core; 3 Mbaud = 16 clocks per bit. The user button
+// (active low) resets the SoC; rst_n is held high (driving it low reboots
+// the board into its DFU bootloader). RGB LED (active low): red = error,
+// green = busy, blue = activity.
+`default_nettype none
+
+module pal_orangecrab #(
+    parameter integer R = 4,
+    parameter integer C = 4,
+    parameter integer IMEM_DEPTH = 256,
+    parameter integer ABUF_BLOCKS = 256,
+    parameter integer WMEM_BLOCKS = 64,
+    parameter integer ACC_DEPTH = 1024,
+    parameter integer BIAS_DEPTH = 256,
+    parameter integer OBUF_DEPTH = 1024,
+    parameter integer MAX_PAYLOAD = 4096,
+    parameter integer RESET_HOLD_BITS = 10
+) (
+    input  wire clk48,
+    input  wire usr_btn,
+    output wire rst_n,
+    input  wire gpio_1,
+    output wire gpio_0,
+    output wire rgb_led0_r,
+    output wire rgb_led0_g,
+    output wire rgb_led0_b
+);
+
+  localparam integer CLOCK_HZ = 48000000;
+
+  wire rst;
+  pal_board_reset #(.HOLD_BITS(RESET_HOLD_BITS)) u_rst (
+      .i_clk(clk48), .i_rst_req(~usr_btn), .i_locked(1'b1), .o_rst(rst));
+
+  wire [3:0] leds;  // {activity, error, done, busy}
+  /* verilator lint_off PINCONNECTEMPTY */
+  pal_soc #(
+      .R(R), .C(C), .CLKS_PER_BIT(CLOCK_HZ / 3000000), .MAX_PAYLOAD(MAX_PAYLOAD),
+      .CLOCK_HZ(CLOCK_HZ), .USE_UART(1), .DEVICE_NAME("orangecrab"),
+      .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
+      .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH)
+  ) u_soc (
+      .i_clk(clk48), .i_rst(rst), .i_uart_rx(gpio_1), .o_uart_tx(gpio_0),
+      .i_rx_valid(1'b0), .i_rx_data(8'd0), .o_rx_ready(),
+      .o_tx_valid(), .o_tx_data(), .i_tx_ready(1'b0),
+      .o_leds(leds));
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  assign rst_n = 1'b1;
+  assign rgb_led0_r = ~leds[2];
+  assign rgb_led0_g = ~leds[0];
+  assign rgb_led0_b = ~leds[3];
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire unused = leds[1];
+  /* verilator lint_on UNUSEDSIGNAL */
+
+endmodule
+
+`default_nettype wire
