@@ -1,0 +1,202 @@
+# The control core (rtl/pal_rv_*.v) and its firmware (firmware/):
+# - the core against QEMU user mode (tests/rv32/, in make test),
+# - the firmware image for the core's block RAM ($(BUILD)/firmware/, hex for
+#   $readmemh, never committed) with a size report (make firmware-size),
+# - host unit tests of the firmware logic (tests/firmware/, cmocka),
+# - the core's synthesis figures (make rv-stat).
+# Included by the top-level Makefile (*/*.mk).
+
+RV_PREFIX ?= riscv64-unknown-elf-
+RV_CC := $(RV_PREFIX)gcc
+RV_OBJCOPY := $(RV_PREFIX)objcopy
+RV_SIZE := $(RV_PREFIX)size
+RV_ARCH := -march=rv32i -mabi=ilp32
+QEMU_RV32 ?= qemu-riscv32
+VERILATOR ?= verilator
+YOSYS ?= yosys
+
+RV_CORE_SRCS := rtl/pal_rv_core.v rtl/pal_rv_decode.v rtl/pal_rv_alu.v rtl/pal_rv_shift.v \
+                rtl/pal_rv_regfile.v rtl/pal_rv_lsu.v
+RV32_BUILD := $(BUILD)/rv32
+
+# ---- core vs QEMU: test programs --------------------------------------------
+RV32_PROGS := t_alu t_branch t_jump t_mem c_sort c_rand_alu
+RV32_TRAPS := 1 2 3 4 5 6 7 8 9
+RV32_TEST_CFLAGS := $(RV_ARCH) -static -nostdlib -nostartfiles -ffreestanding -O2 -Wall -Wextra \
+                    -Werror -T tests/rv32/rv32_test.ld -Wl,--no-warn-rwx-segments
+RV32_PROG_FILES := $(foreach p,$(RV32_PROGS),$(RV32_BUILD)/progs/$(p).elf $(RV32_BUILD)/progs/$(p).bin) \
+                   $(foreach t,$(RV32_TRAPS),$(RV32_BUILD)/progs/t_trap$(t).bin)
+
+$(RV32_BUILD)/progs/%.elf: tests/rv32/%.S tests/rv32/rv32_start.S tests/rv32/rv32_lib.c tests/rv32/rv32_test.ld $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV32_TEST_CFLAGS) -o $@ tests/rv32/rv32_start.S $< tests/rv32/rv32_lib.c -lgcc
+$(RV32_BUILD)/progs/%.elf: tests/rv32/%.c tests/rv32/rv32_start.S tests/rv32/rv32_lib.c tests/rv32/rv32_test.ld $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV32_TEST_CFLAGS) -o $@ tests/rv32/rv32_start.S $< tests/rv32/rv32_lib.c -lgcc
+$(RV32_BUILD)/progs/t_trap%.elf: tests/rv32/t_trap.S tests/rv32/rv32_test.ld $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV32_TEST_CFLAGS) -DTRAP=$* -o $@ $<
+.SECONDARY: $(foreach t,$(RV32_TRAPS),$(RV32_BUILD)/progs/t_trap$(t).elf)
+$(RV32_BUILD)/progs/%.bin: $(RV32_BUILD)/progs/%.elf
+	$(RV_OBJCOPY) -O binary $< $@
+
+# ---- core vs QEMU: the Verilated core and the comparison test ---------------
+RV32_QEMU_TEST := $(RV32_BUILD)/tests/test_rv32_qemu
+$(RV32_QEMU_TEST): tests/rv32/test_rv32_qemu.cpp tests/rv32/rv32_harness.h $(RV_CORE_SRCS) \
+                   $(RV32_PROG_FILES)
+	@mkdir -p $(@D) $(RV32_BUILD)/obj
+	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  -Irtl --top-module pal_rv_core -GRESET_PC=65536 -Mdir $(RV32_BUILD)/obj/test_rv32_qemu \
+	  -CFLAGS "-O2 -I$(abspath tests/rv32) -DRV32_PROG_DIR='\"$(abspath $(RV32_BUILD)/progs)\"'" \
+	  -LDFLAGS "$(CMOCKA_LIBS)" \
+	  -o test_rv32_qemu $(abspath $<) $(RV_CORE_SRCS) >$(RV32_BUILD)/obj/test_rv32_qemu.log 2>&1 \
+	  || { cat $(RV32_BUILD)/obj/test_rv32_qemu.log; exit 1; }
+	cp $(RV32_BUILD)/obj/test_rv32_qemu/test_rv32_qemu $@
+
+EXTRA_TESTS += $(RV32_QEMU_TEST)
+.PHONY: rv32-tests
+rv32-tests: $(RV32_QEMU_TEST)
+
+# ---- firmware image -----------------------------------------------------------
+FW_BUILD := $(BUILD)/firmware
+FW_SRCS := firmware/pal_fw_main.c firmware/pal_fw_cmd.c firmware/pal_fw_image.c firmware/pal_fw_libc.c
+FW_HDRS := $(wildcard firmware/*.h)
+FW_CFLAGS := $(RV_ARCH) -Os -msave-restore -std=c11 $(WARN) -ffreestanding -nostdlib -nostartfiles \
+             -static -ffunction-sections -fdata-sections -Wl,--gc-sections -T firmware/pal_fw.ld
+FW_IMEM_WORDS := 2048
+FW_ELF := $(FW_BUILD)/pal_fw.elf
+FW_HEX := $(FW_BUILD)/pal_fw.hex
+
+$(FW_ELF): firmware/crt0.S $(FW_SRCS) $(FW_HDRS) firmware/pal_fw.ld $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(FW_CFLAGS) -Wl,-Map=$(FW_BUILD)/pal_fw.map -o $@ firmware/crt0.S $(FW_SRCS) -lgcc
+$(FW_BUILD)/pal_fw.bin: $(FW_ELF)
+	$(RV_OBJCOPY) -O binary -j .text -j .rodata -j .data $< $@
+# One 32-bit word a line for $readmemh, padded to the whole IMEM.
+$(FW_HEX): $(FW_BUILD)/pal_fw.bin
+	python3 -c 'import sys,struct; b=open(sys.argv[1],"rb").read(); n=int(sys.argv[2]); \
+	  b+=bytes((-len(b))%4); w=struct.unpack("<%dI"%(len(b)//4),b); \
+	  assert len(w)<=n, "firmware larger than IMEM"; \
+	  open(sys.argv[3],"w").write("".join("%08x\n"%x for x in w+(0,)*(n-len(w))))' $< $(FW_IMEM_WORDS) $@
+
+.PHONY: firmware firmware-size
+firmware: $(FW_HEX)
+
+# Size report: text/data/bss against the core's RAMs (firmware/pal_fw_map.h).
+firmware-size: $(FW_ELF)
+	@$(RV_SIZE) -A $< | awk -v imem=$$(sed -n 's/#define PAL_FW_IMEM_BYTES \([0-9]*\)u/\1/p' firmware/pal_fw_map.h) \
+	  -v dmem=$$(sed -n 's/#define PAL_FW_DMEM_BYTES \([0-9]*\)u/\1/p' firmware/pal_fw_map.h) \
+	  -v stack=$$(sed -n 's/^__stack_size = \([0-9]*\);/\1/p' firmware/pal_fw.ld) \
+	  '$$1==".text"{t=$$2} $$1==".rodata"{r=$$2} $$1==".data"{d=$$2} $$1==".bss"{b=$$2} \
+	  END{printf "firmware   text %5d  rodata %4d  data %4d  bss %4d  stack %4d\n", t, r, d, b, stack; \
+	      printf "IMEM  %5d of %5d bytes (%.0f%%)\n", t+r+d, imem, 100*(t+r+d)/imem; \
+	      printf "DMEM  %5d of %5d bytes (%.0f%%, stack included)\n", d+b+stack, dmem, 100*(d+b+stack)/dmem}'
+
+# ---- host unit tests of the firmware logic (cmocka, fake HAL) -----------------
+FW_HOST_SRCS := firmware/pal_fw_image.c firmware/pal_fw_cmd.c tests/firmware/fake_hal.c
+FW_TEST_NAMES := $(patsubst tests/firmware/%.c,%,$(wildcard tests/firmware/test_fw_*.c))
+FW_TEST_HDRS := $(FW_HDRS) $(wildcard tests/firmware/*.h) tests/unit/pal_test.h include/pal/kernel_image.h
+# $(call fw_tests,VARIANT,CFLAGS)
+define fw_tests
+$(BUILD)/$(1)/tests/firmware/%: tests/firmware/%.c $(FW_HOST_SRCS) $(FW_TEST_HDRS) \
+                                $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $(2) -DPAL_FW_HOST -Ifirmware -Itests/firmware -Itests/unit -o $$@ $$< $(FW_HOST_SRCS) \
+	  $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB) $$(CMOCKA_LIBS) \
+	  $$(OPENBLAS_LIBS) $$(DRV_LDLIBS) $$(LDLIBS)
+FW_TESTS_$(1) := $(patsubst %,$(BUILD)/$(1)/tests/firmware/%,$(FW_TEST_NAMES))
+endef
+$(eval $(call fw_tests,rel,$(REL_FLAGS)))
+$(eval $(call fw_tests,san,$(SAN_FLAGS)))
+EXTRA_TESTS += $(FW_TESTS_rel) $(FW_TESTS_san)
+.PHONY: firmware-tests
+firmware-tests: $(FW_TESTS_rel) $(FW_TESTS_san)
+
+# ---- the firmware on the Verilated control subsystem (smoke co-simulation) ----
+RV_SYS_SRCS := $(RV_CORE_SRCS) rtl/pal_rv_sys.v rtl/pal_rv_ram.v rtl/pal_rv_timer.v rtl/pal_rv_mailbox.v
+RV32_FW_TEST := $(RV32_BUILD)/tests/test_rv32_firmware
+$(RV32_FW_TEST): tests/rv32/test_rv32_firmware.cpp $(RV_SYS_SRCS) $(FW_HEX) $(FW_TEST_HDRS) \
+                 $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a $(rel_LIB)
+	@mkdir -p $(@D) $(RV32_BUILD)/obj
+	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  -Irtl --top-module pal_rv_sys -GINIT_FILE='"$(abspath $(FW_HEX))"' \
+	  -Mdir $(RV32_BUILD)/obj/test_rv32_firmware \
+	  -CFLAGS "-O2 -I$(abspath include) -I$(abspath firmware) -I$(abspath tests/firmware) -I$(abspath tests/unit)" \
+	  -LDFLAGS "$(abspath $(BUILD)/rel/libpaldrv.a) $(abspath $(BUILD)/rel/libpaltile.a) $(abspath $(rel_LIB)) \
+	    $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(DRV_LDLIBS) $(LDLIBS)" \
+	  -o test_rv32_firmware $(abspath $<) $(RV_SYS_SRCS) >$(RV32_BUILD)/obj/test_rv32_firmware.log 2>&1 \
+	  || { cat $(RV32_BUILD)/obj/test_rv32_firmware.log; exit 1; }
+	cp $(RV32_BUILD)/obj/test_rv32_firmware/test_rv32_firmware $@
+EXTRA_TESTS += $(RV32_FW_TEST)
+rv32-tests: $(RV32_FW_TEST)
+
+# ---- checks and figures ---------------------------------------------------------
+# The address map agrees between pal_fw_map.h, pal_rv_sys.v, pal_rv_mailbox.v,
+# pal_fw.ld and this file. (rtl-lint and rtl-synth of rtl/rtl.mk cover the
+# pal_rv_* modules: every rtl/*.v is linted and synthesised there.)
+.PHONY: rv-map-check rv-stat
+rv-map-check:
+	@python3 firmware/check_map.py
+CHECKS += rv-map-check
+
+# iCE40UP5K resources of the core alone and of the subsystem with the
+# firmware in its IMEM: Yosys synth_ice40, nextpnr packing for logic cells.
+rv-stat: $(FW_HEX)
+	@mkdir -p $(RV32_BUILD)/stat
+	@printf '%-12s %6s %6s %6s %6s %8s\n' top LUT4 CARRY DFF EBR packedLC
+	@for m in pal_rv_core pal_rv_sys; do \
+	  $(YOSYS) -q -p "read_verilog -sv $(RV_SYS_SRCS); \
+	    chparam -set INIT_FILE \"$(abspath $(FW_HEX))\" pal_rv_sys; synth_ice40 -top $$m \
+	    -json $(RV32_BUILD)/stat/$$m.json; tee -q -o $(RV32_BUILD)/stat/$$m.stat.json stat -json" \
+	    >/dev/null || exit 1; \
+	  lc=$$(nextpnr-ice40 --up5k --package sg48 --pack-only --json $(RV32_BUILD)/stat/$$m.json 2>&1 \
+	    | sed -n 's/.*ICESTORM_LC: *\([0-9]*\)\/.*/\1/p'); \
+	  python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["design"]["num_cells_by_type"]; \
+	    g=lambda k: sum(v for t,v in c.items() if t.startswith(k)); \
+	    print("%-12s %6d %6d %6d %6d %8s" % (sys.argv[2], g("SB_LUT4"), g("SB_CARRY"), g("SB_DFF"), g("SB_RAM40"), sys.argv[3] or "-"))' \
+	    $(RV32_BUILD)/stat/$$m.stat.json $$m "$$lc"; \
+	done
+
+# ---- benchmark ------------------------------------------------------------------
+# make bench-firmware: table + $(BUILD)/bench/firmware.json (sizes, logic
+# cells from rv-stat, command latencies on the Verilated subsystem).
+RV32_FW_BENCH := $(RV32_BUILD)/bench/bench_firmware
+$(RV32_FW_BENCH): tests/rv32/bench_firmware.cpp tests/rv32/rv32_sys.h bench/bench_util.h $(RV_SYS_SRCS) \
+                  $(FW_HEX) $(FW_TEST_HDRS) $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a $(rel_LIB)
+	@mkdir -p $(@D) $(RV32_BUILD)/obj
+	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  -Irtl --top-module pal_rv_sys -GINIT_FILE='"$(abspath $(FW_HEX))"' \
+	  -Mdir $(RV32_BUILD)/obj/bench_firmware \
+	  -CFLAGS "-O2 -I$(abspath include) -I$(abspath bench) -I$(abspath firmware) -I$(abspath tests/firmware) -I$(abspath tests/unit)" \
+	  -LDFLAGS "$(abspath $(BUILD)/rel/libpaldrv.a) $(abspath $(BUILD)/rel/libpaltile.a) $(abspath $(rel_LIB)) \
+	    $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(DRV_LDLIBS) $(LDLIBS)" \
+	  -o bench_firmware $(abspath $<) $(RV_SYS_SRCS) >$(RV32_BUILD)/obj/bench_firmware.log 2>&1 \
+	  || { cat $(RV32_BUILD)/obj/bench_firmware.log; exit 1; }
+	cp $(RV32_BUILD)/obj/bench_firmware/bench_firmware $@
+
+.PHONY: bench-firmware
+bench-firmware: $(DEPS_STAMP) $(RV32_FW_BENCH) $(FW_ELF)
+	@$(MAKE) --no-print-directory rv-stat >/dev/null
+	@mkdir -p $(BUILD)/bench
+	@set -e; sz() { $(RV_SIZE) -A $(FW_ELF) | awk -v s=$$1 '$$1==s{print $$2; f=1} END{if(!f) print 0}'; }; \
+	  lcebr=$$(python3 -c 'import json,sys,subprocess; \
+	    c=json.load(open(sys.argv[1]))["design"]["num_cells_by_type"]; \
+	    print(sum(v for t,v in c.items() if t.startswith("SB_RAM40")))' $(RV32_BUILD)/stat/pal_rv_sys.stat.json); \
+	  lc=$$(nextpnr-ice40 --up5k --package sg48 --pack-only --json $(RV32_BUILD)/stat/pal_rv_sys.json 2>&1 \
+	    | sed -n 's/.*ICESTORM_LC: *\([0-9]*\)\/.*/\1/p'); \
+	  $(RV32_FW_BENCH) --json $(BUILD)/bench/firmware.json $$(sz .text) $$(sz .rodata) $$(sz .data) \
+	    $$(sz .bss) $$(sed -n 's/^__stack_size = \([0-9]*\);/\1/p' firmware/pal_fw.ld) \
+	    $$(sed -n 's/#define PAL_FW_IMEM_BYTES \([0-9]*\)u/\1/p' firmware/pal_fw_map.h) \
+	    $$(sed -n 's/#define PAL_FW_DMEM_BYTES \([0-9]*\)u/\1/p' firmware/pal_fw_map.h) $$lc $$lcebr
+
+# ---- the mailbox alone (seeded random traffic against a reference model) ------
+RV32_MBOX_TEST := $(RV32_BUILD)/tests/test_rv32_mailbox
+$(RV32_MBOX_TEST): tests/rv32/test_rv32_mailbox.cpp rtl/pal_rv_mailbox.v
+	@mkdir -p $(@D) $(RV32_BUILD)/obj
+	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
+	  -Irtl --top-module pal_rv_mailbox -Mdir $(RV32_BUILD)/obj/test_rv32_mailbox -CFLAGS -O2 \
+	  -LDFLAGS "$(CMOCKA_LIBS)" -o test_rv32_mailbox $(abspath $<) rtl/pal_rv_mailbox.v \
+	  >$(RV32_BUILD)/obj/test_rv32_mailbox.log 2>&1 || { cat $(RV32_BUILD)/obj/test_rv32_mailbox.log; exit 1; }
+	cp $(RV32_BUILD)/obj/test_rv32_mailbox/test_rv32_mailbox $@
+EXTRA_TESTS += $(RV32_MBOX_TEST)
+rv32-tests: $(RV32_MBOX_TEST)

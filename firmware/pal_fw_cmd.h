@@ -1,0 +1,68 @@
+/* The firmware's command loop: mailbox messages in, replies out
+ * (docs/control-core.md §4), the kernel loader, and the watchdog that
+ * resets a tile whose kernel runs past its limit. pal_fw_poll() does one
+ * step and never blocks except while a reply word waits for the mailbox,
+ * so the host tests drive it step by step over the fake HAL. */
+#ifndef PAL_FW_CMD_H
+#define PAL_FW_CMD_H
+
+#include <stdint.h>
+
+#include "pal_fw_image.h"
+
+#define PAL_FW_VERSION 1u
+#define PAL_FW_MSG_MAX_WORDS 64u        /* payload words of one request */
+#define PAL_FW_DEFAULT_WATCHDOG 12000000u /* cycles: 1 s at 12 MHz */
+
+/* Commands (request header bits [7:0]); replies carry cmd | 0x80. */
+enum {
+    PAL_FW_CMD_INFO = 0x01,
+    PAL_FW_CMD_LOAD_BEGIN = 0x02,
+    PAL_FW_CMD_LOAD_DATA = 0x03,
+    PAL_FW_CMD_START = 0x04,
+    PAL_FW_CMD_STATUS = 0x05,
+    PAL_FW_CMD_COUNTERS = 0x06,
+    PAL_FW_REPLY = 0x80,
+};
+
+/* Status word (first reply payload word). */
+enum {
+    PAL_FW_OK = 0,
+    PAL_FW_ERR_UNKNOWN_COMMAND = 1,
+    PAL_FW_ERR_BAD_LENGTH = 2,     /* payload length wrong for the command, or too long */
+    PAL_FW_ERR_BUSY = 3,           /* a kernel is running */
+    PAL_FW_ERR_NO_KERNEL = 4,      /* START without a completely validated image */
+    PAL_FW_ERR_REJECTED = 5,       /* the image was rejected; reason and detail follow */
+    PAL_FW_ERR_SEQUENCE = 6,       /* LOAD_DATA without LOAD_BEGIN, or after completion */
+};
+
+/* Run states (STATUS reply). */
+enum {
+    PAL_FW_RUN_IDLE = 0,     /* nothing started since reset or last load */
+    PAL_FW_RUN_RUNNING = 1,
+    PAL_FW_RUN_DONE = 2,     /* the tile reported done (its STATUS has error bits, if any) */
+    PAL_FW_RUN_WATCHDOG = 3, /* stopped by the watchdog; the tile was reset */
+};
+
+typedef struct pal_fw {
+    pal_fw_tile_info_t tile;
+    pal_fw_loader_t loader;
+    uint32_t loading;        /* a load is in progress (LOAD_BEGIN seen) */
+    uint32_t kernel_valid;   /* the last load completed and passed every check */
+    uint32_t run_state;
+    uint32_t run_start, run_cycles, watchdog_limit;
+    uint32_t tile_status;    /* tile STATUS at the end of the last run */
+    uint32_t last_reject, last_detail;
+    uint32_t stat_commands, stat_rejects, stat_watchdogs, stat_bad_messages;
+    /* request being received */
+    uint32_t msg[PAL_FW_MSG_MAX_WORDS + 1];
+    uint32_t msg_fill, msg_need;
+} pal_fw_t;
+
+/* Reads the tile's ID registers; call once after reset. */
+void pal_fw_init(pal_fw_t *fw);
+/* One step: the watchdog check, then at most one mailbox word (a whole
+ * reply is sent when a request completes). */
+void pal_fw_poll(pal_fw_t *fw);
+
+#endif

@@ -1,0 +1,241 @@
+/* The firmware's command loop (firmware/pal_fw_cmd.c) on the host over the
+ * fake HAL: INFO from the tile's registers, a load in mailbox chunks, START
+ * and STATUS, the watchdog resetting a hung tile and the next kernel
+ * running, COUNTERS, and every error reply (unknown command, bad lengths,
+ * an over-long request that must not throw the stream out of step, load
+ * sequence, busy, no kernel, rejected image). */
+#include "fw_test_util.h"
+
+#include "pal_fw_cmd.h"
+#include "pal_fw_map.h"
+
+static pal_fw_t fw;
+static pal_tile_config_t device;
+
+static void boot(void)
+{
+    pal_tile_config_initialize(&device, 4, 4);
+    fake_init(&device);
+    pal_fw_init(&fw);
+}
+
+/* Polls until a whole reply is out (or gives up); returns its length. */
+static size_t run_until_reply(void)
+{
+    for (int i = 0; i < 100000; i++) {
+        if (fake.tx_len > 0 && fake.tx_len >= 1 + (fake.tx[0] >> 16) && fake.rx_head == fake.rx_tail)
+            break;
+        pal_fw_poll(&fw);
+    }
+    assert_true(fake.tx_len > 0);
+    assert_int_equal(fake.tx_len, 1 + (fake.tx[0] >> 16));
+    return fake.tx_len;
+}
+
+/* Sends one request, runs the loop, checks the reply header; returns the
+ * status word. The reply stays in fake.tx until the next call. */
+static uint32_t request(uint32_t cmd, const uint32_t *payload, uint32_t n)
+{
+    static uint32_t tag;
+    tag = (tag + 1) & 0xFF;
+    fake.tx_len = 0;
+    fake_send(cmd, tag, payload, n);
+    run_until_reply();
+    assert_int_equal(fake.tx[0] & 0xFF, (cmd & 0xFF) | PAL_FW_REPLY);
+    assert_int_equal((fake.tx[0] >> 8) & 0xFF, tag);
+    return fake.tx[1];
+}
+
+/* Loads an image through LOAD_BEGIN / LOAD_DATA chunks; returns the status
+ * of the last reply. */
+static uint32_t load(const uint8_t *img, size_t size, uint64_t seed)
+{
+    uint32_t total = (uint32_t)size;
+    uint32_t st = request(PAL_FW_CMD_LOAD_BEGIN, &total, 1);
+    if (st != PAL_FW_OK)
+        return st;
+    pal_test_rng_t rng;
+    pal_test_rng_init(&rng, seed);
+    size_t pos = 0;
+    while (pos < size) {
+        uint32_t max = 4 * (PAL_FW_MSG_MAX_WORDS - 1);
+        uint32_t n = 1 + pal_test_rng_below(&rng, max);
+        if (n > size - pos)
+            n = (uint32_t)(size - pos);
+        uint32_t msg[PAL_FW_MSG_MAX_WORDS] = {n};
+        memcpy(&msg[1], img + pos, n);  /* little-endian host: bytes in word order */
+        st = request(PAL_FW_CMD_LOAD_DATA, msg, 1 + (n + 3) / 4);
+        if (st != PAL_FW_OK)
+            return st;
+        pos += n;
+    }
+    return st;
+}
+
+static void test_info(void **state)
+{
+    (void)state;
+    boot();
+    assert_int_equal(request(PAL_FW_CMD_INFO, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx_len, 2 + 12);
+    assert_int_equal(fake.tx[2], PAL_FW_TILE_ID_VALUE);
+    assert_int_equal(fake.tx[3], 1);
+    assert_int_equal(fake.tx[4], device.rows | device.cols << 8 | device.acc_units << 16);
+    assert_int_equal(fake.tx[5], device.imem_depth);
+    assert_int_equal(fake.tx[6], device.abuf_blocks);
+    assert_int_equal(fake.tx[7], device.wmem_blocks);
+    assert_int_equal(fake.tx[8], device.acc_depth);
+    assert_int_equal(fake.tx[9], device.bias_depth);
+    assert_int_equal(fake.tx[10], device.obuf_depth);
+    assert_int_equal(fake.tx[11], PAL_FW_VERSION);
+    assert_int_equal(fake.tx[12] & 1, 1);
+    fake_release();
+}
+
+static void test_load_start_status(void **state)
+{
+    (void)state;
+    uint64_t seed = pal_test_seed();
+    size_t size = 0;
+    uint8_t *img = fw_test_image(seed, &size);
+    boot();
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_ERR_NO_KERNEL);
+    assert_int_equal(load(img, size, seed), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_REJECT_NONE);
+    assert_int_equal(fake.tx[4], size);    /* bytes received */
+    assert_int_equal(fake.tx[5], 1);       /* kernel valid */
+    assert_int_equal(fake.outside_writes, 0);
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.starts, 1);
+    assert_int_equal(fake.start_pc, 0);
+    /* running: another START or a load is refused */
+    fake.hang = 1;
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_ERR_BUSY);
+    uint32_t total = (uint32_t)size;
+    assert_int_equal(request(PAL_FW_CMD_LOAD_BEGIN, &total, 1), PAL_FW_ERR_BUSY);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_RUNNING);
+    fake.hang = 0;
+    for (int i = 0; i < 10; i++)
+        pal_fw_poll(&fw);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_DONE);
+    assert_int_equal(fake.tx[3] & PAL_FW_STATUS_DONE, PAL_FW_STATUS_DONE);
+    assert_true(fake.tx[4] > 0);
+    /* a second run of the same kernel */
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.starts, 2);
+    free(img);
+    fake_release();
+}
+
+static void test_watchdog(void **state)
+{
+    (void)state;
+    uint64_t seed = pal_test_seed();
+    size_t size = 0;
+    uint8_t *img = fw_test_image(seed, &size);
+    boot();
+    assert_int_equal(load(img, size, seed), PAL_FW_OK);
+    fake.hang = 1;
+    uint32_t limit = 50000; /* cycles; the fake timer steps 1000 per read */
+    assert_int_equal(request(PAL_FW_CMD_START, &limit, 1), PAL_FW_OK);
+    int polls = 0;
+    while (fake.resets == 0 && polls < 1000) {
+        pal_fw_poll(&fw);
+        polls++;
+    }
+    assert_int_equal(fake.resets, 1);
+    /* not before the limit: at least limit/step timer reads happened */
+    assert_true(polls >= (int)(limit / fake.time_step) - 2);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_WATCHDOG);
+    assert_true(fake.tx[4] > limit);
+    assert_int_equal(fake.tx[6], 0); /* kernel no longer valid */
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_ERR_NO_KERNEL);
+    assert_int_equal(request(PAL_FW_CMD_COUNTERS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2 + PAL_FW_COUNTER_WORDS + 2], 1); /* watchdog trips */
+    /* the next kernel runs normally */
+    fake.hang = 0;
+    assert_int_equal(load(img, size, seed + 1), PAL_FW_OK);
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_OK);
+    for (int i = 0; i < 10; i++)
+        pal_fw_poll(&fw);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_DONE);
+    assert_int_equal(fake.resets, 1);
+    free(img);
+    fake_release();
+}
+
+static void test_counters(void **state)
+{
+    (void)state;
+    boot();
+    assert_int_equal(request(PAL_FW_CMD_COUNTERS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx_len, 2 + PAL_FW_COUNTER_WORDS + 4);
+    for (uint32_t i = 0; i < PAL_FW_COUNTER_WORDS; i++)
+        assert_int_equal(fake.tx[2 + i], fake.counters[i]);
+    assert_int_equal(fake.tx[2 + PAL_FW_COUNTER_WORDS], 1); /* this command */
+    fake_release();
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    uint64_t seed = pal_test_seed();
+    size_t size = 0;
+    uint8_t *img = fw_test_image(seed, &size);
+    boot();
+    assert_int_equal(request(0x55, NULL, 0), PAL_FW_ERR_UNKNOWN_COMMAND);
+    uint32_t junk[100] = {0};
+    assert_int_equal(request(PAL_FW_CMD_INFO, junk, 1), PAL_FW_ERR_BAD_LENGTH);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, junk, 2), PAL_FW_ERR_BAD_LENGTH);
+    assert_int_equal(request(PAL_FW_CMD_LOAD_BEGIN, NULL, 0), PAL_FW_ERR_BAD_LENGTH);
+    assert_int_equal(request(PAL_FW_CMD_START, junk, 2), PAL_FW_ERR_BAD_LENGTH);
+    /* over-long request: consumed whole, answered, and the next one works */
+    assert_int_equal(request(PAL_FW_CMD_INFO, junk, 100), PAL_FW_ERR_BAD_LENGTH);
+    assert_int_equal(request(PAL_FW_CMD_INFO, NULL, 0), PAL_FW_OK);
+    /* LOAD_DATA: byte count inconsistent with the words sent */
+    uint32_t bad[3] = {9, 0, 0};
+    assert_int_equal(request(PAL_FW_CMD_LOAD_DATA, bad, 3), PAL_FW_ERR_BAD_LENGTH);
+    bad[0] = 3;
+    assert_int_equal(request(PAL_FW_CMD_LOAD_DATA, bad, 3), PAL_FW_ERR_BAD_LENGTH);
+    /* LOAD_DATA before LOAD_BEGIN */
+    bad[0] = 8;
+    assert_int_equal(request(PAL_FW_CMD_LOAD_DATA, bad, 3), PAL_FW_ERR_SEQUENCE);
+    /* a rejected image: reason in the reply, sticky until the next begin, no start */
+    img[0] = 'Q';
+    assert_int_equal(load(img, size, seed), PAL_FW_ERR_REJECTED);
+    assert_int_equal(fake.tx[2], PAL_FW_REJECT_MAGIC);
+    assert_int_equal(request(PAL_FW_CMD_LOAD_DATA, bad, 3), PAL_FW_ERR_SEQUENCE);
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_ERR_NO_KERNEL);
+    assert_true(fake_pristine());
+    /* a CRC failure writes inside the buffers but never becomes startable */
+    img[0] = 'P';
+    img[size - 1] ^= 1;
+    assert_int_equal(load(img, size, seed), PAL_FW_ERR_REJECTED);
+    assert_int_equal(fake.tx[2], PAL_FW_REJECT_CRC);
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_ERR_NO_KERNEL);
+    assert_int_equal(fake.outside_writes, 0);
+    assert_int_equal(fake.starts, 0);
+    /* announced size under a header */
+    uint32_t tiny = 10;
+    assert_int_equal(request(PAL_FW_CMD_LOAD_BEGIN, &tiny, 1), PAL_FW_ERR_REJECTED);
+    assert_int_equal(fake.tx[2], PAL_FW_REJECT_TOTAL_LENGTH);
+    /* the STATUS reply remembers the last rejection */
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[7], PAL_FW_REJECT_TOTAL_LENGTH);
+    free(img);
+    fake_release();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_info),     cmocka_unit_test(test_load_start_status),
+        cmocka_unit_test(test_watchdog), cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests_name("firmware_cmd", tests, NULL, NULL);
+}
