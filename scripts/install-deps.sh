@@ -22,6 +22,36 @@ if [ "${1:-}" = "--fpga-venv" ]; then
   exit 0
 fi
 
+# ONNX Runtime is not in Debian 12: `install-deps.sh --ort-venv DIR` (called
+# by make check-ort, host/ort.mk) puts pinned onnxruntime, onnx (the model
+# checker) and numpy from PyPI into a venv at DIR, for the cross-check of the
+# exported demo models by an outside runtime. Pinned to versions with wheels
+# for Debian 12's Python 3.11 (installed and run on x86_64).
+ORT_PINS=(onnxruntime==1.23.2 onnx==1.19.1 numpy==2.2.6)
+if [ "${1:-}" = "--ort-venv" ]; then
+  venv=${2:?usage: install-deps.sh --ort-venv DIR}
+  # Installed metadata, not an import: quick, and a half-finished earlier
+  # install (one package missing or at another version) is installed again.
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" - "${ORT_PINS[@]}" <<'EOF' 2>/dev/null
+import importlib.metadata as md, sys
+sys.exit(any(md.version(n) != v for n, v in (p.split("==") for p in sys.argv[1:])))
+EOF
+  then
+    echo "install-deps: ${ORT_PINS[*]} present in $venv"
+    exit 0
+  fi
+  python3 -m venv "$venv" || {
+    echo "install-deps: python3 -m venv $venv failed (Debian package python3-venv)" >&2; exit 1; }
+  if ! "$venv/bin/pip" install --quiet --retries 2 "${ORT_PINS[@]}"; then
+    echo "install-deps: pip could not install ${ORT_PINS[*]} into $venv." >&2
+    echo "  They come from PyPI (https://pypi.org): is it reachable from here (network, proxy," >&2
+    echo "  PIP_INDEX_URL)? pip's own message is above. make check-ort needs them." >&2
+    exit 1
+  fi
+  echo "install-deps: installed ${ORT_PINS[*]} into $venv"
+  exit 0
+fi
+
 # One list for the whole project; grow it as later layers need more.
 PACKAGES=(
   build-essential pkg-config git python3 python3-venv
