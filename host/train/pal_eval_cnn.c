@@ -46,21 +46,6 @@ static void usage(FILE *f) {
           PAL_MNIST_DEFAULT_DIR, MAX_DEVICES);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static bool parse_size(const char *s, size_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 0);
-  if (errno || end == s || *end || s[0] == '-') return false;
-  *out = (size_t)v;
-  return true;
-}
-
 /* The trainer's model back from the graph's initializers (the shapes give
  * the configuration), for the FP32 cross-check and the compiler's plans. */
 static pal_status_t cnn_from_graph(const pal_graph_t *g, const char *path, pal_cnn_t **out) {
@@ -104,36 +89,13 @@ static pal_status_t cnn_from_graph(const pal_graph_t *g, const char *path, pal_c
   return PAL_STATUS_OK;
 }
 
-/* Runs the graph on n images in chunks; logits n x classes. */
+/* Runs the graph on n images of hw x hw in chunks of 500; logits n x classes. */
 static pal_status_t run_session(const pal_graph_t *g, const char *providers, const char *device_uri,
                                 const float *x, size_t n, size_t hw, size_t classes, bool print_placement,
                                 float *logits, size_t *out_cpu_nodes) {
-  pal_session_options_t so;
-  pal_session_options_initialize(&so);
-  so.providers = providers;
-  so.device_uri = device_uri;
-  pal_session_t *s = NULL;
-  pal_status_t st = pal_session_create(g, &so, &s);
-  if (!st && print_placement) pal_session_print_placement(s, stdout);
-  if (!st && out_cpu_nodes) *out_cpu_nodes = pal_session_provider_node_count(s, PAL_PROVIDER_CPU);
-  const size_t chunk = 500;
-  for (size_t s0 = 0; !st && s0 < n; s0 += chunk) {
-    size_t b = n - s0 < chunk ? n - s0 : chunk;
-    int64_t dims[4] = {(int64_t)b, 1, (int64_t)hw, (int64_t)hw};
-    pal_tensor_t *in = NULL, *out = NULL;
-    st = pal_tensor_create_from(PAL_DTYPE_FP32, 4, dims, x + s0 * hw * hw, &in);
-    if (!st) {
-      const pal_tensor_t *ins[1] = {in};
-      st = pal_session_run(s, 1, ins, 1, &out);
-    }
-    if (!st && (pal_tensor_dtype(out) != PAL_DTYPE_FP32 || pal_tensor_count(out) != b * classes))
-      st = pal_status_make(PAL_INTERNAL, "the session's output is not %zu x %zu FP32", b, classes);
-    if (!st) memcpy(logits + s0 * classes, pal_tensor_cdata(out), b * classes * sizeof(float));
-    pal_tensor_release(in);
-    pal_tensor_release(out);
-  }
-  pal_session_release(s);
-  return st;
+  const int64_t item[3] = {1, (int64_t)hw, (int64_t)hw};
+  return pal_train_run_session(g, providers, device_uri, x, n, 3, item, classes, 500, print_placement, logits,
+                               out_cpu_nodes);
 }
 
 /* 2x2 max pool, stride 2, NCHW (as the cpu provider's MaxPool). */
@@ -277,9 +239,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--device")) device_uri = v;
     else if (!strcmp(a, "--summary")) summary = v;
     else if (!strcmp(a, "--write-sample")) sample_dir = v;
-    else if (!strcmp(a, "--limit")) ok = parse_size(v, &limit) && limit >= 1;
-    else if (!strcmp(a, "--pal8-images")) ok = parse_size(v, &pal8_images);
-    else if (!strcmp(a, "--tile-images")) ok = parse_size(v, &tile_images) && tile_images <= 100000;
+    else if (!strcmp(a, "--limit")) ok = pal_train_parse_size(v, &limit) && limit >= 1;
+    else if (!strcmp(a, "--pal8-images")) ok = pal_train_parse_size(v, &pal8_images);
+    else if (!strcmp(a, "--tile-images")) ok = pal_train_parse_size(v, &tile_images) && tile_images <= 100000;
     else if (!strcmp(a, "--tile")) {
       ok = n_tiles < MAX_DEVICES;
       if (ok) tiles[n_tiles++] = v;
@@ -330,13 +292,13 @@ int main(int argc, char **argv) {
          cnn->cfg.c1, cnn->cfg.c2, cnn->flat, cnn->cfg.hidden, K, n);
 
   /* FP32: the runtime's cpu provider, against the trainer's forward pass. */
-  double t0 = now_s();
+  double t0 = pal_train_now_s();
   for (size_t s0 = 0; !st && s0 < n; s0 += 500)
     st = pal_cnn_forward(cnn, test.images + s0 * hw * hw, n - s0 < 500 ? n - s0 : 500, ref + s0 * K);
-  double t_ref = now_s() - t0;
-  t0 = now_s();
+  double t_ref = pal_train_now_s() - t0;
+  t0 = pal_train_now_s();
   if (!st) st = run_session(g, "cpu", NULL, test.images, n, hw, K, false, fp, NULL);
-  double t_fp = now_s() - t0;
+  double t_fp = pal_train_now_s() - t0;
   if (st) goto done;
   double worst = 0.0;
   for (size_t i = 0; i < n * K; i++) {
@@ -359,13 +321,13 @@ int main(int argc, char **argv) {
   size_t m8 = pal8_images < n ? pal8_images : n, on_cpu = 0;
   if (m8 > 0) {
     printf("\n  placement on %s:\n", device_uri);
-    t0 = now_s();
+    t0 = pal_train_now_s();
     st = run_session(g, "pal,cpu", device_uri, test.images, m8, hw, K, true, q8, &on_cpu);
     if (st) goto done;
     size_t ok_q = count_correct(q8, test.labels, m8, K), ok_f = count_correct(fp, test.labels, m8, K), agree = 0;
     for (size_t i = 0; i < m8; i++) agree += pal_argmax(q8 + i * K, K) == pal_argmax(fp + i * K, K);
     printf("  %-44s %8zu %9.2f %% %7.2f s\n", "PAL8-B32, runtime pal provider", m8, 100.0 * ok_q / m8,
-           now_s() - t0);
+           pal_train_now_s() - t0);
     printf("  on those images: FP32 %.2f %%, PAL8 %+.2f points, argmax agreement %.2f %%\n", 100.0 * ok_f / m8,
            100.0 * ((double)ok_q - (double)ok_f) / m8, 100.0 * agree / m8);
     if (sum)
@@ -399,9 +361,9 @@ int main(int argc, char **argv) {
     pal_plan_stats_t ls[N_TILE_LAYERS], total;
     memset(&total, 0, sizeof total);
     st = pal_device_open(tiles[d], NULL, &dev);
-    t0 = now_s();
+    t0 = pal_train_now_s();
     if (!st) st = tile_forward(cnn, dev, test.images, mt, ty, ls);
-    double t_tile = now_s() - t0;
+    double t_tile = pal_train_now_s() - t0;
     if (!st) {
       const pal_tile_config_t *geo = &pal_device_tile(dev)->config;
       for (int l = 0; l < N_TILE_LAYERS; l++) add_stats(&total, &ls[l]);

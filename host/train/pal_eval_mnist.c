@@ -40,21 +40,6 @@ static void usage(FILE *f) {
           "2 usage error.\n");
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static bool parse_size(const char *s, size_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 0);
-  if (errno || end == s || *end || s[0] == '-') return false;
-  *out = (size_t)v;
-  return true;
-}
-
 /* x (n x 784 FP32) and labels (n, int64) from the model folder. */
 static pal_status_t load_test_set(const char *dir, size_t d, pal_tensor_t **out_x, pal_tensor_t **out_y) {
   char path[PATH_MAX];
@@ -76,38 +61,16 @@ static pal_status_t load_test_set(const char *dir, size_t d, pal_tensor_t **out_
 /* --summary's file (NULL: none), for check_onnx's lines too. */
 static FILE *g_summary;
 
-/* Runs DIR/fashion_mlp.onnx through a runtime session on the first n rows
- * of x; *out_y (n x classes) receives the logits. */
+/* The graph through a runtime session on the first n rows of x, as one
+ * batch; *out_y (n x classes, malloc'd) receives the logits. */
 static pal_status_t run_session(const pal_graph_t *g, const char *providers, const char *device_uri,
                                 const float *x, size_t n, size_t d, size_t classes, bool print_placement,
                                 float **out_y, size_t *out_cpu_nodes) {
-  *out_y = NULL;
-  pal_session_options_t so;
-  pal_session_options_initialize(&so);
-  so.providers = providers;
-  so.device_uri = device_uri;
-  pal_session_t *s = NULL;
-  pal_tensor_t *in = NULL, *out = NULL;
-  int64_t dims[2] = {(int64_t)n, (int64_t)d};
-  pal_status_t st = pal_session_create(g, &so, &s);
-  if (!st && print_placement) pal_session_print_placement(s, stdout);
-  if (!st && out_cpu_nodes) *out_cpu_nodes = pal_session_provider_node_count(s, PAL_PROVIDER_CPU);
-  if (!st) st = pal_tensor_create_from(PAL_DTYPE_FP32, 2, dims, x, &in);
-  if (!st) {
-    const pal_tensor_t *ins[1] = {in};
-    st = pal_session_run(s, 1, ins, 1, &out);
-  }
-  if (!st && (pal_tensor_dtype(out) != PAL_DTYPE_FP32 || pal_tensor_count(out) != n * classes))
-    st = pal_status_make(PAL_INTERNAL, "the session's output is not %zu x %zu FP32", n, classes);
-  if (!st) {
-    *out_y = malloc(n * classes * sizeof(float));
-    if (!*out_y) st = pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
-    else memcpy(*out_y, pal_tensor_cdata(out), n * classes * sizeof(float));
-  }
-  pal_tensor_release(in);
-  pal_tensor_release(out);
-  pal_session_release(s);
-  return st;
+  const int64_t item[1] = {(int64_t)d};
+  *out_y = malloc((n ? n : 1) * classes * sizeof(float));
+  if (!*out_y) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+  return pal_train_run_session(g, providers, device_uri, x, n, 1, item, classes, n ? n : 1, print_placement,
+                               *out_y, out_cpu_nodes);
 }
 
 /* The exported ONNX model through the runtime: on the cpu provider it must
@@ -121,7 +84,7 @@ static pal_status_t check_onnx(const char *dir, const char *device_uri, const fl
   float *y = NULL;
   pal_status_t st = pal_onnx_load(path, &g);
   printf("\n  ONNX model %s through the runtime (pal run):\n", path);
-  double t0 = now_s();
+  double t0 = pal_train_now_s();
   if (!st) st = run_session(g, "cpu", NULL, x, n, d, classes, false, &y, NULL);
   if (!st) {
     double worst = 0.0;
@@ -133,7 +96,7 @@ static pal_status_t check_onnx(const char *dir, const char *device_uri, const fl
     for (size_t i = 0; i < n; i++)
       agree += pal_argmax(y + i * classes, classes) == pal_argmax(fp32_logits + i * classes, classes);
     printf("  %-34s %8zu images, argmax = FP32 path for %zu, max rel. difference %.2g (%.2f s)\n",
-           "cpu provider (FP32)", n, agree, worst, now_s() - t0);
+           "cpu provider (FP32)", n, agree, worst, pal_train_now_s() - t0);
     if (!(worst <= 1e-4))
       st = pal_status_make(PAL_INTERNAL, "%s on the cpu provider differs from the FP32 path by %.3g (> 1e-4)",
                            path, worst);
@@ -141,7 +104,7 @@ static pal_status_t check_onnx(const char *dir, const char *device_uri, const fl
   free(y);
   y = NULL;
   if (!st && m > 0) {
-    t0 = now_s();
+    t0 = pal_train_now_s();
     size_t on_cpu = 0;
     st = run_session(g, "pal,cpu", device_uri, x, m, d, classes, true, &y, &on_cpu);
     if (!st) {
@@ -156,7 +119,7 @@ static pal_status_t check_onnx(const char *dir, const char *device_uri, const fl
                 pal_graph_node_count(g) - on_cpu, pal_graph_node_count(g), (int)strcspn(device_uri, ":"), device_uri,
                 m, (int)strcspn(device_uri, ":"), device_uri, diff);
       printf("  %-34s %8zu images on %s: argmax = PAL8 path for %zu; %zu of %zu logits differ bitwise (%.2f s)\n",
-             "pal provider (PAL8-B32)", m, device_uri, agree, diff, m * classes, now_s() - t0);
+             "pal provider (PAL8-B32)", m, device_uri, agree, diff, m * classes, pal_train_now_s() - t0);
       /* Bit-exactness is owed only when the whole chain ran on the device;
        * with nodes on the cpu provider part of it is FP32. */
       if (on_cpu == 0 && diff)
@@ -203,9 +166,9 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--model")) dir = v;
     else if (!strcmp(a, "--device")) device_uri = v;
     else if (!strcmp(a, "--summary")) summary = v;
-    else if (!strcmp(a, "--limit")) ok = parse_size(v, &limit) && limit >= 1;
-    else if (!strcmp(a, "--tile-images")) ok = parse_size(v, &tile_images) && tile_images <= 100000;
-    else if (!strcmp(a, "--threads")) ok = parse_size(v, &threads) && threads <= 1024;
+    else if (!strcmp(a, "--limit")) ok = pal_train_parse_size(v, &limit) && limit >= 1;
+    else if (!strcmp(a, "--tile-images")) ok = pal_train_parse_size(v, &tile_images) && tile_images <= 100000;
+    else if (!strcmp(a, "--threads")) ok = pal_train_parse_size(v, &threads) && threads <= 1024;
     else {
       fprintf(stderr, "pal-eval-mnist: unknown option %s; see --help\n", a);
       return 2;
@@ -251,13 +214,13 @@ int main(int argc, char **argv) {
   for (size_t l = 0; l <= L; l++) printf("%zu%s", mlp->sizes[l], l < L ? "-" : "");
   printf("), %zu test images\n", n);
 
-  double t0 = now_s();
+  double t0 = pal_train_now_s();
   st = pal_mlp_forward(mlp, x, n, fa);
-  double t_fp32 = now_s() - t0;
+  double t_fp32 = pal_train_now_s() - t0;
   size_t nar = 0;
-  t0 = now_s();
+  t0 = pal_train_now_s();
   if (!st) st = pal_mlp_pal8_forward(q, x, n, (int)threads, qa, &nar);
-  double t_pal8 = now_s() - t0;
+  double t_pal8 = pal_train_now_s() - t0;
   if (st) goto done;
 
   size_t ok_f = 0, ok_q = 0, agree = 0;
@@ -314,9 +277,9 @@ int main(int argc, char **argv) {
     if (!ty) st = pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
     if (!st) st = pal_device_open(device_uri, NULL, &dev);
     if (!st) st = pal_plan_dense_chain(&pal_device_tile(dev)->config, layers, L, (uint32_t)m, NULL, &plan);
-    t0 = now_s();
+    t0 = pal_train_now_s();
     if (!st) st = pal_plan_run(plan, dev, x, (uint32_t)m, ty, &stats);
-    double t_tile = now_s() - t0;
+    double t_tile = pal_train_now_s() - t0;
     if (!st) {
       size_t diff = 0, ok_t = 0, first = SIZE_MAX;
       for (size_t i = 0; i < m; i++) {

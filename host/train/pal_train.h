@@ -187,6 +187,22 @@ pal_status_t pal_cnn_build_graph(const pal_cnn_t *cnn, pal_graph_t **out_graph);
 /* The same graph written as ONNX through the runtime's exporter. */
 pal_status_t pal_cnn_save_onnx(const pal_cnn_t *cnn, const char *path);
 
+/* ---- helpers of the trainer and evaluator programs ------------------------ */
+
+double pal_train_now_s(void);                      /* monotonic seconds */
+pal_status_t pal_train_make_dirs(const char *path); /* mkdir -p */
+/* A size in decimal, octal or hex; false for signs, junk or overflow. */
+bool pal_train_parse_size(const char *s, size_t *out);
+/* Runs the graph (one input, one FP32 output of n x classes) on n items of
+ * item_dims (rank 1..3, without the batch axis) in chunks of `chunk` through
+ * a runtime session with the given providers; logits receive n x classes.
+ * Prints the placement summary when asked; *out_cpu_nodes (optional) gets
+ * the number of nodes placed on the cpu provider. */
+pal_status_t pal_train_run_session(const pal_graph_t *g, const char *providers, const char *device_uri,
+                                   const float *x, size_t n, size_t item_rank, const int64_t *item_dims,
+                                   size_t classes, size_t chunk, bool print_placement, float *logits,
+                                   size_t *out_cpu_nodes);
+
 /* ---- evaluation ------------------------------------------------------------ */
 
 /* Index of the largest of n values (the first one on ties; NaN never wins). */

@@ -41,29 +41,6 @@ static void usage(FILE *f) {
           DEFAULT_BATCH, (double)DEFAULT_LR);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static pal_status_t make_dirs(const char *path) {
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return pal_status_make(PAL_INVALID_ARGUMENT, "%s: path too long", path);
-  for (char *p = buf + 1;; p++) {
-    bool end = *p == '\0';
-    if (*p == '/' || end) {
-      *p = '\0';
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return pal_status_make(PAL_IO_ERROR, "%s: cannot create: %s", buf, strerror(errno));
-      if (end) break;
-      *p = '/';
-    }
-  }
-  return PAL_STATUS_OK;
-}
-
 static double accuracy(const pal_cnn_t *cnn, const pal_mnist_set_t *set, pal_status_t *st) {
   size_t chunk = 500, correct = 0, classes = cnn->cfg.classes;
   float *logits = malloc(chunk * classes * sizeof(float));
@@ -75,15 +52,6 @@ static double accuracy(const pal_cnn_t *cnn, const pal_mnist_set_t *set, pal_sta
   }
   free(logits);
   return set->n ? (double)correct / (double)set->n : 0.0;
-}
-
-static bool parse_size(const char *s, size_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 0);
-  if (errno || end == s || *end || s[0] == '-') return false;
-  *out = (size_t)v;
-  return true;
 }
 
 int main(int argc, char **argv) {
@@ -110,14 +78,14 @@ int main(int argc, char **argv) {
     i++;
     if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--out")) out = v;
-    else if (!strcmp(a, "--epochs")) ok = parse_size(v, &epochs) && epochs >= 1 && epochs <= 1000;
-    else if (!strcmp(a, "--seed")) ok = parse_size(v, &seed);
-    else if (!strcmp(a, "--threads")) ok = parse_size(v, &threads) && threads >= 1 && threads <= 256;
-    else if (!strcmp(a, "--batch")) ok = parse_size(v, &opt.batch) && opt.batch >= 1 && opt.batch <= 65536;
-    else if (!strcmp(a, "--train-limit")) ok = parse_size(v, &limit) && limit >= 1;
-    else if (!strcmp(a, "--c1")) ok = parse_size(v, &cfg.c1) && cfg.c1 >= 1 && cfg.c1 <= 256;
-    else if (!strcmp(a, "--c2")) ok = parse_size(v, &cfg.c2) && cfg.c2 >= 1 && cfg.c2 <= 256;
-    else if (!strcmp(a, "--hidden")) ok = parse_size(v, &cfg.hidden) && cfg.hidden >= 1 && cfg.hidden <= 4096;
+    else if (!strcmp(a, "--epochs")) ok = pal_train_parse_size(v, &epochs) && epochs >= 1 && epochs <= 1000;
+    else if (!strcmp(a, "--seed")) ok = pal_train_parse_size(v, &seed);
+    else if (!strcmp(a, "--threads")) ok = pal_train_parse_size(v, &threads) && threads >= 1 && threads <= 256;
+    else if (!strcmp(a, "--batch")) ok = pal_train_parse_size(v, &opt.batch) && opt.batch >= 1 && opt.batch <= 65536;
+    else if (!strcmp(a, "--train-limit")) ok = pal_train_parse_size(v, &limit) && limit >= 1;
+    else if (!strcmp(a, "--c1")) ok = pal_train_parse_size(v, &cfg.c1) && cfg.c1 >= 1 && cfg.c1 <= 256;
+    else if (!strcmp(a, "--c2")) ok = pal_train_parse_size(v, &cfg.c2) && cfg.c2 >= 1 && cfg.c2 <= 256;
+    else if (!strcmp(a, "--hidden")) ok = pal_train_parse_size(v, &cfg.hidden) && cfg.hidden >= 1 && cfg.hidden <= 4096;
     else if (!strcmp(a, "--lr")) {
       char *end;
       opt.lr = strtof(v, &end);
@@ -138,13 +106,13 @@ int main(int argc, char **argv) {
   pal_cnn_t *cnn = NULL;
   pal_cnn_trainer_t *trainer = NULL;
   char path[PATH_MAX];
-  double t0 = now_s();
+  double t0 = pal_train_now_s();
   pal_status_t st = pal_mnist_load(data, "train", limit, &train);
   if (!st) st = pal_mnist_load(data, "t10k", 0, &test);
-  if (!st) st = make_dirs(out);
+  if (!st) st = pal_train_make_dirs(out);
   if (!st) {
     printf("pal-train-cnn: %zu training and %zu test images from %s (%.1f s)\n", train.n, test.n, data,
-           now_s() - t0);
+           pal_train_now_s() - t0);
     st = pal_cnn_create(&cfg, &cnn);
   }
   if (!st) {
@@ -156,18 +124,18 @@ int main(int argc, char **argv) {
            "lr %g (x%g per epoch), seed %zu, %zu thread(s)\n",
            cfg.c1, cfg.c1, cfg.c2, cnn->flat, cfg.hidden, cnn->n_params, opt.batch, (double)opt.lr,
            (double)opt.lr_decay, seed, threads);
-  double train_t0 = now_s(), acc = 0.0;
+  double train_t0 = pal_train_now_s(), acc = 0.0;
   for (size_t e = 0; !st && e < epochs; e++) {
-    double te = now_s(), loss;
+    double te = pal_train_now_s(), loss;
     st = pal_cnn_trainer_epoch(trainer, train.images, train.labels, train.n, &loss);
     if (st) break;
-    double dt = now_s() - te;
+    double dt = pal_train_now_s() - te;
     acc = accuracy(cnn, &test, &st);
     if (st) break;
     printf("epoch %2zu/%zu  train loss %.4f  test acc %6.2f %%  (%.1f s)\n", e + 1, epochs, loss, 100.0 * acc, dt);
     fflush(stdout);
   }
-  double train_s = now_s() - train_t0;
+  double train_s = pal_train_now_s() - train_t0;
   if (!st) {
     snprintf(path, sizeof path, "%s/fashion_cnn.onnx", out);
     st = pal_cnn_save_onnx(cnn, path);
