@@ -181,3 +181,21 @@ $(BUILD)/rel/bench/bench_providers: bench/bench_providers.c bench/bench_util.h $
 bench-providers: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_providers
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/rel/bench/bench_providers --json $(BUILD)/bench/providers.json
+
+# ---- benchmark: the runtime's figures in one table (issue 6's measurements) -----
+# The cpu-provider GEMM ratio next to OpenBLAS (measured now, side by side),
+# the ONNX node-test pass rates per op and overall with the counts attempted
+# (the node runner of check-onnx-nodes, run again: half a second), and the
+# demo's accuracy, cycles per image, utilisation and zero-skip savings read
+# from make demo's summary (nothing is trained here; without the summary the
+# table says "run make demo first"). Table + $(BUILD)/bench/runtime.json.
+.PHONY: bench-runtime
+bench-runtime: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_providers $(ONNX_NODE_RUNNER)
+	@mkdir -p $(BUILD)/bench
+	@$(ONNX_NODE_RUNNER) --data $(ONNX_NODE_DATA) > $(BUILD)/onnx-nodes-cpu.txt 2>&1 || true
+	@$(ONNX_NODE_RUNNER) --data $(ONNX_NODE_DATA) --device emu:// > $(BUILD)/onnx-nodes-emu.txt 2>&1 || true
+	@$(BUILD)/rel/bench/bench_providers --json $(BUILD)/bench/providers.json \
+	  --runtime-json $(BUILD)/bench/runtime.json --nodes $(BUILD)/onnx-nodes-cpu.txt \
+	  --nodes-emu $(BUILD)/onnx-nodes-emu.txt --demo $(or $(DEMO_SUMMARY),$(BUILD)/demo/summary.txt) \
+	  > $(BUILD)/bench/runtime.log 2>&1 || { cat $(BUILD)/bench/runtime.log; exit 1; }
+	@sed -n '/^==== bench-runtime/,$$p' $(BUILD)/bench/runtime.log

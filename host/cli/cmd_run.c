@@ -21,7 +21,8 @@ typedef struct run_args {
 
 static const char run_help[] =
     "usage: pal run MODEL.onnx --input X.npy [--input X2.npy ...] [--output Y.npy ...]\n"
-    "               [--device URI] [--providers LIST] [--no-fallback] [--profile] [--quiet]\n"
+    "               [--device URI] [--providers LIST] [--cpu-format fp32|pal8-b32]\n"
+    "               [--no-fallback] [--profile] [--quiet]\n"
     "  Runs the model. Inputs bind the graph inputs in order, outputs the graph\n"
     "  outputs in order (without --output, a summary of each is printed). The\n"
     "  placement summary (nodes per provider, each fallback and its reason) goes\n"
@@ -29,6 +30,10 @@ static const char run_help[] =
     "  --device URI      the pal provider's device (default: sim:// when registered,\n"
     "                    else emu://; see pal info)\n"
     "  --providers LIST  priority order, default pal,cuda,cpu\n"
+    "  --cpu-format F    fp32 (default): the cpu provider runs everything in FP32;\n"
+    "                    pal8-b32: the Gemm/MatMul/Conv the tile would take (with\n"
+    "                    its bias and ReLU/Clip fusion) run on the cpu in PAL8-B32,\n"
+    "                    bit for bit as the pal provider on emu://\n"
     "  --no-fallback     any node not on the first provider is an error (exit 5)\n"
     "  --profile         time per subgraph, tile counters\n"
     "  Exit codes: 0 ok, 1 run failed, 2 usage, 3 device unavailable, 4 bad or\n"
@@ -42,7 +47,7 @@ static const char compile_help[] =
 
 static const char bench_help[] =
     "usage: pal bench MODEL.onnx [--device URI] [--providers LIST] [--iters N]\n"
-    "                 [--input X.npy ...]\n"
+    "                 [--cpu-format fp32|pal8-b32] [--input X.npy ...]\n"
     "  Times the model on seeded random inputs (unknown dims are 1) or the given\n"
     "  ones: mean and best time per run, and the profile of the last run.\n"
     "  Exit codes as pal run.\n";
@@ -69,6 +74,14 @@ static int parse(const char *cmd, const char *help, int argc, char **argv, run_a
       a->opt.device_uri = argv[++i];
     } else if (!strcmp(s, "--providers") && has) {
       a->opt.providers = argv[++i];
+    } else if (!strcmp(s, "--cpu-format") && has) {
+      a->opt.cpu_format = argv[++i];
+      if (strcmp(a->opt.cpu_format, PAL_CPU_FORMAT_FP32) &&
+          strcmp(a->opt.cpu_format, PAL_CPU_FORMAT_PAL8_B32)) {
+        fprintf(stderr, "pal %s: --cpu-format must be fp32 or pal8-b32, not '%s'\n", cmd,
+                a->opt.cpu_format);
+        return PAL_EXIT_USAGE;
+      }
     } else if (!strcmp(s, "--iters") && has) {
       a->iters = atoi(argv[++i]);
       if (a->iters < 1 || a->iters > 1000000) {
@@ -151,7 +164,7 @@ int pal_cmd_run(int argc, char **argv) {
   pal_graph_t *g;
   pal_session_t *s;
   pal_progress_t pr;
-  pal_progress_begin(&pr, "run (subgraphs)");
+  pal_progress_begin(&pr, "run (nodes)");
   a.opt.progress = on_progress;
   a.opt.progress_ctx = &pr;
   if ((rc = open_session("run", &a, &g, &s))) return rc;
@@ -172,9 +185,9 @@ int pal_cmd_run(int argc, char **argv) {
   }
   for (size_t i = 0; i < nin && !st; i++) st = pal_npy_read(a.inputs[i], &in[i]);
   if (!st) {
-    /* The bar advances per subgraph and shows once the run has taken
-     * more than a second (on a terminal). */
-    pal_progress_begin(&pr, "run (subgraphs)");
+    /* The bar counts nodes (a device subgraph's at once) and shows once the
+     * run has taken more than a second (on a terminal). */
+    pal_progress_begin(&pr, "run (nodes)");
     st = pal_session_run(s, nin, (const pal_tensor_t *const *)in, nout, out);
     pal_progress_end(&pr);
     if (st) st = pal_status_annotate(st, "%s", a.model);

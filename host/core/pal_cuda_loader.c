@@ -35,8 +35,8 @@ static void *try_open(const char *path, char *why, size_t why_size) {
 }
 
 /* The build tree keeps the library in build/lib/, programs in build/bin/
- * and tests in build/<variant>/tests/: look one and two levels up from the
- * program's folder. */
+ * and tests in build/<variant>/tests/ and build/<variant>/tests/<layer>/:
+ * look one, two and three levels up from the program's folder. */
 static void *open_near_program(char *path, size_t path_size, char *why, size_t why_size) {
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -45,7 +45,7 @@ static void *open_near_program(char *path, size_t path_size, char *why, size_t w
   char *slash = strrchr(exe, '/');
   if (!slash) return NULL;
   *slash = 0;
-  static const char *const kRel[] = {"../lib/", "../../lib/"};
+  static const char *const kRel[] = {"../lib/", "../../lib/", "../../../lib/"};
   for (size_t i = 0; i < sizeof kRel / sizeof kRel[0]; i++) {
     int len = snprintf(path, path_size, "%s/%s%s", exe, kRel[i], PAL_CUDA_LIBRARY_NAME);
     if (len < 0 || (size_t)len >= path_size) continue;

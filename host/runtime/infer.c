@@ -136,8 +136,12 @@ static pal_status_t pool_params(const pal_graph_t *g, size_t node, int spatial,
   else return fail(g, node, PAL_INVALID_ARGUMENT, "attribute 'auto_pad' has an unknown value", ap);
   p->ceil_mode = (int)pal_node_attr_int(n, "ceil_mode", 0);
   p->count_include_pad = (int)pal_node_attr_int(n, "count_include_pad", 0);
-  if (pal_node_attr_int(n, "storage_order", 0) != 0)
-    return fail(g, node, PAL_UNIMPLEMENTED, "attribute 'storage_order' = 1 is not supported", NULL);
+  /* storage_order only changes how MaxPool's indices count (1: column
+   * major within each image plane); libpalops does both. */
+  int64_t so = pal_node_attr_int(n, "storage_order", 0);
+  if (so != 0 && so != 1)
+    return fail(g, node, PAL_INVALID_ARGUMENT, "attribute 'storage_order' must be 0 (row major) or 1 (column major)", NULL);
+  p->storage_order = (int)so;
   return PAL_STATUS_OK;
 }
 

@@ -30,7 +30,16 @@ struct pal_session {
   subgraph_t *subs;
   size_t n_subs;
   size_t runs;
+  size_t nodes_done; /* in the current run, for the progress callback */
 };
+
+/* Progress in nodes: after each node of the providers that run node by
+ * node, and after each subgraph (a device subgraph is one step). */
+static void session_node_done(void *ctx) {
+  pal_session_t *s = ctx;
+  s->nodes_done++;
+  if (s->opt.progress) s->opt.progress(s->opt.progress_ctx, s->nodes_done, s->g->n_nodes);
+}
 
 void pal_session_options_initialize(pal_session_options_t *o) {
   memset(o, 0, sizeof *o);
@@ -49,8 +58,9 @@ const char *pal_default_device(void) {
   return "emu://";
 }
 
-static pal_status_t make_provider(const char *name, const char *uri, pal_provider_t **out) {
-  if (!strcmp(name, PAL_PROVIDER_CPU)) return pal_provider_cpu_create(out);
+static pal_status_t make_provider(const char *name, const char *uri, const char *cpu_format,
+                                  pal_provider_t **out) {
+  if (!strcmp(name, PAL_PROVIDER_CPU)) return pal_provider_cpu_create(cpu_format, out);
   if (!strcmp(name, PAL_PROVIDER_PAL)) return pal_provider_pal_create(uri, out);
   if (!strcmp(name, PAL_PROVIDER_CUDA)) return pal_provider_cuda_create(out);
   return pal_status_make(PAL_INVALID_ARGUMENT,
@@ -61,7 +71,7 @@ size_t pal_providers_list(const char *device_uri, pal_provider_status_t *out, si
   static const char *const names[] = {PAL_PROVIDER_PAL, PAL_PROVIDER_CUDA, PAL_PROVIDER_CPU};
   for (size_t i = 0; i < 3 && i < max; i++) {
     pal_provider_t *p = NULL;
-    pal_status_t st = make_provider(names[i], device_uri, &p);
+    pal_status_t st = make_provider(names[i], device_uri, NULL, &p);
     out[i].name = names[i];
     if (st) {
       out[i].available = false;
@@ -121,7 +131,7 @@ pal_status_t pal_session_create(const pal_graph_t *g, const pal_session_options_
     for (size_t i = 0; i < s->n_prov; i++)
       if (!strcmp(s->prov[i]->name, tok))
         st = pal_status_make(PAL_INVALID_ARGUMENT, "providers: '%s' is listed twice", tok);
-    if (!st) st = make_provider(tok, s->opt.device_uri, &s->prov[s->n_prov]);
+    if (!st) st = make_provider(tok, s->opt.device_uri, s->opt.cpu_format, &s->prov[s->n_prov]);
     if (!st) s->n_prov++;
   }
   if (!st && !s->n_prov) st = pal_status_make(PAL_INVALID_ARGUMENT, "providers: the list is empty");
@@ -290,14 +300,23 @@ pal_status_t pal_session_run(pal_session_t *s, size_t n_inputs, const pal_tensor
         if (n->in[q] >= 0) last_use[n->in[q]] = k + 1;
     }
   for (size_t o = 0; o < g->n_outputs; o++) last_use[g->outputs[o]] = SIZE_MAX;
+  s->nodes_done = 0;
+  size_t through = 0; /* nodes in subgraphs 0..k */
   for (size_t k = 0; k < s->n_subs && !st; k++) {
     subgraph_t *sg = &s->subs[k];
     pal_provider_t *p = s->prov[sg->prov];
+    p->node_done = s->opt.progress ? session_node_done : NULL;
+    p->node_done_ctx = s;
     double t0 = now_s();
     st = p->run(p, sg->state, g, sg->nodes, sg->n, vals);
     sg->seconds = now_s() - t0;
+    p->node_done = NULL;
     if (st) st = pal_status_annotate(st, "subgraph %zu on %s", k, p->name);
-    if (s->opt.progress) s->opt.progress(s->opt.progress_ctx, k + 1, s->n_subs);
+    through += sg->n;
+    if (s->opt.progress && s->nodes_done != through) {
+      s->nodes_done = through;
+      s->opt.progress(s->opt.progress_ctx, through, g->n_nodes);
+    }
     for (size_t v = 0; v < g->n_values; v++)
       if (g->values[v].producer >= 0 && vals[v] && last_use[v] <= k + 1) {
         pal_tensor_release(vals[v]);
@@ -306,12 +325,21 @@ pal_status_t pal_session_run(pal_session_t *s, size_t n_inputs, const pal_tensor
   }
   free(last_use);
   for (size_t o = 0; o < n_outputs && !st; o++) {
-    const pal_tensor_t *t = vals[g->outputs[o]];
-    if (!t)
+    int v = g->outputs[o];
+    pal_tensor_t *t = vals[v];
+    bool again = false; /* the same value asked for by a later output */
+    for (size_t q = o + 1; q < n_outputs; q++) again |= g->outputs[q] == v;
+    if (!t) {
       st = pal_status_make(PAL_INTERNAL, "graph '%s': output '%s' was not computed", g->name,
-                           g->values[g->outputs[o]].name);
-    else
+                           g->values[v].name);
+    } else if (g->values[v].producer >= 0 && !again) {
+      /* A computed value is handed over, not copied (a large output would
+       * cost a copy per run). */
+      outputs[o] = t;
+      vals[v] = NULL;
+    } else {
       st = pal_tensor_clone(t, &outputs[o]);
+    }
   }
   for (size_t v = 0; v < g->n_values; v++)
     if (g->values[v].producer >= 0) pal_tensor_release(vals[v]);

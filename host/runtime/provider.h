@@ -38,18 +38,43 @@ struct pal_provider {
   void (*add_stats)(pal_provider_t *p, void *state, pal_device_run_stats_t *io_stats);
   void (*release_state)(pal_provider_t *p, void *state);
   void (*destroy)(pal_provider_t *p);
+  /* Set by the session around a run (may be NULL): providers that run node
+   * by node call it after each node, for a finer progress bar. */
+  void (*node_done)(void *ctx);
+  void *node_done_ctx;
 };
 
-pal_status_t pal_provider_cpu_create(pal_provider_t **out_provider);
+/* format: NULL or "fp32" (every op in FP32), or "pal8-b32": Gemm, MatMul
+ * and Conv that the tile would take run in PAL8-B32 through pal_gemm
+ * (include/pal/gemm.h), with the tile's fusion of bias and ReLU/Clip, bit
+ * for bit as the pal provider; everything else in FP32. */
+pal_status_t pal_provider_cpu_create(const char *format, pal_provider_t **out_provider);
+/* Whether the tile's lowering (pal provider) takes node `node`: a Gemm,
+ * MatMul or Conv with constant weights, or a bias Add / Relu / Clip fused
+ * into one; otherwise writes why. Depends on the graph only. */
+bool pal_tile_can_run(const pal_graph_t *g, size_t node, char *why, size_t size);
 /* Opens the device at `uri` (NULL: the default device); when that fails,
  * or the compiler is not built in, the provider is created unavailable with
  * the reason in `detail`. */
 pal_status_t pal_provider_pal_create(const char *uri, pal_provider_t **out_provider);
 pal_status_t pal_provider_cuda_create(pal_provider_t **out_provider);
+/* Whether the cuda provider would run node `node` given a GPU (a rule on
+ * the graph alone: op, dtypes, ranks); otherwise writes why. */
+bool pal_cuda_node_claim(const pal_graph_t *g, size_t node, char *why, size_t size);
 void pal_provider_destroy(pal_provider_t *p);
 
 /* The cpu provider's node runner, for other providers' fallbacks. */
 pal_status_t pal_cpu_run_node(const pal_graph_t *g, size_t node, pal_tensor_t **vals);
+
+/* Runs one node with another kernel: reads its inputs from vals, infers and
+ * allocates its outputs (Constant and Shape come from the inference), calls
+ * kernel(ctx, g, node, in, args, out) to fill them, then stores them in
+ * vals. Errors are annotated with the node's label. */
+typedef pal_status_t (*pal_node_kernel_fn)(void *ctx, const pal_graph_t *g, size_t node,
+                                           pal_tensor_t **in, const pal_infer_arg_t *args,
+                                           pal_tensor_t **out);
+pal_status_t pal_run_node_with(const pal_graph_t *g, size_t node, pal_tensor_t **vals,
+                               pal_node_kernel_fn kernel, void *kernel_ctx);
 
 /* Number of nodes reading value `v` (plus one if it is a graph output). */
 size_t pal_graph_value_uses(const pal_graph_t *g, int v);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pal/gemm.h"
 #include "pal/ops.h"
 #include "provider.h"
 
@@ -76,6 +77,7 @@ static pal_status_t pool_params(const pal_node_t *n, int spatial, pal_op_pool_pa
                                             : PAL_OP_PAD_NOTSET;
   p->ceil_mode = (int)pal_node_attr_int(n, "ceil_mode", 0);
   p->count_include_pad = (int)pal_node_attr_int(n, "count_include_pad", 0);
+  p->storage_order = (int)pal_node_attr_int(n, "storage_order", 0); /* 0 or 1: checked by infer.c */
   return PAL_STATUS_OK;
 }
 
@@ -314,7 +316,18 @@ static pal_status_t dispatch(const pal_graph_t *g, size_t node, pal_tensor_t **i
   return pal_status_make(PAL_UNIMPLEMENTED, "cpu provider: op '%s' has no kernel", n->op);
 }
 
+static pal_status_t cpu_kernel(void *ctx, const pal_graph_t *g, size_t node, pal_tensor_t **in,
+                               const pal_infer_arg_t *args, pal_tensor_t **out) {
+  (void)ctx;
+  return dispatch(g, node, in, args, out);
+}
+
 pal_status_t pal_cpu_run_node(const pal_graph_t *g, size_t node, pal_tensor_t **vals) {
+  return pal_run_node_with(g, node, vals, cpu_kernel, NULL);
+}
+
+pal_status_t pal_run_node_with(const pal_graph_t *g, size_t node, pal_tensor_t **vals,
+                               pal_node_kernel_fn kernel, void *kernel_ctx) {
   const pal_node_t *n = &g->nodes[node];
   char lbl[160];
   pal_tensor_t *in[16] = {0}, *out[8] = {0};
@@ -336,6 +349,7 @@ pal_status_t pal_cpu_run_node(const pal_graph_t *g, size_t node, pal_tensor_t **
   }
   PAL_RETURN_IF_ERROR(pal_infer_node(g, node, args, odt, osh, oval));
   pal_status_t st = PAL_STATUS_OK;
+  bool full_write = IS("Gemm") || IS("MatMul");
   for (size_t o = 0; o < n->n_out && !st; o++) {
     if (oval[o]) { /* Constant, Shape: computed by the inference */
       out[o] = oval[o];
@@ -348,10 +362,13 @@ pal_status_t pal_cpu_run_node(const pal_graph_t *g, size_t node, pal_tensor_t **
                            pal_node_label(g, node, lbl, sizeof lbl), o);
       break;
     }
-    st = pal_tensor_create(odt[o], (size_t)osh[o].rank, osh[o].dims, &out[o]);
+    /* Gemm and MatMul write every output element (BLAS with beta 0 or
+     * after the bias fill): no zero fill first. */
+    st = full_write ? pal_tensor_create_uninit(odt[o], (size_t)osh[o].rank, osh[o].dims, &out[o])
+                    : pal_tensor_create(odt[o], (size_t)osh[o].rank, osh[o].dims, &out[o]);
   }
   bool computed = IS("Constant") || IS("Shape");
-  if (!st && !computed) st = dispatch(g, node, in, args, out);
+  if (!st && !computed) st = kernel(kernel_ctx, g, node, in, args, out);
   for (size_t o = 0; o < n->n_out; o++) pal_tensor_release(oval[o]);
   if (st) {
     for (size_t o = 0; o < n->n_out; o++) pal_tensor_release(out[o]);
@@ -378,31 +395,339 @@ static bool cpu_can_run(pal_provider_t *p, const pal_graph_t *g, size_t node, ch
   return true;
 }
 
+/* ---- PAL8-B32 mode: the tile's layers computed by pal_gemm ------------------
+ * A layer is a Gemm/MatMul/Conv the tile would take (pal_tile_can_run) and
+ * the bias Add and Relu/Clip nodes right after it that the tile would fuse,
+ * prepared as the pal provider prepares it (weights N x K with alpha folded
+ * in, bias beta * C as the accumulator's start value, activation in the
+ * epilogue) and computed as the golden model: activations encoded row by
+ * row (im2col rows for Conv), one pal_gemm per layer. */
+
+typedef struct pal8_layer {
+  bool conv;
+  int in_value, out_value;
+  size_t k, n;
+  pal_b32_matrix_t w; /* N x K */
+  float *bias;        /* N values or NULL */
+  pal_activation_t act;
+  float lo, hi;
+  /* Conv (2-D, group 1): kernel, strides, dilations, pads t, l, b, r */
+  int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+} pal8_layer_t;
+
+typedef struct cpu_state {
+  int *role; /* per subgraph node: layer index (its core), -1 plain FP32, -2 fused into a layer */
+  pal8_layer_t *layers;
+  size_t n_layers;
+} cpu_state_t;
+
+typedef struct cpu_ctx {
+  bool pal8;
+  pal_gemm_options_t gemm;
+} cpu_ctx_t;
+
+static void cpu_state_free(cpu_state_t *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->n_layers; i++) {
+    pal_b32_matrix_release(&s->layers[i].w);
+    free(s->layers[i].bias);
+  }
+  free(s->layers);
+  free(s->role);
+  free(s);
+}
+
+static const pal_tensor_t *const_input(const pal_graph_t *g, const pal_node_t *n, size_t k) {
+  if (k >= n->n_in || n->in[k] < 0) return NULL;
+  const pal_value_t *v = &g->values[n->in[k]];
+  return v->init ? v->init : v->known;
+}
+
+static pal_status_t pal8_layer_build(const pal_graph_t *g, size_t node, pal8_layer_t *L) {
+  const pal_node_t *n = &g->nodes[node];
+  const pal_tensor_t *w = const_input(g, n, 1);
+  memset(L, 0, sizeof *L);
+  L->in_value = n->in[0];
+  L->out_value = n->out[0];
+  L->act = PAL_ACT_NONE;
+  float *wt = NULL;
+  const float *wd = w->data;
+  if (IS("Conv")) {
+    L->conv = true;
+    L->n = (size_t)w->dims[0];
+    L->k = w->count / L->n;
+    L->kh = w->dims[2];
+    L->kw = w->dims[3];
+    size_t ns, np, nd;
+    const int64_t *st = pal_node_attr_ints(n, "strides", &ns);
+    const int64_t *pd = pal_node_attr_ints(n, "pads", &np);
+    const int64_t *dl = pal_node_attr_ints(n, "dilations", &nd);
+    L->sh = st && ns == 2 ? st[0] : 1;
+    L->sw = st && ns == 2 ? st[1] : 1;
+    L->dh = dl && nd == 2 ? dl[0] : 1;
+    L->dw = dl && nd == 2 ? dl[1] : 1;
+    if (pd && np == 4) L->pt = pd[0], L->pl = pd[1], L->pb = pd[2], L->pr = pd[3];
+    const pal_tensor_t *b = const_input(g, n, 2);
+    if (b) {
+      if (!(L->bias = malloc(b->count * sizeof(float))))
+        return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+      memcpy(L->bias, b->data, b->count * sizeof(float));
+    }
+  } else {
+    bool gemm = IS("Gemm"), trans_b = gemm && pal_node_attr_int(n, "transB", 0);
+    L->k = (size_t)(trans_b ? w->dims[1] : w->dims[0]);
+    L->n = (size_t)(trans_b ? w->dims[0] : w->dims[1]);
+    float alpha = gemm ? pal_node_attr_float(n, "alpha", 1.0f) : 1.0f;
+    if (!trans_b || alpha != 1.0f) {
+      if (!(wt = malloc(L->k * L->n * sizeof(float))))
+        return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+      for (size_t j = 0; j < L->n; j++)
+        for (size_t q = 0; q < L->k; q++)
+          wt[j * L->k + q] = trans_b ? wd[j * L->k + q] : wd[q * L->n + j];
+      /* as the pal provider: alpha folded into the FP32 weights before encoding */
+      if (alpha != 1.0f)
+        for (size_t i = 0; i < L->k * L->n; i++) wt[i] *= alpha;
+      wd = wt;
+    }
+    const pal_tensor_t *c = gemm ? const_input(g, n, 2) : NULL;
+    if (c) {
+      float beta = pal_node_attr_float(n, "beta", 1.0f);
+      if (!(L->bias = malloc(L->n * sizeof(float)))) {
+        free(wt);
+        return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+      }
+      for (size_t j = 0; j < L->n; j++)
+        L->bias[j] = beta * ((const float *)c->data)[c->count == 1 ? 0 : j];
+    }
+  }
+  pal_status_t st = pal_b32_matrix_create(L->n, L->k, &L->w);
+  if (!st) pal_b32_matrix_encode(wd, L->k, &L->w);
+  free(wt);
+  return st;
+}
+
+/* Folds the fused node `node` (bias Add, Relu, Clip) into layer L. */
+static pal_status_t pal8_layer_fuse(const pal_graph_t *g, size_t node, int from, pal8_layer_t *L) {
+  const pal_node_t *n = &g->nodes[node];
+  if (IS("Add")) {
+    const pal_tensor_t *b = g->values[n->in[1 - from]].init;
+    free(L->bias);
+    if (!(L->bias = malloc(b->count * sizeof(float))))
+      return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+    memcpy(L->bias, b->data, b->count * sizeof(float));
+  } else if (IS("Relu")) {
+    L->act = PAL_ACT_RELU;
+  } else { /* Clip */
+    L->act = PAL_ACT_CLIP;
+    if (g->opset < 11) {
+      L->lo = pal_node_attr_float(n, "min", -INFINITY);
+      L->hi = pal_node_attr_float(n, "max", INFINITY);
+    } else {
+      const pal_tensor_t *lo = const_input(g, n, 1), *hi = const_input(g, n, 2);
+      L->lo = lo && lo->count ? ((const float *)lo->data)[0] : -INFINITY;
+      L->hi = hi && hi->count ? ((const float *)hi->data)[0] : INFINITY;
+    }
+  }
+  L->out_value = n->out[0];
+  return PAL_STATUS_OK;
+}
+
+static pal_status_t pal8_prepare(const pal_graph_t *g, const size_t *nodes, size_t n_nodes,
+                                 cpu_state_t **out_state) {
+  *out_state = NULL;
+  cpu_state_t *s = calloc(1, sizeof *s);
+  if (!s) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+  s->role = malloc((n_nodes ? n_nodes : 1) * sizeof *s->role);
+  s->layers = calloc(n_nodes ? n_nodes : 1, sizeof *s->layers);
+  pal_status_t st = !s->role || !s->layers ? pal_status_make(PAL_RESOURCE_EXHAUSTED, "oom") : NULL;
+  char why[8];
+  for (size_t i = 0; i < n_nodes && !st; i++) {
+    const pal_node_t *n = &g->nodes[nodes[i]];
+    s->role[i] = -1;
+    bool tile = pal_tile_can_run(g, nodes[i], why, sizeof why);
+    if (tile && (IS("Gemm") || IS("MatMul") || IS("Conv"))) {
+      st = pal8_layer_build(g, nodes[i], &s->layers[s->n_layers]);
+      s->role[i] = (int)s->n_layers++;
+      continue;
+    }
+    /* Fused as on the tile: right after the layer's last node, reading its output. */
+    if (!tile || !i || s->role[i - 1] == -1 || !s->n_layers) continue;
+    pal8_layer_t *L = &s->layers[s->n_layers - 1];
+    int from = -1;
+    for (size_t k = 0; k < n->n_in; k++)
+      if (n->in[k] == L->out_value) from = (int)k;
+    if (from < 0) continue;
+    st = pal8_layer_fuse(g, nodes[i], from, L);
+    s->role[i] = -2;
+  }
+  if (st) {
+    cpu_state_free(s);
+    return st;
+  }
+  *out_state = s;
+  return PAL_STATUS_OK;
+}
+
+static pal_status_t pal8_gemm(const cpu_ctx_t *cx, const pal8_layer_t *L, const float *rows,
+                              size_t m, float *out) {
+  pal_b32_matrix_t a;
+  PAL_RETURN_IF_ERROR(pal_b32_matrix_create(m, L->k, &a));
+  pal_b32_matrix_encode(rows, L->k, &a);
+  pal_epilogue_t ep;
+  pal_epilogue_initialize(&ep);
+  ep.bias = L->bias;
+  ep.bias_mode = PAL_BIAS_START;
+  ep.act = L->act;
+  ep.clip_lo = L->lo;
+  ep.clip_hi = L->hi;
+  pal_status_t st = pal_gemm(&a, &L->w, &ep, &cx->gemm, out, L->n, NULL);
+  pal_b32_matrix_release(&a);
+  return st;
+}
+
+static pal_status_t pal8_run_layer(const cpu_ctx_t *cx, const pal_graph_t *g,
+                                   const pal8_layer_t *L, pal_tensor_t **vals) {
+  const pal_tensor_t *x = vals[L->in_value];
+  const char *xname = g->values[L->in_value].name;
+  if (!x || x->dtype != PAL_DTYPE_FP32)
+    return pal_status_make(PAL_INVALID_ARGUMENT, "cpu provider (pal8-b32): value '%s' is not f32", xname);
+  pal_tensor_t *y = NULL;
+  pal_status_t st = PAL_STATUS_OK;
+  if (!L->conv) {
+    if (!x->rank || (size_t)x->dims[x->rank - 1] != L->k)
+      return pal_status_make(PAL_INVALID_ARGUMENT, "cpu provider (pal8-b32): '%s' has last dim %lld, the layer needs %zu",
+                             xname, (long long)(x->rank ? x->dims[x->rank - 1] : 0), L->k);
+    int64_t dims[PAL_MAX_RANK];
+    memcpy(dims, x->dims, x->rank * sizeof *dims);
+    dims[x->rank - 1] = (int64_t)L->n;
+    PAL_RETURN_IF_ERROR(pal_tensor_create(PAL_DTYPE_FP32, x->rank, dims, &y));
+    size_t m = x->count / L->k;
+    if (m) st = pal8_gemm(cx, L, x->data, m, y->data);
+  } else {
+    if (x->rank != 4 || (size_t)x->dims[1] * (size_t)(L->kh * L->kw) != L->k)
+      return pal_status_make(PAL_INVALID_ARGUMENT, "cpu provider (pal8-b32): '%s' is not NCHW with the layer's channels", xname);
+    int64_t B = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t oh = (H + L->pt + L->pb - (L->dh * (L->kh - 1) + 1)) / L->sh + 1;
+    int64_t ow = (W + L->pl + L->pr - (L->dw * (L->kw - 1) + 1)) / L->sw + 1;
+    if (oh < 1 || ow < 1)
+      return pal_status_make(PAL_INVALID_ARGUMENT, "cpu provider (pal8-b32): '%s' is smaller than the kernel", xname);
+    int64_t dims[4] = {B, (int64_t)L->n, oh, ow};
+    PAL_RETURN_IF_ERROR(pal_tensor_create(PAL_DTYPE_FP32, 4, dims, &y));
+    size_t npix = (size_t)(oh * ow);
+    float *rows = malloc(npix * L->k * sizeof *rows), *tmp = malloc(npix * L->n * sizeof *tmp);
+    if (!rows || !tmp) st = pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+    const float *xd = x->data;
+    float *yd = y->data;
+    for (int64_t b = 0; b < B && !st; b++) {
+      /* im2col: row (oh, ow), column (c, kh, kw), as the tile's lowering */
+      for (int64_t r = 0; r < oh; r++)
+        for (int64_t c = 0; c < ow; c++) {
+          float *row = rows + (size_t)(r * ow + c) * L->k;
+          for (int64_t ci = 0; ci < C; ci++)
+            for (int64_t i = 0; i < L->kh; i++)
+              for (int64_t j = 0; j < L->kw; j++) {
+                int64_t ih = r * L->sh - L->pt + i * L->dh, iw = c * L->sw - L->pl + j * L->dw;
+                *row++ = ih < 0 || ih >= H || iw < 0 || iw >= W
+                             ? 0.0f
+                             : xd[((b * C + ci) * H + ih) * W + iw];
+              }
+        }
+      st = pal8_gemm(cx, L, rows, npix, tmp);
+      for (size_t m = 0; m < L->n && !st; m++)
+        for (size_t p = 0; p < npix; p++) yd[((size_t)b * L->n + m) * npix + p] = tmp[p * L->n + m];
+    }
+    free(rows);
+    free(tmp);
+  }
+  if (st) {
+    pal_tensor_release(y);
+    char lbl[64];
+    snprintf(lbl, sizeof lbl, "%s", g->values[L->out_value].name);
+    return pal_status_annotate(st, "cpu provider (pal8-b32), layer '%s'", lbl);
+  }
+  pal_tensor_release(vals[L->out_value]);
+  vals[L->out_value] = y;
+  return PAL_STATUS_OK;
+}
+
 static pal_status_t cpu_prepare(pal_provider_t *p, const pal_graph_t *g, const size_t *nodes,
                                 size_t n, void **out_state) {
-  (void)p, (void)g, (void)nodes, (void)n;
+  cpu_ctx_t *cx = p->ctx;
   *out_state = NULL;
+  if (!cx->pal8) return PAL_STATUS_OK;
+  cpu_state_t *s;
+  PAL_RETURN_IF_ERROR(pal8_prepare(g, nodes, n, &s));
+  *out_state = s;
   return PAL_STATUS_OK;
 }
 
 static pal_status_t cpu_run(pal_provider_t *p, void *state, const pal_graph_t *g,
                             const size_t *nodes, size_t n, pal_tensor_t **vals) {
-  (void)p, (void)state;
-  for (size_t i = 0; i < n; i++) PAL_RETURN_IF_ERROR(pal_cpu_run_node(g, nodes[i], vals));
+  cpu_state_t *s = state;
+  for (size_t i = 0; i < n; i++) {
+    int role = s ? s->role[i] : -1;
+    if (role == -1) PAL_RETURN_IF_ERROR(pal_cpu_run_node(g, nodes[i], vals));
+    else if (role >= 0) PAL_RETURN_IF_ERROR(pal8_run_layer(p->ctx, g, &s->layers[role], vals));
+    if (p->node_done) p->node_done(p->node_done_ctx);
+  }
   return PAL_STATUS_OK;
 }
 
-static void cpu_destroy(pal_provider_t *p) { free(p); }
+static void cpu_describe(pal_provider_t *p, void *state, FILE *f) {
+  (void)p;
+  cpu_state_t *s = state;
+  if (!s || !s->n_layers) return;
+  fprintf(f, "    PAL8-B32 (pal_gemm, bit-exact with the tile): %zu layer%s:", s->n_layers,
+          s->n_layers == 1 ? "" : "s");
+  for (size_t i = 0; i < s->n_layers && i < 8; i++) {
+    const pal8_layer_t *L = &s->layers[i];
+    fprintf(f, " %s(%zux%zu%s%s)", L->conv ? "conv" : "dense", L->k, L->n, L->bias ? "+bias" : "",
+            L->act == PAL_ACT_RELU ? "+relu" : L->act == PAL_ACT_CLIP ? "+clip" : "");
+  }
+  fprintf(f, "%s\n", s->n_layers > 8 ? " ..." : "");
+}
 
-pal_status_t pal_provider_cpu_create(pal_provider_t **out_provider) {
+static void cpu_release_state(pal_provider_t *p, void *state) {
+  (void)p;
+  cpu_state_free(state);
+}
+
+static void cpu_destroy(pal_provider_t *p) {
+  free(p->ctx);
+  free(p);
+}
+
+pal_status_t pal_provider_cpu_create(const char *format, pal_provider_t **out_provider) {
+  *out_provider = NULL;
+  bool pal8 = false;
+  if (format && !strcmp(format, PAL_CPU_FORMAT_PAL8_B32))
+    pal8 = true;
+  else if (format && strcmp(format, PAL_CPU_FORMAT_FP32))
+    return pal_status_make(PAL_INVALID_ARGUMENT,
+                           "cpu format '%s' is not known (the formats are fp32, pal8-b32)", format);
   pal_provider_t *p = calloc(1, sizeof *p);
-  if (!p) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+  cpu_ctx_t *cx = calloc(1, sizeof *cx);
+  if (!p || !cx) {
+    free(p);
+    free(cx);
+    return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  cx->pal8 = pal8;
+  pal_gemm_options_initialize(&cx->gemm);
   p->name = PAL_PROVIDER_CPU;
+  p->ctx = cx;
   p->available = true;
-  snprintf(p->detail, sizeof p->detail, "FP32 kernels (libpalops, OpenBLAS)");
+  if (pal8)
+    snprintf(p->detail, sizeof p->detail,
+             "FP32 kernels (libpalops, OpenBLAS); tile-able Gemm/MatMul/Conv in PAL8-B32 "
+             "(pal_gemm, %s)", pal_cpu_isa_name(pal_gemm_best_isa()));
+  else
+    snprintf(p->detail, sizeof p->detail, "FP32 kernels (libpalops, OpenBLAS)");
   p->can_run = cpu_can_run;
   p->prepare = cpu_prepare;
   p->run = cpu_run;
+  p->describe = cpu_describe;
+  p->release_state = cpu_release_state;
   p->destroy = cpu_destroy;
   *out_provider = p;
   return PAL_STATUS_OK;

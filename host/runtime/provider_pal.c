@@ -136,6 +136,10 @@ static bool bias_add_ok(const pal_graph_t *g, size_t node, int *out_core) {
 static bool pal_can_run(pal_provider_t *p, const pal_graph_t *g, size_t node, char *why,
                         size_t size) {
   (void)p;
+  return pal_tile_can_run(g, node, why, size);
+}
+
+bool pal_tile_can_run(const pal_graph_t *g, size_t node, char *why, size_t size) {
   const pal_node_t *n = &g->nodes[node];
   int core;
   if (IS("Add")) {

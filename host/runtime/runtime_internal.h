@@ -70,6 +70,11 @@ struct pal_graph {
   bool finalized;
 };
 
+/* pal_tensor_create without the zero fill, for outputs a kernel writes in
+ * full (a large GEMM output would otherwise be written twice). */
+pal_status_t pal_tensor_create_uninit(pal_dtype_t dtype, size_t rank, const int64_t *dims,
+                                      pal_tensor_t **out_tensor);
+
 /* Value lookup; -1 when absent. */
 int pal_graph_find_value(const pal_graph_t *graph, const char *name);
 /* Finds or creates the value `name`. */

@@ -49,8 +49,21 @@ static pal_status_t shape_count(size_t rank, const int64_t *dims, size_t *out_co
   return PAL_STATUS_OK;
 }
 
+static pal_status_t tensor_alloc(pal_dtype_t dtype, size_t rank, const int64_t *dims, bool zero,
+                                 pal_tensor_t **out_tensor);
+
 pal_status_t pal_tensor_create(pal_dtype_t dtype, size_t rank, const int64_t *dims,
                                pal_tensor_t **out_tensor) {
+  return tensor_alloc(dtype, rank, dims, true, out_tensor);
+}
+
+pal_status_t pal_tensor_create_uninit(pal_dtype_t dtype, size_t rank, const int64_t *dims,
+                                      pal_tensor_t **out_tensor) {
+  return tensor_alloc(dtype, rank, dims, false, out_tensor);
+}
+
+static pal_status_t tensor_alloc(pal_dtype_t dtype, size_t rank, const int64_t *dims, bool zero,
+                                 pal_tensor_t **out_tensor) {
   *out_tensor = NULL;
   size_t count = 0;
   PAL_RETURN_IF_ERROR(shape_count(rank, dims, &count));
@@ -74,7 +87,8 @@ pal_status_t pal_tensor_create(pal_dtype_t dtype, size_t rank, const int64_t *di
       free(t);
       return pal_status_make(PAL_INVALID_ARGUMENT, "tensor of undefined element type");
     }
-    t->data = calloc(count ? count : 1, es);
+    /* count * es cannot overflow: shape_count bounds the bytes. */
+    t->data = zero ? calloc(count ? count : 1, es) : malloc((count ? count : 1) * es);
     if (!t->data) {
       free(t);
       return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory for a %zu-element tensor",

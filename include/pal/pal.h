@@ -212,10 +212,21 @@ typedef struct pal_session_options {
   const char *providers;    /* comma-separated priority list; NULL: "pal,cuda,cpu" */
   bool no_fallback;         /* any node not on the first provider is an error */
   bool profile;             /* time every node / subgraph */
-  /* Called after each subgraph of a run (may be NULL): for progress bars. */
+  /* Progress of a run in nodes (done of total; may be NULL): called after
+   * each node the cpu and cuda providers run and after each subgraph (a
+   * device subgraph counts its nodes at once). For progress bars. */
   void (*progress)(void *ctx, size_t done, size_t total);
   void *progress_ctx;
+  /* The cpu provider's number format for Gemm/MatMul/Conv: NULL or
+   * PAL_CPU_FORMAT_FP32 (OpenBLAS), or PAL_CPU_FORMAT_PAL8_B32: the nodes
+   * the tile would take (constant weights, with the tile's fusion of a bias
+   * Add and Relu/Clip) run in PAL8-B32 through pal_gemm (pal/gemm.h), bit
+   * for bit as the pal provider on emu://; the other nodes stay FP32. */
+  const char *cpu_format;
 } pal_session_options_t;
+
+#define PAL_CPU_FORMAT_FP32 "fp32"
+#define PAL_CPU_FORMAT_PAL8_B32 "pal8-b32"
 
 void pal_session_options_initialize(pal_session_options_t *options);
 

@@ -1,7 +1,8 @@
 /* The `pal` CLI's contract, end to end: a small MLP built and exported by
  * this program runs under `pal run` on emu:// with every node on the tile
  * (--no-fallback), its output equal bit for bit to the golden model and
- * within the PAL8 tolerance of FP32; the cpu provider matches FP32; a
+ * within the PAL8 tolerance of FP32; the cpu provider matches FP32, and
+ * with --cpu-format pal8-b32 the golden model bit for bit; a
  * model with a node the tile cannot run fails under --no-fallback with
  * exit 5 naming the node; bad files exit 4 naming the file; usage errors
  * exit 2; `pal quantize` equals pal_quant_roundtrip bit for bit; `pal
@@ -104,6 +105,21 @@ static void test_cli_run(void **state) {
   for (size_t i = 0; i < 24; i++)
     PAL_TEST_CHECK(seed, fabsf(yd[i] - ref[i]) <= 1e-5f + 1e-5f * fabsf(ref[i]), "cpu y[%zu]", i);
   pal_tensor_release(y);
+
+  /* The cpu provider in PAL8-B32: the golden model again, bit for bit. */
+  snprintf(args, sizeof args, "run '%s' --input '%s' --output '%s' --providers cpu --cpu-format pal8-b32",
+           model, xin, yout);
+  EXPECT_RC(args, 0);
+  EXPECT_OUT("PAL8-B32 (pal_gemm, bit-exact with the tile)");
+  RT_OK(pal_npy_read(yout, &y));
+  yd = pal_tensor_cdata(y);
+  for (size_t i = 0; i < 24; i++)
+    PAL_TEST_CHECK(seed, pal_f32_bits(yd[i]) == pal_f32_bits(gold[i]), "cpu pal8-b32 y[%zu] %a, golden %a",
+                   i, (double)yd[i], (double)gold[i]);
+  pal_tensor_release(y);
+  snprintf(args, sizeof args, "run '%s' --input '%s' --providers cpu --cpu-format int4", model, xin);
+  EXPECT_RC(args, 2);
+  EXPECT_OUT("--cpu-format must be fp32 or pal8-b32, not 'int4'");
 
   /* A Softmax at the end: it falls back with its reason, and
    * --no-fallback turns that into exit 5 naming the node. */
