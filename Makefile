@@ -24,10 +24,14 @@ LDLIBS := -lm -pthread
 .PHONY: all help deps test demo clean check-exhaustive bench-formats lib tests benches
 
 help:
-	@echo "make demo              run the demo (format study) on the default device"
+	@echo "make demo              Fashion-MNIST MLP and CNN: FP32 vs PAL8-B32 on emu:// and the Verilated SoC"
 	@echo "make test              install missing deps, build, run every test (also under ASan/UBSan)"
 	@echo "make bench-formats     number-format study: table + $(BUILD)/bench/formats.json"
 	@echo "make check-exhaustive  scalar PAL8 encoder vs the exact definition over all 2^32 FP32 inputs"
+	@echo "make bench-<name>      tile, tile-emu, link, soc, compile, ops, providers, runtime, train, fpga, firmware"
+	@echo "make bitstream BOARD=b icebreaker, ulx3s, orangecrab; make flash BOARD=b [DRY_RUN=1]"
+	@echo "make palsim            the simulated device server (docs/palsim.md)"
+	@echo "make fuzz              build the libFuzzer targets"
 	@echo "make clean             remove $(BUILD)/"
 
 # ---- dependencies (stamp-checked, so it is quick when all is there) --------
@@ -135,7 +139,11 @@ test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory $(CHECKS)
 	@scripts/run-tests.sh $(UNIT_REL) $(UNIT_SAN) $(EXTRA_TESTS)
 
-demo: bench-formats
+# The demo (host/train.mk, docs/demo.md): tools, SoC models and the two
+# trainings are independent, so they build side by side; each target's
+# output is printed whole when it finishes.
+demo: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory -j$(NPROC) --output-sync=target demo-story
 
 clean:
 	rm -rf $(BUILD)

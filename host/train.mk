@@ -147,7 +147,6 @@ demo-story: $(DEMO_DIR)/fashion_mlp.onnx $(DEMO_DIR)/fashion_cnn.onnx $(EVAL_BIN
 	    || { echo "$$n: pal run logits on sim:// differ from emu://"; exit 1; }; \
 	  echo "  $$n: pal run --device emu:// and pal-soc run --device sim:// wrote identical logits ($$x)"; done
 	@host/train/demo_table.sh $(DEMO_SUMMARY)
-demo: demo-story
 
 # The CLIs' contract (their --help): usage errors exit 2; a damaged data
 # file or a missing model exits 1 with a message naming the file.
