@@ -75,7 +75,7 @@ EXTRA_TESTS += $(SOC_TESTS)
 CHECKS += soc-lint soc-synth
 
 .PHONY: soc soc-test-models soc-tests soc-lint soc-synth bench-soc
-soc: $(SOC_LIB) $(SOC_MODELS)
+soc: $(SOC_LIB) $(SOC_MODELS) $(SIM_LIB)
 soc-test-models: $(SOC_TEST_MODELS)
 soc-tests: $(SOC_TESTS)
 
