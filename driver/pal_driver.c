@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "pal/driver.h"
+#include "pal/kernel_image.h"
 
 struct pal_device {
   char uri[PAL_URI_MAX];
@@ -21,6 +22,9 @@ struct pal_device {
   void (*release)(void *ctx); /* frees what the device was built on, after the link */
   void *release_ctx;
   pal_tile_device_t tile_view;
+  bool fw;           /* launches, waits, STATUS and counters through the firmware */
+  uint8_t fw_tag;    /* tag of the last firmware message */
+  uint32_t start_pc; /* the last START_PC written: the pc of a firmware RUN */
 };
 
 void pal_device_options_initialize(pal_device_options_t *options) {
@@ -35,6 +39,8 @@ void pal_device_options_initialize(pal_device_options_t *options) {
   options->emu_config = NULL;
   options->emu_max_payload = 0;
   options->emu_arith = PAL_EMU_ARITH_AUTO;
+  options->bare = false;
+  options->fw_watchdog_cycles = 0;
 }
 
 /* ======================================================================== */
@@ -189,6 +195,117 @@ static pal_device_t *device_new(const char *uri, const pal_device_options_t *opt
   return d;
 }
 
+/* ---- the firmware path (docs/control-core.md §4) ------------------------------ */
+
+static void put32(uint8_t *p, uint32_t v);
+static uint32_t get32(const uint8_t *p);
+
+static const char *fw_command_name(uint32_t c) {
+  switch (c) {
+    case PAL_FWMSG_INFO: return "INFO";
+    case PAL_FWMSG_LOAD_BEGIN: return "LOAD_BEGIN";
+    case PAL_FWMSG_LOAD_DATA: return "LOAD_DATA";
+    case PAL_FWMSG_START: return "START";
+    case PAL_FWMSG_STATUS: return "STATUS";
+    case PAL_FWMSG_COUNTERS: return "COUNTERS";
+    case PAL_FWMSG_RUN: return "RUN";
+    default: return "command";
+  }
+}
+
+static const char *fw_status_name(uint32_t s) {
+  static const char *const names[] = {"OK", "unknown command", "bad length", "busy (a kernel is running)",
+                                      "no kernel loaded", "image rejected", "out of sequence",
+                                      "pc outside IMEM"};
+  return s < sizeof names / sizeof names[0] ? names[s] : "unknown status";
+}
+
+pal_status_t pal_device_fw_command(pal_device_t *d, uint32_t command, const uint32_t *payload,
+                                   size_t n_words, uint32_t *out_words, size_t cap,
+                                   size_t *out_count) {
+  *out_count = 0;
+  if (!d->link || !(d->info.link.flags & PAL_PROTO_FLAG_FIRMWARE))
+    return pal_status_make(PAL_UNIMPLEMENTED, "%s: the device reports no firmware (INFO flags 0x%x)",
+                           d->uri, (unsigned)d->info.link.flags);
+  if (command == 0 || command > 0x7F || n_words > PAL_FWMSG_MAX_WORDS || (n_words && !payload))
+    return pal_status_make(PAL_INVALID_ARGUMENT,
+                           "%s: firmware command 0x%02x with %zu payload words (at most %u)", d->uri,
+                           (unsigned)command, n_words, (unsigned)PAL_FWMSG_MAX_WORDS);
+  uint8_t req[4 * (1 + PAL_FWMSG_MAX_WORDS)];
+  uint8_t tag = ++d->fw_tag;
+  put32(req, command | (uint32_t)tag << 8 | (uint32_t)n_words << 16);
+  for (size_t i = 0; i < n_words; i++) put32(req + 4 + 4 * i, payload[i]);
+  uint8_t rep[4 * (2 + PAL_FWMSG_MAX_WORDS)];
+  size_t rl = 0;
+  pal_status_t st = pal_link_transact(d->link, PAL_MSG_FW, req, 4 + 4 * n_words, rep, sizeof rep, &rl);
+  if (st) return pal_status_annotate(st, "firmware %s", fw_command_name(command));
+  uint32_t head = rl >= 4 ? get32(rep) : 0;
+  if (rl < 8 || rl % 4 || (head & 0xFFu) != (command | 0x80u) || ((head >> 8) & 0xFFu) != tag ||
+      (head >> 16) + 1u != rl / 4)
+    return pal_status_make(PAL_DATA_LOSS,
+                           "%s: firmware %s: malformed reply (%zu bytes, header 0x%08x, tag %u)",
+                           d->uri, fw_command_name(command), rl, (unsigned)head, (unsigned)tag);
+  size_t n = rl / 4 - 1;
+  for (size_t i = 0; i < n && i < cap; i++) out_words[i] = get32(rep + 4 + 4 * i);
+  *out_count = n < cap ? n : cap;
+  return PAL_STATUS_OK;
+}
+
+bool pal_device_uses_firmware(const pal_device_t *d) { return d->fw; }
+
+/* A firmware command that must answer OK with at least `need` words
+ * (status included). */
+static pal_status_t fw_call(pal_device_t *d, uint32_t command, const uint32_t *payload, size_t n,
+                            uint32_t *out, size_t cap, size_t need) {
+  size_t got = 0;
+  PAL_RETURN_IF_ERROR(pal_device_fw_command(d, command, payload, n, out, cap, &got));
+  if (got < need)
+    return pal_status_make(PAL_DATA_LOSS, "%s: firmware %s: reply of %zu words, expected %zu",
+                           d->uri, fw_command_name(command), got, need);
+  if (out[0] != 0) {
+    pal_status_code_t code = out[0] == 3   ? PAL_FAILED_PRECONDITION
+                             : out[0] == 7 ? PAL_OUT_OF_RANGE
+                                           : PAL_INVALID_ARGUMENT;
+    return pal_status_make(code, "%s: firmware %s: %s (status %u)", d->uri, fw_command_name(command),
+                           fw_status_name(out[0]), (unsigned)out[0]);
+  }
+  return PAL_STATUS_OK;
+}
+
+/* The firmware's INFO, checked against the link engine's: both describe
+ * the same tile, or something is badly wrong with the device. */
+static pal_status_t fw_open(pal_device_t *d) {
+  uint32_t r[16];
+  PAL_RETURN_IF_ERROR(fw_call(d, PAL_FWMSG_INFO, NULL, 0, r, 16, 13));
+  const pal_tile_config_t *t = &d->info.link.tile;
+  if ((r[3] & 0xFFu) != t->rows || ((r[3] >> 8) & 0xFFu) != t->cols || r[4] != t->imem_depth ||
+      r[5] != t->abuf_blocks || r[6] != t->wmem_blocks || r[7] != t->acc_depth ||
+      r[8] != t->bias_depth || r[9] != t->obuf_depth)
+    return pal_status_make(PAL_FAILED_PRECONDITION,
+                           "%s: the firmware sees another tile than INFO reports (geometry 0x%08x, "
+                           "IMEM %u, ABUF %u, WMEM %u, ACC %u, BIAS %u, OBUF %u)",
+                           d->uri, (unsigned)r[3], (unsigned)r[4], (unsigned)r[5], (unsigned)r[6],
+                           (unsigned)r[7], (unsigned)r[8], (unsigned)r[9]);
+  d->fw = true;
+  d->info.firmware = true;
+  d->info.firmware_version = r[10];
+  return PAL_STATUS_OK;
+}
+
+/* STATUS reply words: status, run state, STATUS at the end of the run,
+ * cycles, watchdog limit, kernel valid, last reject, detail, STATUS now. */
+enum { FW_ST_RUN = 1, FW_ST_END = 2, FW_ST_CYCLES = 3, FW_ST_LIMIT = 4, FW_ST_LIVE = 8, FW_ST_WORDS = 9 };
+enum { FW_RUN_IDLE = 0, FW_RUN_RUNNING = 1, FW_RUN_DONE = 2, FW_RUN_WATCHDOG = 3 };
+
+static pal_status_t fw_status(pal_device_t *d, uint32_t *r) {
+  return fw_call(d, PAL_FWMSG_STATUS, NULL, 0, r, 16, FW_ST_WORDS);
+}
+
+static pal_status_t fw_run(pal_device_t *d, uint32_t pc) {
+  uint32_t p[2] = {pc, d->opt.fw_watchdog_cycles}, r[4];
+  return fw_call(d, PAL_FWMSG_RUN, p, d->opt.fw_watchdog_cycles ? 2 : 1, r, 4, 1);
+}
+
 /* The protocol path over `transport` (owned, also on failure); release(ctx)
  * runs after the transport is closed, also on failure. */
 static pal_status_t open_link(const char *uri, pal_transport_t transport, uint32_t byte_time_ns,
@@ -226,6 +343,8 @@ static pal_status_t open_link(const char *uri, pal_transport_t transport, uint32
     d->info.protocol = true;
     st = pal_link_info(link, &d->info.link);
     if (!st) st = check_info(uri, &d->info.link);
+    if (!st && (d->info.link.flags & PAL_PROTO_FLAG_FIRMWARE) && !options->bare)
+      st = fw_open(d);
     if (st) {
       pal_device_close(d); /* destroys the link, then releases */
       return st;
@@ -507,8 +626,12 @@ pal_status_t pal_device_open(const char *uri, const pal_device_options_t *option
     pal_device_options_initialize(&opt);
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(&u, "timeout_ms", opt.timeout_ms, 1, 600000, &opt.timeout_ms));
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(&u, "retries", opt.retries, 0, 100, &opt.retries));
+  uint32_t bare;
+  PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(&u, "bare", opt.bare, 0, 1, &bare));
+  opt.bare = bare != 0;
   uri_drop_key(&u, "timeout_ms");
   uri_drop_key(&u, "retries");
+  uri_drop_key(&u, "bare");
   return s->open(&u, &opt, out_device);
 }
 
@@ -587,9 +710,15 @@ static uint32_t get32(const uint8_t *p) {
 }
 
 pal_status_t pal_device_write_reg(pal_device_t *d, uint32_t offset, uint32_t value) {
+  /* On the firmware path a kernel launch (CONTROL = start) is the
+   * firmware's RUN at the last START_PC, so its watchdog guards it. */
+  if (d->fw && offset == PAL_TILE_REG_CONTROL && value == PAL_TILE_CONTROL_START)
+    return fw_run(d, d->start_pc);
   uint8_t b[4];
   put32(b, value);
-  return pal_device_write(d, PAL_ADDR_TILE_REGS + offset, b, 4);
+  PAL_RETURN_IF_ERROR(pal_device_write(d, PAL_ADDR_TILE_REGS + offset, b, 4));
+  if (offset == PAL_TILE_REG_START_PC) d->start_pc = value;
+  return PAL_STATUS_OK;
 }
 
 pal_status_t pal_device_read_reg(pal_device_t *d, uint32_t offset, uint32_t *out_value) {
@@ -615,6 +744,12 @@ pal_status_t pal_device_start(pal_device_t *d, uint32_t pc) {
 }
 
 pal_status_t pal_device_read_status(pal_device_t *d, pal_tile_status_t *out_status) {
+  if (d->fw) {
+    uint32_t r[16];
+    PAL_RETURN_IF_ERROR(fw_status(d, r));
+    pal_tile_status_unpack(r[FW_ST_LIVE], out_status);
+    return PAL_STATUS_OK;
+  }
   uint32_t v;
   PAL_RETURN_IF_ERROR(pal_device_read_reg(d, PAL_TILE_REG_STATUS, &v));
   pal_tile_status_unpack(v, out_status);
@@ -631,7 +766,21 @@ pal_status_t pal_device_wait(pal_device_t *d, uint32_t timeout_ms, pal_tile_stat
   uint64_t deadline = now_ms() + timeout_ms;
   for (unsigned polls = 0;; polls++) {
     uint32_t v;
-    PAL_RETURN_IF_ERROR(pal_device_read_reg(d, PAL_TILE_REG_STATUS, &v));
+    if (d->fw) {
+      uint32_t r[16];
+      PAL_RETURN_IF_ERROR(fw_status(d, r));
+      if (r[FW_ST_RUN] == FW_RUN_WATCHDOG)
+        return pal_status_make(PAL_DEADLINE_EXCEEDED,
+                               "%s: the device's firmware watchdog stopped the kernel after %u "
+                               "cycles (limit %u) and reset the tile (STATUS was 0x%08x)",
+                               d->uri, (unsigned)r[FW_ST_CYCLES], (unsigned)r[FW_ST_LIMIT],
+                               (unsigned)r[FW_ST_END]);
+      /* running: STATUS now says busy; done or idle: STATUS now is the truth */
+      v = r[FW_ST_LIVE];
+      if (r[FW_ST_RUN] == FW_RUN_RUNNING) v |= PAL_TILE_STATUS_BUSY; /* busy until the firmware saw the end */
+    } else {
+      PAL_RETURN_IF_ERROR(pal_device_read_reg(d, PAL_TILE_REG_STATUS, &v));
+    }
     pal_tile_status_t s;
     pal_tile_status_unpack(v, &s);
     if (!s.busy) {
@@ -657,6 +806,14 @@ pal_status_t pal_device_run(pal_device_t *d, uint32_t pc, uint32_t timeout_ms,
 }
 
 pal_status_t pal_device_read_counters(pal_device_t *d, pal_tile_counters_t *out_counters) {
+  if (d->fw) {
+    uint32_t r[1 + 2 * PAL_TILE_CTR_COUNT + 8];
+    PAL_RETURN_IF_ERROR(fw_call(d, PAL_FWMSG_COUNTERS, NULL, 0, r, sizeof r / sizeof r[0],
+                                1 + 2 * PAL_TILE_CTR_COUNT));
+    for (size_t c = 0; c < PAL_TILE_CTR_COUNT; c++)
+      out_counters->value[c] = (uint64_t)r[1 + 2 * c] | (uint64_t)r[2 + 2 * c] << 32;
+    return PAL_STATUS_OK;
+  }
   uint8_t b[8 * PAL_TILE_CTR_COUNT];
   PAL_RETURN_IF_ERROR(pal_device_read(d, PAL_ADDR_TILE_REGS + PAL_TILE_REG_COUNTERS, b, sizeof b));
   for (size_t c = 0; c < PAL_TILE_CTR_COUNT; c++)
@@ -692,6 +849,64 @@ pal_status_t pal_device_fault_stats(const pal_device_t *d, pal_fault_stats_t *ou
   if (!d->link || !pal_fault_options_active(&d->opt.faults))
     return pal_status_make(PAL_FAILED_PRECONDITION, "%s: no fault injection on this device", d->uri);
   return pal_transport_fault_get_stats(pal_link_transport(d->link), out_stats);
+}
+
+/* ---- kernel images ------------------------------------------------------------- */
+
+static const char *fw_reject_name(uint32_t r) {
+  static const char *const names[] = {
+      "none", "magic", "format version", "header size", "total length", "flags", "ISA version",
+      "required sizes out of range", "geometry", "a buffer too small", "too many sections",
+      "tables outside the image", "section kind", "section flags", "section PE", "section length",
+      "size overflow", "section alignment", "section offset", "section data outside the image",
+      "section outside its buffer", "sections sharing file bytes", "sections overlapping",
+      "binding name", "binding field", "binding shape", "binding outside its buffer", "no code",
+      "entry pc", "CRC"};
+  return r < sizeof names / sizeof names[0] ? names[r] : "unknown reason";
+}
+
+/* LOAD_BEGIN + LOAD_DATA chunks: the firmware validates the image against
+ * the tile itself (docs/control-core.md §5) and writes it. */
+static pal_status_t fw_load_image(pal_device_t *d, const uint8_t *data, size_t size) {
+  enum { CHUNK = 4 * (PAL_FWMSG_MAX_WORDS - 1) };
+  uint32_t r[8], total = (uint32_t)size;
+  size_t n = 0;
+  PAL_RETURN_IF_ERROR(pal_device_fw_command(d, PAL_FWMSG_LOAD_BEGIN, &total, 1, r, 8, &n));
+  for (size_t pos = 0;; pos += CHUNK) {
+    if (n < 5)
+      return pal_status_make(PAL_DATA_LOSS, "%s: firmware LOAD: reply of %zu words", d->uri, n);
+    if (r[0] == 5)
+      return pal_status_make(PAL_FAILED_PRECONDITION,
+                             "%s: the firmware rejected the kernel image: %s (reason %u, detail %u, "
+                             "at byte %u)",
+                             d->uri, fw_reject_name(r[1]), (unsigned)r[1], (unsigned)r[2],
+                             (unsigned)r[3]);
+    if (r[0] != 0)
+      return pal_status_make(PAL_FAILED_PRECONDITION, "%s: firmware LOAD: %s (status %u)", d->uri,
+                             fw_status_name(r[0]), (unsigned)r[0]);
+    if (pos >= size) break;
+    size_t k = size - pos < CHUNK ? size - pos : CHUNK;
+    uint32_t p[PAL_FWMSG_MAX_WORDS] = {(uint32_t)k};
+    for (size_t i = 0; i < k; i++) p[1 + i / 4] |= (uint32_t)data[pos + i] << (8 * (i % 4));
+    PAL_RETURN_IF_ERROR(pal_device_fw_command(d, PAL_FWMSG_LOAD_DATA, p, 1 + (k + 3) / 4, r, 8, &n));
+  }
+  if (r[4] != 1)
+    return pal_status_make(PAL_DATA_LOSS, "%s: the firmware took all %zu bytes of the image but "
+                           "did not mark it valid", d->uri, size);
+  return PAL_STATUS_OK;
+}
+
+pal_status_t pal_device_load_image(pal_device_t *d, const void *data, size_t size) {
+  if (size > UINT32_MAX)
+    return pal_status_make(PAL_OUT_OF_RANGE, "%s: a kernel image of %zu bytes", d->uri, size);
+  pal_kernel_image_t *img = NULL;
+  pal_status_t st = pal_kernel_image_parse(data, size, &img);
+  if (!st) st = pal_kernel_image_validate(img, &d->info.link.tile);
+  if (!st && d->fw) st = fw_load_image(d, data, size);
+  else if (!st) st = pal_kernel_image_load(img, pal_device_tile(d));
+  if (!st) d->start_pc = pal_kernel_image_entry_pc(img);
+  pal_kernel_image_destroy(img);
+  return with_uri(st, d->uri);
 }
 
 /* ---- the device as a tile device ---------------------------------------------- */

@@ -32,6 +32,8 @@ static void usage(FILE *f) {
           "  --json          print one JSON object instead of text\n"
           "  --counters      also read the tile's and the link engine's counters\n"
           "  --direct        emu:// without the protocol (same as ?direct=1)\n"
+          "  --bare          never use the device's firmware, only the link engine\n"
+          "                  (bring-up; same as ?bare=1)\n"
           "  --timeout MS    reply timeout per attempt (default 250)\n"
           "  --retries N     retransmissions per request (default 6)\n"
           "  -h, --help      this text\n"
@@ -89,6 +91,8 @@ int main(int argc, char **argv) {
       counters = true;
     } else if (!strcmp(a, "--direct")) {
       opt.emu_direct = true;
+    } else if (!strcmp(a, "--bare")) {
+      opt.bare = true;
     } else if (!strcmp(a, "--timeout") || !strcmp(a, "--retries")) {
       uint32_t v;
       if (i + 1 >= argc || !parse_u32(argv[i + 1], &v) || (a[2] == 't' && v == 0)) {
@@ -147,11 +151,12 @@ int main(int argc, char **argv) {
     printf(", \"name\": ");
     json_string(li->name);
     printf(", \"protocol\": %s, \"protocol_version\": %u, \"isa_version\": %u, \"flags\": %u, "
-           "\"firmware\": %s,\n \"rows\": %u, \"cols\": %u, \"acc_units\": %u, \"imem_depth\": %u, "
+           "\"firmware\": %s, \"firmware_used\": %s, \"firmware_version\": %u,\n \"rows\": %u, \"cols\": %u, \"acc_units\": %u, \"imem_depth\": %u, "
            "\"abuf_blocks\": %u, \"wmem_blocks\": %u, \"acc_depth\": %u, \"bias_depth\": %u, "
            "\"obuf_depth\": %u,\n \"max_payload\": %u, \"clock_hz\": %u, \"idle_byte_times\": %u",
            info.protocol ? "true" : "false", li->protocol_version, li->isa_version, li->flags,
-           (li->flags & PAL_PROTO_FLAG_FIRMWARE) ? "true" : "false", t->rows, t->cols, t->acc_units,
+           (li->flags & PAL_PROTO_FLAG_FIRMWARE) ? "true" : "false", info.firmware ? "true" : "false",
+           (unsigned)info.firmware_version, t->rows, t->cols, t->acc_units,
            t->imem_depth, t->abuf_blocks, t->wmem_blocks, t->acc_depth, t->bias_depth, t->obuf_depth,
            li->max_payload, li->clock_hz, li->idle_byte_times);
     if (counters) {
@@ -190,7 +195,11 @@ int main(int argc, char **argv) {
         printf("  clock         %.3f MHz\n", li->clock_hz / 1e6);
       else
         printf("  clock         not reported\n");
-      printf("  firmware      %s\n", (li->flags & PAL_PROTO_FLAG_FIRMWARE) ? "yes" : "no");
+      if (info.firmware)
+        printf("  firmware      yes, version %u (launches, status, counters through it)\n",
+               (unsigned)info.firmware_version);
+      else
+        printf("  firmware      %s\n", (li->flags & PAL_PROTO_FLAG_FIRMWARE) ? "yes, not used (bare)" : "no");
       printf("  link          %" PRIu64 " packets, %" PRIu64 " retransmissions, %" PRIu64
              " bytes out, %" PRIu64 " bytes in\n",
              ls.packets_sent, ls.retransmissions, ls.tx_bytes, ls.rx_bytes);

@@ -16,6 +16,8 @@ const char *pal_msg_type_name(uint32_t type) {
     case PAL_MSG_WRITE: return "WRITE";
     case PAL_MSG_READ: return "READ";
     case PAL_MSG_PING: return "PING";
+    case PAL_MSG_FW: return "FW";
+    case PAL_MSG_FW_REPLY: return "FW_REPLY";
     case PAL_MSG_INFO_REPLY: return "INFO_REPLY";
     case PAL_MSG_WRITE_ACK: return "WRITE_ACK";
     case PAL_MSG_READ_REPLY: return "READ_REPLY";

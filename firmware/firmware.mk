@@ -159,7 +159,9 @@ rv-stat: $(FW_HEX)
 
 # ---- benchmark ------------------------------------------------------------------
 # make bench-firmware: table + $(BUILD)/bench/firmware.json (sizes, logic
-# cells from rv-stat, command latencies on the Verilated subsystem).
+# cells from rv-stat, command latencies on the Verilated subsystem, then
+# the latencies in the whole Verilated SoC, link engine and mailbox
+# included: sim/soc.mk's bench-firmware-soc, merged into the same file).
 RV32_FW_BENCH := $(RV32_BUILD)/bench/bench_firmware
 $(RV32_FW_BENCH): tests/rv32/bench_firmware.cpp tests/rv32/rv32_sys.h bench/bench_util.h $(RV_SYS_SRCS) \
                   $(FW_HEX) $(FW_TEST_HDRS) $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a $(rel_LIB)
@@ -188,6 +190,10 @@ bench-firmware: $(DEPS_STAMP) $(RV32_FW_BENCH) $(FW_ELF)
 	    $$(sz .bss) $$(sed -n 's/^__stack_size = \([0-9]*\);/\1/p' firmware/pal_fw.ld) \
 	    $$(sed -n 's/#define PAL_FW_IMEM_BYTES \([0-9]*\)u/\1/p' firmware/pal_fw_map.h) \
 	    $$(sed -n 's/#define PAL_FW_DMEM_BYTES \([0-9]*\)u/\1/p' firmware/pal_fw_map.h) $$lc $$lcebr
+	@$(MAKE) --no-print-directory bench-firmware-soc
+	@python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); \
+	  a["results"]+=b["results"]; json.dump(a,open(sys.argv[1],"w"),indent=1)' \
+	  $(BUILD)/bench/firmware.json $(BUILD)/bench/firmware_soc.json
 
 # ---- the mailbox alone (seeded random traffic against a reference model) ------
 RV32_MBOX_TEST := $(RV32_BUILD)/tests/test_rv32_mailbox

@@ -154,14 +154,44 @@ static void cmd_start(pal_fw_t *fw, uint32_t n_words)
     reply(fw, PAL_FW_OK, 0, 0);
 }
 
+/* RUN: a kernel whose code the host wrote through the link's bare path
+ * (no image, so nothing to validate but the entry point); the watchdog
+ * guards it as it guards START. Payload: pc, optional watchdog limit. */
+static void cmd_run(pal_fw_t *fw, uint32_t n_words)
+{
+    if (n_words < 1u || n_words > 2u) {
+        reply(fw, PAL_FW_ERR_BAD_LENGTH, 0, 0);
+        return;
+    }
+    if (fw->run_state == PAL_FW_RUN_RUNNING) {
+        reply(fw, PAL_FW_ERR_BUSY, 0, 0);
+        return;
+    }
+    uint32_t pc = fw->msg[1];
+    if (pc >= fw->tile.imem_depth) {
+        reply(fw, PAL_FW_ERR_BAD_PC, 0, 0);
+        return;
+    }
+    fw->watchdog_limit = n_words == 2u && fw->msg[2] ? fw->msg[2] : PAL_FW_DEFAULT_WATCHDOG;
+    pal_hal_tile_reg_write(PAL_FW_REG_START_PC, pc);
+    pal_hal_tile_reg_write(PAL_FW_REG_CONTROL, PAL_FW_CONTROL_START);
+    fw->run_start = pal_hal_now();
+    fw->run_state = PAL_FW_RUN_RUNNING;
+    fw->run_cycles = 0;
+    reply(fw, PAL_FW_OK, 0, 0);
+}
+
 static void cmd_status(pal_fw_t *fw)
 {
     uint32_t running = fw->run_state == PAL_FW_RUN_RUNNING;
-    uint32_t d[7] = {fw->run_state,
-                     running ? pal_hal_tile_reg(PAL_FW_REG_STATUS) : fw->tile_status,
+    uint32_t live = pal_hal_tile_reg(PAL_FW_REG_STATUS);
+    /* word 1: STATUS at the end of the last run (live while running);
+     * word 7: STATUS now, which the host's reads of STATUS need after a reset */
+    uint32_t d[8] = {fw->run_state,
+                     running ? live : fw->tile_status,
                      running ? pal_hal_now() - fw->run_start : fw->run_cycles,
-                     fw->watchdog_limit, fw->kernel_valid, fw->last_reject, fw->last_detail};
-    reply(fw, PAL_FW_OK, d, 7);
+                     fw->watchdog_limit, fw->kernel_valid, fw->last_reject, fw->last_detail, live};
+    reply(fw, PAL_FW_OK, d, 8);
 }
 
 static void cmd_counters(pal_fw_t *fw)
@@ -220,6 +250,9 @@ static void dispatch(pal_fw_t *fw)
         if (n != 0)
             break;
         cmd_counters(fw);
+        return;
+    case PAL_FW_CMD_RUN:
+        cmd_run(fw, n);
         return;
     default:
         fw->stat_bad_messages++;

@@ -22,6 +22,7 @@ enum {
     PAL_FW_CMD_START = 0x04,
     PAL_FW_CMD_STATUS = 0x05,
     PAL_FW_CMD_COUNTERS = 0x06,
+    PAL_FW_CMD_RUN = 0x07,        /* start code already in IMEM (written over the bare path) */
     PAL_FW_REPLY = 0x80,
 };
 
@@ -34,6 +35,7 @@ enum {
     PAL_FW_ERR_NO_KERNEL = 4,      /* START without a completely validated image */
     PAL_FW_ERR_REJECTED = 5,       /* the image was rejected; reason and detail follow */
     PAL_FW_ERR_SEQUENCE = 6,       /* LOAD_DATA without LOAD_BEGIN, or after completion */
+    PAL_FW_ERR_BAD_PC = 7,         /* RUN at a pc outside the tile's IMEM */
 };
 
 /* Run states (STATUS reply). */

@@ -21,7 +21,8 @@ module pal_link #(
     parameter integer OBUF_DEPTH = 4096,
     parameter integer CLOCK_HZ = 0,
     parameter integer FLAGS = 0,
-    parameter [127:0] DEVICE_NAME = "sim"
+    parameter [127:0] DEVICE_NAME = "sim",
+    parameter integer FIRMWARE = 0      // FW requests to the mailbox; INFO flags bit 0
 ) (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -39,7 +40,14 @@ module pal_link #(
     input  wire        i_bus_ready,
     input  wire [31:0] i_bus_rdata,
     input  wire        i_tile_busy,
-    output wire        o_nak
+    output wire        o_nak,
+    // control-core mailbox (used when FIRMWARE = 1)
+    output wire        o_mb_req_valid,
+    output wire [31:0] o_mb_req_data,
+    input  wire        i_mb_req_ready,
+    input  wire        i_mb_resp_valid,
+    input  wire [31:0] i_mb_resp_data,
+    output wire        o_mb_resp_ready
 );
   localparam integer BAW = $clog2(MAX_PAYLOAD);
   localparam [63:0] IDLE64 = IDLE_BYTE_TIMES * CYCLES_PER_BYTE;
@@ -72,8 +80,8 @@ module pal_link #(
       .MAX_PAYLOAD(MAX_PAYLOAD), .BAW(BAW), .R(R), .C(C), .ACC_UNITS(ACC_UNITS),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
-      .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS),
-      .DEVICE_NAME(DEVICE_NAME)
+      .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? 1 : 0)),
+      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE)
   ) u_exec (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_buf_we(buf_we), .i_buf_addr(buf_addr), .i_buf_data(buf_data),
@@ -86,7 +94,10 @@ module pal_link #(
       .i_tx_done(tx_done),
       .o_bus_valid(o_bus_valid), .o_bus_we(o_bus_we), .o_bus_addr(o_bus_addr),
       .o_bus_wdata(o_bus_wdata), .o_bus_wstrb(o_bus_wstrb), .i_bus_ready(i_bus_ready),
-      .i_bus_rdata(i_bus_rdata), .i_tile_busy(i_tile_busy), .o_nak(o_nak));
+      .i_bus_rdata(i_bus_rdata), .i_tile_busy(i_tile_busy), .o_nak(o_nak),
+      .o_mb_req_valid(o_mb_req_valid), .o_mb_req_data(o_mb_req_data), .i_mb_req_ready(i_mb_req_ready),
+      .i_mb_resp_valid(i_mb_resp_valid), .i_mb_resp_data(i_mb_resp_data),
+      .o_mb_resp_ready(o_mb_resp_ready));
 
   pal_link_tx u_tx (
       .i_clk(i_clk), .i_rst(i_rst),

@@ -28,7 +28,8 @@ module pal_link_exec #(
     parameter integer CLOCK_HZ = 0,
     parameter integer IDLE_BYTE_TIMES = 4096,
     parameter integer FLAGS = 0,
-    parameter [127:0] DEVICE_NAME = "sim"
+    parameter [127:0] DEVICE_NAME = "sim",
+    parameter integer FIRMWARE = 0             // 1: FW requests go to the control core's mailbox
 ) (
     input  wire           i_clk,
     input  wire           i_rst,
@@ -70,16 +71,27 @@ module pal_link_exec #(
     input  wire           i_bus_ready,
     input  wire [31:0]    i_bus_rdata,
     input  wire           i_tile_busy,
-    output wire           o_nak                // a NAK is being sent (for an LED)
+    output wire           o_nak,               // a NAK is being sent (for an LED)
+    // control-core mailbox (FIRMWARE = 1; docs/control-core.md §4): request
+    // words out, reply words in
+    output reg            o_mb_req_valid,
+    output reg  [31:0]    o_mb_req_data,
+    input  wire           i_mb_req_ready,
+    input  wire           i_mb_resp_valid,
+    input  wire [31:0]    i_mb_resp_data,
+    output wire           o_mb_resp_ready
 );
   localparam integer P = R * C;
   localparam [1:0] EV_OK = 2'd0, EV_BAD_VER = 2'd1, EV_OVERSIZE = 2'd2;
-  localparam [7:0] T_INFO = 8'h01, T_WRITE = 8'h02, T_READ = 8'h03, T_PING = 8'h04, T_NAK = 8'hFF;
+  localparam [7:0] T_INFO = 8'h01, T_WRITE = 8'h02, T_READ = 8'h03, T_PING = 8'h04, T_FW = 8'h05,
+                   T_NAK = 8'hFF;
+  // firmware commands whose OK reply counts as a kernel start (START, RUN)
+  localparam [7:0] FW_START = 8'h04, FW_RUN = 8'h07;
   localparam [7:0] NAK_BAD_CRC = 8'd1, NAK_UNKNOWN_TYPE = 8'd2, NAK_BAD_LENGTH = 8'd3,
                    NAK_BAD_ADDRESS = 8'd4, NAK_BAD_VERSION = 8'd5, NAK_REFUSED = 8'd6;
   localparam [2:0] SRC_NAK = 3'd0, SRC_ACK = 3'd1, SRC_INFO = 3'd2, SRC_BUF = 3'd3, SRC_RD = 3'd4;
-  localparam [2:0] X_IDLE = 3'd0, X_DEC = 3'd1, X_WCHK = 3'd2, X_WR = 3'd3, X_START = 3'd4,
-                   X_STREAM = 3'd5, X_FIN = 3'd6;
+  localparam [3:0] X_IDLE = 4'd0, X_DEC = 4'd1, X_WCHK = 4'd2, X_WR = 4'd3, X_START = 4'd4,
+                   X_STREAM = 4'd5, X_FIN = 4'd6, X_FWIN = 4'd7, X_FWOUT = 4'd8;
 
   // ---- INFO reply (§4.1), a constant -------------------------------------------------
   function automatic [127:0] left_justify(input [127:0] s);
@@ -127,9 +139,15 @@ module pal_link_exec #(
   // the FPGA, as the tile's memories).
   reg [BAW-1:0] ptr, ptr_nxt;
   wire [7:0] q;
+  // The executor writes a firmware reply into the buffer (X_FWOUT) while
+  // the receiver is stalled on the event, so the two writers never meet.
+  wire           fw_we;
+  wire [BAW-1:0] fw_waddr;
+  wire [7:0]     fw_wdata;
   pal_tile_ram #(.DEPTH(1 << BAW), .WIDTH(8), .LANES(1)) u_buf (
       .i_clk(i_clk), .i_re(1'b1), .i_raddr(ptr_nxt), .o_rdata(q),
-      .i_we(i_buf_we), .i_waddr(i_buf_addr), .i_wdata(i_buf_data));
+      .i_we(i_buf_we | fw_we), .i_waddr(fw_we ? fw_waddr : i_buf_addr),
+      .i_wdata(fw_we ? fw_wdata : i_buf_data));
 
   // ---- request fields and the address decode (pal_bus_decode) ------------------------
   wire [31:0] A = i_ev_addr;
@@ -203,10 +221,10 @@ module pal_link_exec #(
   end
 
   // ---- state -------------------------------------------------------------------------
-  reg [2:0]  state;
+  reg [3:0]  state;
   reg [2:0]  src;
   reg [7:0]  nak_reason;
-  reg        have_last, last_was_write;
+  reg        have_last, last_was_write, last_was_fw;
   reg [7:0]  last_seq;
   reg        executed;            // the reply is not a NAK (the request counts as executed)
   reg [31:0] tx_frames, naks_sent, dup_writes, writes_executed, kernel_starts;
@@ -223,6 +241,16 @@ module pal_link_exec #(
   reg [31:0] fw_addr;             // next word to fetch
   reg [15:0] fw_left;             // words still to fetch
   reg [6:0]  idx;                 // reply payload byte (ACK, INFO)
+  // firmware reply: words taken from the mailbox into the payload buffer
+  reg [31:0] fw_word;             // the word being written, a byte a cycle
+  reg [2:0]  fw_bytes;            // bytes of fw_word still to write
+  reg [16:0] fw_words;            // reply words still to take (header included)
+  reg        fw_have_hdr;
+  reg [16:0] fw_wpos;             // next buffer byte
+  reg [15:0] fw_len;              // reply length in bytes, capped at MAX_PAYLOAD
+  reg [1:0]  fw_nth;              // words taken so far, saturating at 2 (1: the status word next)
+  localparam [31:0] MAXP32 = MAX_PAYLOAD;
+  localparam [16:0] MAXP17 = MAXP32[16:0];
 
   assign o_ev_done = state == X_FIN;
   assign o_tx_start = state == X_START;
@@ -288,11 +316,22 @@ module pal_link_exec #(
 
   // write engine: consume the byte at ptr when its word can go
   wire wr_consume = state == X_WR && i < len_d && ((lane != 2'd3 && !last) || bus_free);
+  // firmware request: bytes into words, a word to the mailbox when it can take it
+  wire mb_free = !o_mb_req_valid || i_mb_req_ready;
+  wire fw_consume = state == X_FWIN && i < len_d && (i[1:0] != 2'd3 || mb_free);
+  // firmware reply: a word is taken when the previous one is in the buffer
+  assign o_mb_resp_ready = state == X_FWOUT && fw_bytes == 3'd0 && fw_words != 17'd0;
+  wire fw_take = o_mb_resp_ready && i_mb_resp_valid;
+  wire [18:0] fw_hdr_bytes = ({3'd0, i_mb_resp_data[31:16]} + 19'd1) << 2;  // header + N words
+  assign fw_we = state == X_FWOUT && fw_bytes != 3'd0 && fw_wpos < MAXP17;
+  assign fw_waddr = fw_wpos[BAW-1:0];
+  assign fw_wdata = fw_word[7:0];
 
   always @(*) begin
     ptr_nxt = ptr;
-    if (state == X_WCHK || wr_consume || (state == X_STREAM && src == SRC_BUF && pull))
+    if (state == X_WCHK || wr_consume || fw_consume || (state == X_STREAM && src == SRC_BUF && pull))
       ptr_nxt = ptr + 1'b1;
+    if (state == X_FWOUT) ptr_nxt = 0;  // the reply is streamed from byte 0
     if (state == X_DEC) ptr_nxt = (is_write && i_ev_kind == EV_OK) ? 4 : 0;
     if (state == X_WCHK && (last || (kind_regs && lane == 2'd3 && (!w_writable || w_refused))))
       ptr_nxt = 4;
@@ -320,6 +359,8 @@ module pal_link_exec #(
       state <= X_IDLE;
       have_last <= 1'b0;
       last_was_write <= 1'b0;
+      last_was_fw <= 1'b0;
+      o_mb_req_valid <= 1'b0;
       last_seq <= 8'd0;
       o_bus_valid <= 1'b0;
       o_tx_type <= 8'd0;
@@ -331,6 +372,7 @@ module pal_link_exec #(
       wcnt <= 2'd0;
     end else begin
       if (o_bus_valid && i_bus_ready) o_bus_valid <= 1'b0;
+      if (o_mb_req_valid && i_mb_req_ready) o_mb_req_valid <= 1'b0;
       case (state)
         X_IDLE:
           if (i_ev_valid) state <= X_DEC;
@@ -369,6 +411,18 @@ module pal_link_exec #(
               else if (!dec_ok) nak(NAK_BAD_ADDRESS);
               else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);
               else reply(8'h83, i_ev_rlen, SRC_RD, 1'b1);
+            T_FW:
+              // a whole message: header word + its payload words (§4.2)
+              if (FIRMWARE == 0) nak(NAK_UNKNOWN_TYPE);
+              else if (i_ev_len == 16'd0 || i_ev_len[1:0] != 2'd0 ||
+                       {2'b00, A[31:16]} != {4'd0, i_ev_len[15:2]} - 18'd1)
+                nak(NAK_BAD_LENGTH);
+              else if (have_last && last_was_fw && last_seq == i_ev_seq)
+                nak(NAK_REFUSED);  // a retransmission: the command ran, its reply is gone
+              else begin
+                len_d <= {1'b0, i_ev_len};
+                state <= X_FWIN;
+              end
             default: nak(NAK_UNKNOWN_TYPE);
           endcase
         end
@@ -407,6 +461,47 @@ module pal_link_exec #(
             writes_executed <= writes_executed + 32'd1;
             ca <= A;
             reply(8'h82, 16'd6, SRC_ACK, 1'b1);
+          end
+        end
+        X_FWIN: begin
+          // q = byte at ptr; lane 3 completes a word for the mailbox
+          if (fw_consume) begin
+            i <= i + 17'd1;
+            if (i[1:0] == 2'd3) begin
+              o_mb_req_valid <= 1'b1;
+              o_mb_req_data <= word_now;
+            end else begin
+              pack <= {q, pack[23:8]};
+            end
+          end else if (i == len_d && mb_free) begin
+            fw_bytes <= 3'd0;
+            fw_words <= 17'd1;
+            fw_have_hdr <= 1'b0;
+            fw_wpos <= 17'd0;
+            fw_nth <= 2'd0;
+            state <= X_FWOUT;
+          end
+        end
+        X_FWOUT: begin
+          if (fw_take) begin
+            fw_word <= i_mb_resp_data;
+            fw_bytes <= 3'd4;
+            if (!fw_have_hdr) begin
+              fw_have_hdr <= 1'b1;
+              fw_words <= {1'b0, i_mb_resp_data[31:16]};
+              fw_len <= fw_hdr_bytes > {2'b00, MAXP17} ? MAXP17[15:0] : fw_hdr_bytes[15:0];
+            end else begin
+              fw_words <= fw_words - 17'd1;
+            end
+            if (fw_nth != 2'd2) fw_nth <= fw_nth + 2'd1;
+            if (fw_nth == 2'd1 && i_mb_resp_data == 32'd0 && (A[7:0] == FW_START || A[7:0] == FW_RUN))
+              kernel_starts <= kernel_starts + 32'd1;
+          end else if (fw_bytes != 3'd0) begin
+            fw_word <= fw_word >> 8;
+            fw_bytes <= fw_bytes - 3'd1;
+            fw_wpos <= fw_wpos + 17'd1;
+          end else if (fw_have_hdr && fw_words == 17'd0) begin
+            reply(8'h85, fw_len, SRC_BUF, 1'b1);
           end
         end
         X_START:
@@ -461,6 +556,7 @@ module pal_link_exec #(
           if (executed) begin
             have_last <= 1'b1;
             last_was_write <= i_ev_type == T_WRITE;
+            last_was_fw <= i_ev_type == T_FW;
             last_seq <= i_ev_seq;
           end
           state <= X_IDLE;

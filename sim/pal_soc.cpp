@@ -21,6 +21,7 @@ extern const pal_soc_variant_t pal_soc_variant_4x4_uart __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_8x8_fifo __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_8x8_uart __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_p256 __attribute__((weak));
+extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fw __attribute__((weak));
 }
 
 namespace {
@@ -31,6 +32,7 @@ const pal_soc_variant_t *const kVariants[] = {
     &pal_soc_variant_8x8_fifo,
     &pal_soc_variant_8x8_uart,
     &pal_soc_variant_4x4_fifo_p256,
+    &pal_soc_variant_4x4_fifo_fw,
 };
 
 // The clocks_per_bit every UART model was built with (sim/soc.mk).
@@ -66,6 +68,7 @@ void pal_soc_options_initialize(pal_soc_options_t *options) {
   options->cycles_per_ms = 12000;
   options->seed = 0;
   options->trace_path = NULL;
+  options->firmware = false;
 }
 
 static void step(pal_soc_t *soc) {
@@ -149,16 +152,18 @@ pal_status_t pal_soc_create_with_max_payload(const pal_soc_options_t *options, u
     if (!v) continue;
     if (v->max_payload != max_payload) continue;
     if (hn < sizeof have)
-      hn += (size_t)snprintf(have + hn, sizeof have - hn, "%s%ux%u %s", hn ? ", " : "", v->rows,
-                             v->cols, v->uart ? "uart" : "fifo");
-    if (v->rows == opt.rows && v->cols == opt.cols && (v->uart != 0) == (opt.attach == PAL_SOC_ATTACH_UART))
+      hn += (size_t)snprintf(have + hn, sizeof have - hn, "%s%ux%u %s%s", hn ? ", " : "", v->rows,
+                             v->cols, v->uart ? "uart" : "fifo", v->firmware ? " fw" : "");
+    if (v->rows == opt.rows && v->cols == opt.cols && (v->uart != 0) == (opt.attach == PAL_SOC_ATTACH_UART) &&
+        (v->firmware != 0) == opt.firmware)
       variant = v;
   }
   if (!variant)
     return pal_status_make(PAL_NOT_FOUND,
-                           "soc: no %ux%u %s model with a %u-byte payload is linked in (have: %s)",
+                           "soc: no %ux%u %s%s model with a %u-byte payload is linked in (have: %s)",
                            (unsigned)opt.rows, (unsigned)opt.cols,
                            opt.attach == PAL_SOC_ATTACH_UART ? "uart" : "fifo",
+                           opt.firmware ? " firmware" : "",
                            (unsigned)max_payload, hn ? have : "none");
   pal_soc_t *soc = new (std::nothrow) pal_soc_t;
   if (!soc) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "soc: out of memory");
@@ -313,7 +318,7 @@ pal_status_t parse_u32(const pal_device_uri_t *uri, const char *key, uint32_t lo
 
 pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *options,
                       pal_device_t **out_device) {
-  static const char *const keys[] = {"rows", "cols", "attach", "clocks_per_bit", "seed", NULL};
+  static const char *const keys[] = {"rows", "cols", "attach", "clocks_per_bit", "seed", "fw", NULL};
   *out_device = NULL;
   PAL_RETURN_IF_ERROR(pal_device_uri_check_keys(uri, keys));
   if (uri->target[0])
@@ -325,6 +330,9 @@ pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *o
   PAL_RETURN_IF_ERROR(parse_u32(uri, "rows", 1, 256, &o.rows));
   PAL_RETURN_IF_ERROR(parse_u32(uri, "cols", 1, 256, &o.cols));
   PAL_RETURN_IF_ERROR(parse_u32(uri, "clocks_per_bit", 1, 1u << 20, &o.clocks_per_bit));
+  uint32_t fw = 0;
+  PAL_RETURN_IF_ERROR(parse_u32(uri, "fw", 0, 1, &fw));
+  o.firmware = fw != 0;
   const char *a = pal_device_uri_query(uri, "attach");
   if (a) {
     if (!strcmp(a, "fifo"))
@@ -361,8 +369,8 @@ pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *o
 
 const pal_device_scheme_t kSimScheme = {
     "sim",
-    "sim://[?rows=R&cols=C&attach=fifo|uart&clocks_per_bit=4&seed=N]  the Verilated SoC "
-    "(RTL link engine + tile) in this process",
+    "sim://[?rows=R&cols=C&attach=fifo|uart&clocks_per_bit=4&seed=N&fw=1]  the Verilated SoC "
+    "(RTL link engine + tile; fw=1: with the control core and firmware) in this process",
     sim_open,
 };
 

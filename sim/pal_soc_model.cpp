@@ -1,8 +1,8 @@
 // One Verilated pal_soc model behind pal_soc_model. Compiled once per model
 // by sim/soc.mk with PAL_SOC_CLASS (Vpal_soc_4x4_fifo, ...), PAL_SOC_HEADER,
 // PAL_SOC_VARIANT (the exported C name), PAL_SOC_ROWS, PAL_SOC_COLS,
-// PAL_SOC_UART (0 or 1), PAL_SOC_MAX_PAYLOAD (default 4096), PAL_SOC_TRACE
-// (0 or 1).
+// PAL_SOC_UART (0 or 1), PAL_SOC_MAX_PAYLOAD (default 4096), PAL_SOC_FIRMWARE
+// (1: the control core with its firmware), PAL_SOC_TRACE (0 or 1).
 #include PAL_SOC_HEADER
 
 #include <memory>
@@ -113,6 +113,9 @@ pal_soc_model *create(uint64_t seed) { return new Model(seed); }
 #ifndef PAL_SOC_MAX_PAYLOAD
 #define PAL_SOC_MAX_PAYLOAD 4096
 #endif
+#ifndef PAL_SOC_FIRMWARE
+#define PAL_SOC_FIRMWARE 0
+#endif
 
 extern "C" const pal_soc_variant_t PAL_SOC_VARIANT = {PAL_SOC_ROWS, PAL_SOC_COLS, PAL_SOC_UART,
-                                                      PAL_SOC_MAX_PAYLOAD, create};
+                                                      PAL_SOC_MAX_PAYLOAD, create, PAL_SOC_FIRMWARE};

@@ -31,6 +31,7 @@ typedef struct pal_soc_variant {
   int uart;
   uint32_t max_payload;  /* the link engine's MAX_PAYLOAD */
   pal_soc_model *(*create)(uint64_t seed);
+  int firmware;          /* CONTROL_CORE = 1: control core + firmware */
 } pal_soc_variant_t;
 }
 

@@ -6,29 +6,35 @@
 # synthesis checks (CHECKS) and make bench-soc. Included by the top-level
 # Makefile after sim/sim.mk (whose variables it uses).
 
-SOC_RTL_SRCS := rtl/pal_soc.v rtl/pal_soc_bridge.v rtl/pal_soc_fifo.v rtl/pal_uart_rx.v \
+SOC_RTL_SRCS := rtl/pal_soc.v rtl/pal_soc_bridge.v rtl/pal_soc_arb.v rtl/pal_soc_fifo.v rtl/pal_uart_rx.v \
                 rtl/pal_uart_tx.v $(sort $(wildcard rtl/pal_link*.v))
 SOC_RTL_MODULES := $(patsubst rtl/%.v,%,$(SOC_RTL_SRCS))
 SOC_CLOCKS_PER_BIT := 4
 
-# $(call soc_model,NAME,R,C,UART,MAX_PAYLOAD): a Verilated SoC and its wrapper object.
+# $(call soc_model,NAME,R,C,UART,MAX_PAYLOAD[,FW]): a Verilated SoC and its
+# wrapper object; FW = 1 puts the control core in, with the firmware image
+# of firmware/firmware.mk ($(FW_HEX)) baked into its IMEM.
 define soc_model
-$(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a: $(SOC_RTL_SRCS) $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH)
+$(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a: $(SOC_RTL_SRCS) $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH) \
+    $(if $(filter 1,$(6)),$(RV_SYS_SRCS) $(FW_HEX))
 	@mkdir -p $$(@D)
-	@echo "VERILATE pal_soc $(2)x$(3) $(if $(filter 1,$(4)),uart,fifo)"
+	@echo "VERILATE pal_soc $(2)x$(3) $(if $(filter 1,$(4)),uart,fifo)$(if $(filter 1,$(6)), with the control core)"
 	@$(VERILATOR) $(SIM_VFLAGS) --top-module pal_soc --prefix Vpal_soc_$(1) \
 	  -GR=$(2) -GC=$(3) -GUSE_UART=$(4) -GCLKS_PER_BIT=$(SOC_CLOCKS_PER_BIT) -GMAX_PAYLOAD=$(5) \
+	  $(if $(filter 1,$(6)),-GCONTROL_CORE=1 -GFW_INIT_FILE='"$(abspath $(FW_HEX))"') \
 	  -Mdir $(SIM_BUILD)/soc_$(1) rtl/pal_soc.v >$(SIM_BUILD)/soc_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/soc_$(1).log; exit 1; }
 	@$(MAKE) --no-print-directory -C $(SIM_BUILD)/soc_$(1) -f Vpal_soc_$(1).mk OPT_FAST=-O2 \
 	  OPT_SLOW=-O1 Vpal_soc_$(1)__ALL.a >>$(SIM_BUILD)/soc_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/soc_$(1).log; exit 1; }
+	@touch $$@  # Verilator keeps the archive when its output did not change
 $(SIM_BUILD)/pal_soc_$(1).o: sim/pal_soc_model.cpp sim/pal_soc_model.h include/pal/status.h \
                              $(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a
 	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/soc_$(1) \
 	  -DPAL_SOC_CLASS=Vpal_soc_$(1) -DPAL_SOC_HEADER='"Vpal_soc_$(1).h"' \
 	  -DPAL_SOC_VARIANT=pal_soc_variant_$(1) -DPAL_SOC_ROWS=$(2) -DPAL_SOC_COLS=$(3) \
-	  -DPAL_SOC_UART=$(4) -DPAL_SOC_MAX_PAYLOAD=$(5) -DPAL_SOC_TRACE=0 -c -o $$@ $$<
+	  -DPAL_SOC_UART=$(4) -DPAL_SOC_MAX_PAYLOAD=$(5) -DPAL_SOC_FIRMWARE=$(if $(6),$(6),0) \
+	  -DPAL_SOC_TRACE=0 -c -o $$@ $$<
 SOC_MODEL_$(1) := $(SIM_BUILD)/pal_soc_$(1).o $(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a
 endef
 
@@ -40,8 +46,11 @@ $(eval $(call soc_model,8x8_uart,8,8,1,4096))
 # The iCE40's 256-byte payload buffer, for the differential tests only
 # (pal_soc_create_with_max_payload in sim/pal_soc_debug.h).
 $(eval $(call soc_model,4x4_fifo_p256,4,4,0,256))
+# With the control core and its firmware (sim://?fw=1).
+$(eval $(call soc_model,4x4_fifo_fw,4,4,0,4096,1))
 
-SOC_MODELS := $(SOC_MODEL_4x4_fifo) $(SOC_MODEL_4x4_uart) $(SOC_MODEL_8x8_fifo) $(SOC_MODEL_8x8_uart)
+SOC_MODELS := $(SOC_MODEL_4x4_fifo) $(SOC_MODEL_4x4_uart) $(SOC_MODEL_8x8_fifo) $(SOC_MODEL_8x8_uart) \
+              $(SOC_MODEL_4x4_fifo_fw)
 SOC_TEST_MODELS := $(SOC_MODELS) $(SOC_MODEL_4x4_fifo_p256)
 
 $(SIM_BUILD)/pal_soc.o: sim/pal_soc.cpp sim/pal_soc_model.h sim/pal_soc_debug.h include/pal/soc.h include/pal/driver.h \
@@ -87,10 +96,14 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	done; done
 	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc -GMAX_PAYLOAD=256 \
 	  -GCLKS_PER_BIT=104 rtl/pal_soc.v
+	@for u in 0 1; do \
+	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc -GCONTROL_CORE=1 \
+	    -GUSE_UART=$$u rtl/pal_soc.v || exit 1; \
+	done
 	@for m in $(SOC_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
-	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
+	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, with the control core, and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
 
 # The link engine with the iCE40's 256-byte payload buffer kept as a memory
 # cell (PAL_TILE_RAM_INFER, as tile-synth), and the bridge, UART and FIFO
@@ -98,20 +111,22 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 # tile-synth; the board flow's check-gates maps the whole SoC to iCE40.)
 soc-synth: $(GEN_TABLES) $(TILE_ISA_VH)
 	@mkdir -p $(SIM_BUILD)/synth
-	@$(YOSYS) -q -l $(SIM_BUILD)/synth/pal_link.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER \
+	@for fw in 0 1; do n=pal_link$$( [ $$fw = 1 ] && echo _fw ); \
+	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$n.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER \
 	    $(filter-out rtl/pal_soc.v,$(SOC_RTL_SRCS)) rtl/pal_tile_ram.v; \
-	  chparam -set MAX_PAYLOAD 256 pal_link; \
+	  chparam -set MAX_PAYLOAD 256 -set FIRMWARE $$fw pal_link; \
 	  hierarchy -top pal_link; synth -top pal_link -run begin:fine; opt -fast -full; techmap; opt -fast; abc -fast; opt -fast; \
 	  select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
-	  check -assert; tee -q -o $(SIM_BUILD)/synth/pal_link.stat stat" >/dev/null \
-	  || { echo "soc-synth failed, see $(SIM_BUILD)/synth/pal_link.log"; tail -20 $(SIM_BUILD)/synth/pal_link.log; exit 1; }
-	@for m in pal_soc_bridge pal_uart_rx pal_uart_tx pal_soc_fifo; do \
+	  check -assert; tee -q -o $(SIM_BUILD)/synth/$$n.stat stat" >/dev/null \
+	  || { echo "soc-synth failed, see $(SIM_BUILD)/synth/$$n.log"; tail -20 $(SIM_BUILD)/synth/$$n.log; exit 1; }; \
+	done
+	@for m in pal_soc_bridge pal_soc_arb pal_uart_rx pal_uart_tx pal_soc_fifo; do \
 	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$m.log -p "read_verilog -sv rtl/$$m.v; synth -top $$m; \
 	    select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
 	    check -assert; tee -q -o $(SIM_BUILD)/synth/$$m.stat stat" >/dev/null \
 	    || { echo "soc-synth failed on $$m, see $(SIM_BUILD)/synth/$$m.log"; exit 1; }; \
 	done
-	@echo "soc-synth: pal_link (256-byte payload), pal_soc_bridge, UART, FIFO: no latches, check -assert clean ($(SIM_BUILD)/synth/*.stat)"
+	@echo "soc-synth: pal_link (256-byte payload; without and with FIRMWARE), pal_soc_bridge, pal_soc_arb, UART, FIFO: no latches, check -assert clean ($(SIM_BUILD)/synth/*.stat)"
 
 # ---- make bench-soc ------------------------------------------------------------------
 $(BUILD)/rel/bench/bench_soc: bench/bench_soc.c bench/bench_util.h include/pal/soc.h $(SOC_MODELS) \
@@ -123,3 +138,16 @@ $(BUILD)/rel/bench/bench_soc: bench/bench_soc.c bench/bench_util.h include/pal/s
 bench-soc: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_soc
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/rel/bench/bench_soc --json $(BUILD)/bench/soc.json
+
+# ---- the firmware's command latency in the SoC (part of make bench-firmware) ----------
+$(BUILD)/rel/bench/bench_soc_firmware: tests/soc/bench_soc_firmware.c bench/bench_util.h include/pal/soc.h \
+                                       sim/pal_soc_debug.h $(SOC_MODELS) $(SOC_LIB) $(SIM_LIB) \
+                                       $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -Ibench -Isim -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SOC_LINK) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+
+.PHONY: bench-firmware-soc
+bench-firmware-soc: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_soc_firmware
+	@mkdir -p $(BUILD)/bench
+	@$(BUILD)/rel/bench/bench_soc_firmware --json $(BUILD)/bench/firmware_soc.json

@@ -8,25 +8,35 @@
 #include "pal/driver.h"
 
 static const char help[] =
-    "usage: pal info [--device URI]\n"
+    "usage: pal info [--device URI] [--bare]\n"
     "  Lists the providers (pal, cuda, cpu) and whether each can run here, the\n"
     "  default device (sim:// when this binary registers it, else emu://), the\n"
     "  device URI schemes and the supported ONNX ops. --device asks the pal\n"
-    "  provider about URI instead of the default device.\n"
+    "  provider about URI instead of the default device. --bare opens the device\n"
+    "  with bare=1: the link engine only, never its firmware (bring-up).\n"
     "  Exit codes: 0 ok, 2 usage error or malformed URI.\n";
 
 int pal_cmd_info(int argc, char **argv) {
   const char *device = NULL;
+  int bare = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       fputs(help, stdout);
       return PAL_EXIT_OK;
     } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
       device = argv[++i];
+    } else if (!strcmp(argv[i], "--bare")) {
+      bare = 1;
     } else {
       fprintf(stderr, "pal info: unexpected argument '%s'\n%s", argv[i], help);
       return PAL_EXIT_USAGE;
     }
+  }
+  char bare_uri[PAL_URI_MAX];
+  if (bare) { /* the driver's bare=1 URI key (docs/protocol.md §10) */
+    const char *u = device ? device : pal_default_device();
+    snprintf(bare_uri, sizeof bare_uri, "%s%sbare=1", u, strchr(u, '?') ? "&" : "?");
+    device = bare_uri;
   }
   if (device) {
     pal_device_uri_t uri;

@@ -122,6 +122,9 @@ typedef struct pal_device_options {
   const pal_tile_config_t *emu_config; /* NULL: the 4x4 defaults (or ?rows=&cols=) */
   uint32_t emu_max_payload;    /* 0: 4096 (or ?max_payload=) */
   pal_emu_arith_t emu_arith;   /* the emulator's GEMM path */
+  /* devices with firmware (INFO flags bit 0; docs/control-core.md) */
+  bool bare;                   /* never use the firmware path (bring-up); URI ?bare=1 */
+  uint32_t fw_watchdog_cycles; /* kernel limit sent with RUN; 0: the firmware's default */
 } pal_device_options_t;
 
 void pal_device_options_initialize(pal_device_options_t *options);
@@ -132,6 +135,8 @@ typedef struct pal_device_info {
   pal_link_info_t link;
   bool protocol;            /* false on the direct emu:// path */
   char uri[PAL_URI_MAX];
+  bool firmware;            /* the device runs firmware and the driver uses it (not bare=1) */
+  uint32_t firmware_version; /* from the firmware's INFO (0 when not asked) */
 } pal_device_info_t;
 
 /* Opens the device at `uri`, asks INFO and checks it (protocol version 1,
@@ -140,7 +145,13 @@ typedef struct pal_device_info {
  *   serial://PATH[?baud=N]           (default 3000000)
  *   sim+tcp://HOST:PORT
  *   sim://, usb://...                (PAL_UNAVAILABLE until registered)
- * and on every protocol scheme ?timeout_ms=N&retries=N. `options` may be
+ * and on every protocol scheme ?timeout_ms=N&retries=N&bare=0|1. When
+ * INFO reports firmware and bare is not set, the driver asks the firmware's
+ * INFO too (its view of the tile must match the link's) and then launches
+ * kernels (a write of CONTROL.start, pal_device_start/run), waits for them
+ * and reads STATUS and the counters through firmware commands; the
+ * firmware's watchdog ends a kernel that runs past its limit (see
+ * pal_device_wait). `options` may be
  * NULL. Unknown schemes, bad ports, bad bauds and unknown keys are
  * PAL_INVALID_ARGUMENT; no answer is PAL_DEADLINE_EXCEEDED. */
 pal_status_t pal_device_open(const char *uri, const pal_device_options_t *options,
@@ -204,7 +215,9 @@ pal_status_t pal_device_load_program(pal_device_t *device, uint32_t pc, const ui
 pal_status_t pal_device_start(pal_device_t *device, uint32_t pc);
 /* Polls STATUS until the tile is not busy; PAL_DEADLINE_EXCEEDED after
  * timeout_ms. A kernel that stopped with an error is not a failure of the
- * call: see out_status (may be NULL). */
+ * call: see out_status (may be NULL). On the firmware path a kernel the
+ * firmware's watchdog stopped fails with PAL_DEADLINE_EXCEEDED and a
+ * message that says so (the tile was reset; the next kernel can run). */
 pal_status_t pal_device_wait(pal_device_t *device, uint32_t timeout_ms,
                              pal_tile_status_t *out_status);
 /* start, then wait. */
@@ -224,6 +237,27 @@ pal_status_t pal_device_resync(pal_device_t *device);
 void pal_device_link_stats(const pal_device_t *device, pal_link_stats_t *out_stats);
 /* What the fault injector did (PAL_FAILED_PRECONDITION without one). */
 pal_status_t pal_device_fault_stats(const pal_device_t *device, pal_fault_stats_t *out_stats);
+
+/* One firmware message (docs/control-core.md §4.1) over the link's FW
+ * packet, whatever the bare setting: `command` with n_words payload words;
+ * the reply's words after its header (status word first) go to out_words
+ * (at most cap), their number to *out_count. PAL_UNIMPLEMENTED when the
+ * device reports no firmware. A firmware status other than OK is not a
+ * failure of the call: the caller reads out_words[0]. */
+pal_status_t pal_device_fw_command(pal_device_t *device, uint32_t command, const uint32_t *payload,
+                                   size_t n_words, uint32_t *out_words, size_t cap,
+                                   size_t *out_count);
+/* Loads a kernel image (.palk bytes, docs/kernel-image.md): the host's
+ * loader checks it against INFO first on every device; then on the
+ * firmware path the bytes go to the firmware (LOAD_BEGIN/LOAD_DATA), which
+ * checks them again against the tile itself before writing (a rejection is
+ * PAL_FAILED_PRECONDITION naming its reason), else the host writes the
+ * sections over the link. START_PC is the entry pc afterwards, so
+ * pal_device_start(device, entry) or a CONTROL.start launches it. */
+pal_status_t pal_device_load_image(pal_device_t *device, const void *data, size_t size);
+/* Whether the driver sends kernel launches, status and counter requests
+ * through the firmware (INFO reports firmware and bare is not set). */
+bool pal_device_uses_firmware(const pal_device_t *device);
 
 /* The device as a pal_tile_device_t, so tile-level code (pal_tile_device_run,
  * the tile test helpers) runs unchanged on any device. Valid until close.

@@ -38,10 +38,12 @@ typedef enum pal_msg_type {
   PAL_MSG_WRITE = 0x02, /* payload: u32 address, data */
   PAL_MSG_READ = 0x03,  /* payload: u32 address, u16 length */
   PAL_MSG_PING = 0x04,  /* payload: anything (echoed) */
+  PAL_MSG_FW = 0x05,    /* payload: one firmware message (docs/protocol.md §4.2) */
   PAL_MSG_INFO_REPLY = 0x81,
   PAL_MSG_WRITE_ACK = 0x82, /* payload: u32 address, u16 length (echo) */
   PAL_MSG_READ_REPLY = 0x83, /* payload: the data */
   PAL_MSG_PONG = 0x84,       /* payload: the PING's payload */
+  PAL_MSG_FW_REPLY = 0x85,   /* payload: the firmware's reply message */
   PAL_MSG_NAK = 0xFF,        /* payload: u8 reason */
 } pal_msg_type_t;
 
@@ -56,6 +58,21 @@ typedef enum pal_nak_reason {
   PAL_NAK_REFUSED = 6,      /* the target refused the value (CONTROL reserved
                              * bits or start while busy, NaR flag > 1, ...) */
 } pal_nak_reason_t;
+
+/* Firmware messages carried by PAL_MSG_FW (docs/control-core.md §4.1):
+ * header word [7:0] command, [15:8] tag, [31:16] payload word count, then
+ * the payload words, little-endian. Replies: command | 0x80, the tag, then
+ * a status word and the command's data. */
+typedef enum pal_fw_msg {
+  PAL_FWMSG_INFO = 0x01,
+  PAL_FWMSG_LOAD_BEGIN = 0x02,
+  PAL_FWMSG_LOAD_DATA = 0x03,
+  PAL_FWMSG_START = 0x04,
+  PAL_FWMSG_STATUS = 0x05,
+  PAL_FWMSG_COUNTERS = 0x06,
+  PAL_FWMSG_RUN = 0x07,
+} pal_fw_msg_t;
+#define PAL_FWMSG_MAX_WORDS 64u /* payload words of one firmware request */
 
 /* "INFO", "WRITE", ..., "NAK"; "UNKNOWN" otherwise. */
 const char *pal_msg_type_name(uint32_t type);

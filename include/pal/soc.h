@@ -48,6 +48,8 @@ typedef struct pal_soc_options {
                                  (default 12000: a 12 MHz core) */
   uint64_t seed;              /* registers start random from it (0: a fixed one) */
   const char *trace_path;     /* FST of everything (needs a traced build; NULL: none) */
+  bool firmware;              /* the SoC with the control core and its firmware
+                                 (pal_soc CONTROL_CORE = 1; 4x4 FIFO only); default false */
 } pal_soc_options_t;
 
 void pal_soc_options_initialize(pal_soc_options_t *options);
@@ -76,9 +78,12 @@ size_t pal_soc_read_bytes(pal_soc_t *soc, uint8_t *out_data, size_t cap);
 pal_status_t pal_soc_transport(pal_soc_t *soc, const char *name, pal_transport_t *out_transport);
 
 /* Registers the sim:// scheme with the driver (driver.h):
- *   sim://[?rows=R&cols=C&attach=fifo|uart&clocks_per_bit=N&seed=N]
+ *   sim://[?rows=R&cols=C&attach=fifo|uart&clocks_per_bit=N&seed=N&fw=0|1]
  * opens a fresh SoC in this process and a device on it; the SoC is
- * destroyed when the device is closed. Idempotent. */
+ * destroyed when the device is closed. fw=1: the SoC with the control core
+ * running firmware/ (INFO reports firmware; the driver then launches
+ * kernels and reads status and counters through it, unless bare=1).
+ * Idempotent. */
 pal_status_t pal_soc_register_scheme(void);
 
 #ifdef __cplusplus

@@ -1,7 +1,7 @@
 /* The firmware's command loop (firmware/pal_fw_cmd.c) on the host over the
  * fake HAL: INFO from the tile's registers, a load in mailbox chunks, START
  * and STATUS, the watchdog resetting a hung tile and the next kernel
- * running, COUNTERS, and every error reply (unknown command, bad lengths,
+ * running, RUN of code already in IMEM, COUNTERS, and every error reply (unknown command, bad lengths,
  * an over-long request that must not throw the stream out of step, load
  * sequence, busy, no kernel, rejected image). */
 #include "fw_test_util.h"
@@ -230,11 +230,58 @@ static void test_errors(void **state)
     fake_release();
 }
 
+/* RUN: code already in IMEM (written over the link's bare path), no image
+ * needed; the entry point checked against the tile's IMEM; guarded by the
+ * watchdog like START. STATUS's last word is the tile's STATUS now. */
+static void test_run(void **state)
+{
+    (void)state;
+    boot();
+    uint32_t p[2] = {device.imem_depth, 0};
+    assert_int_equal(request(PAL_FW_CMD_RUN, p, 1), PAL_FW_ERR_BAD_PC);
+    assert_int_equal(request(PAL_FW_CMD_RUN, NULL, 0), PAL_FW_ERR_BAD_LENGTH);
+    uint32_t three[3] = {0, 0, 0};
+    assert_int_equal(request(PAL_FW_CMD_RUN, three, 3), PAL_FW_ERR_BAD_LENGTH);
+    assert_int_equal(fake.starts, 0);
+    p[0] = 7;
+    fake.hang = 1;
+    assert_int_equal(request(PAL_FW_CMD_RUN, p, 1), PAL_FW_OK);
+    assert_int_equal(fake.starts, 1);
+    assert_int_equal(fake.start_pc, 7);
+    assert_int_equal(request(PAL_FW_CMD_RUN, p, 1), PAL_FW_ERR_BUSY);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx_len, 1 + 9);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_RUNNING);
+    assert_int_equal(fake.tx[9] & PAL_FW_STATUS_BUSY, PAL_FW_STATUS_BUSY);
+    assert_int_equal(fake.tx[5], PAL_FW_DEFAULT_WATCHDOG);
+    /* the watchdog ends it at the limit RUN gave */
+    fake.hang = 0;
+    for (int i = 0; i < 10; i++)
+        pal_fw_poll(&fw);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_DONE);
+    fake.hang = 1;
+    p[0] = 0;
+    p[1] = 30000;
+    assert_int_equal(request(PAL_FW_CMD_RUN, p, 2), PAL_FW_OK);
+    for (int i = 0; i < 1000 && fake.resets == 0; i++)
+        pal_fw_poll(&fw);
+    assert_int_equal(fake.resets, 1);
+    assert_int_equal(request(PAL_FW_CMD_STATUS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2], PAL_FW_RUN_WATCHDOG);
+    assert_int_equal(fake.tx[5], 30000);
+    assert_true(fake.tx[4] > 30000);
+    /* no image was ever loaded: START still refuses */
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_ERR_NO_KERNEL);
+    fake_release();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info),     cmocka_unit_test(test_load_start_status),
-        cmocka_unit_test(test_watchdog), cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_watchdog),
+        cmocka_unit_test(test_run), cmocka_unit_test(test_counters),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("firmware_cmd", tests, NULL, NULL);

@@ -1,0 +1,454 @@
+/* The Verilated SoC with the control core and the real firmware
+ * (rtl/pal_soc.v CONTROL_CORE = 1, sim://?fw=1; docs/control-core.md §9):
+ *  - a firmware command end to end: FW packet -> link engine -> mailbox ->
+ *    firmware -> reply packet, through the driver;
+ *  - the driver conformance suite, unchanged, with kernel launches, waits,
+ *    STATUS and counters going through the firmware (and bare=1 keeping
+ *    the link-only path);
+ *  - a kernel far longer than its watchdog limit is stopped by the
+ *    firmware, the host gets a clear error, the next kernel is exact;
+ *  - a bad kernel image sent as raw FW packets (the host's checks
+ *    bypassed) is rejected by the firmware and changes no device byte. */
+#include <time.h>
+
+#include "conformance_suite.h"
+#include "pal/kernel_image.h"
+#include "pal/protocol.h"
+#include "pal/soc.h"
+#include "pal_soc_debug.h"
+
+#define FW_URI "sim://?fw=1"
+
+static void setup_scheme(void) {
+  pal_status_t st = pal_soc_register_scheme();
+  if (st) fail_msg("%s", pal_status_message(st));
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- one command end to end ------------------------------------------------------ */
+
+static void test_fw_command(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  setup_scheme();
+  pal_device_t *d = NULL;
+  DOK(seed, FW_URI, pal_device_open(FW_URI, NULL, &d));
+  pal_device_info_t info;
+  DOK(seed, FW_URI, pal_device_info(d, &info));
+  PAL_TEST_CHECK(seed, (info.link.flags & PAL_PROTO_FLAG_FIRMWARE) && info.firmware &&
+                           info.firmware_version == 1 && pal_device_uses_firmware(d),
+                 "INFO flags 0x%x, firmware %d version %u", (unsigned)info.link.flags, info.firmware,
+                 (unsigned)info.firmware_version);
+
+  /* INFO through the firmware: the tile's own ID registers */
+  uint32_t r[32];
+  size_t n = 0;
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_INFO, NULL, 0, r, 32, &n));
+  uint32_t geometry = 0;
+  DOK(seed, FW_URI, pal_device_read_reg(d, PAL_TILE_REG_GEOMETRY, &geometry));
+  PAL_TEST_CHECK(seed, n == 13 && r[0] == 0 && r[1] == 0x50414C31u && r[2] == PAL_ISA_VERSION &&
+                           r[3] == geometry && r[4] == info.link.tile.imem_depth && r[11] == 1 &&
+                           r[12] == PAL_FWMSG_MAX_WORDS,
+                 "firmware INFO: %zu words, status %u id 0x%08x geometry 0x%08x (register 0x%08x)", n,
+                 (unsigned)r[0], (unsigned)r[1], (unsigned)r[3], (unsigned)geometry);
+  /* an unknown command is answered (status 1), the stream stays in step */
+  DOK(seed, FW_URI, pal_device_fw_command(d, 0x33, NULL, 0, r, 32, &n));
+  PAL_TEST_CHECK(seed, n == 1 && r[0] == 1, "unknown command: %zu words, status %u", n, (unsigned)r[0]);
+  /* a payload the command does not take: BAD_LENGTH */
+  uint32_t junk[3] = {1, 2, 3};
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_STATUS, junk, 3, r, 32, &n));
+  PAL_TEST_CHECK(seed, n == 1 && r[0] == 2, "STATUS with payload: status %u", (unsigned)r[0]);
+  /* RUN outside IMEM */
+  uint32_t pc = info.link.tile.imem_depth;
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_RUN, &pc, 1, r, 32, &n));
+  PAL_TEST_CHECK(seed, n == 1 && r[0] == 7, "RUN at pc %u: status %u", (unsigned)pc, (unsigned)r[0]);
+  /* the firmware counted what it handled: INFO, unknown, STATUS, RUN, and the driver's INFO at open */
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
+  PAL_TEST_CHECK(seed, n == 23 && r[0] == 0 && r[19] == 6 && r[22] == 2,
+                 "COUNTERS: %zu words, commands %u, bad messages %u", n, (unsigned)r[19],
+                 (unsigned)r[22]);
+  pal_device_close(d);
+
+  /* bare=1: the same device, the firmware left alone */
+  DOK(seed, FW_URI, pal_device_open(FW_URI "&bare=1", NULL, &d));
+  DOK(seed, FW_URI, pal_device_info(d, &info));
+  PAL_TEST_CHECK(seed, (info.link.flags & PAL_PROTO_FLAG_FIRMWARE) && !info.firmware &&
+                           !pal_device_uses_firmware(d),
+                 "bare=1: firmware %d", info.firmware);
+  pal_device_close(d);
+
+  /* without the core the link engine NAKs FW packets as an unknown type, as
+   * the C link model does; the driver does not even try */
+  DOK(seed, "sim://", pal_device_open("sim://", NULL, &d));
+  pal_status_t st = pal_device_fw_command(d, PAL_FWMSG_INFO, NULL, 0, r, 32, &n);
+  PAL_TEST_CHECK(seed, pal_status_code(st) == PAL_UNIMPLEMENTED, "fw command on sim://: %s",
+                 pal_status_message(st));
+  pal_status_free(st);
+  pal_device_close(d);
+}
+
+/* ---- the conformance suite on the firmware path --------------------------------- */
+
+static void test_conformance_fw(void **state) {
+  (void)state;
+  setup_scheme();
+  conformance(pal_test_seed() + 11, FW_URI, NULL, 4, 4, true);
+}
+
+static void test_conformance_fw_bare(void **state) {
+  (void)state;
+  setup_scheme();
+  conformance(pal_test_seed() + 12, FW_URI "&bare=1", NULL, 4, 4, true);
+}
+
+/* ---- the watchdog ---------------------------------------------------------------- */
+
+#define WD_LIMIT 100000u
+
+static void test_watchdog(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 13;
+  setup_scheme();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed);
+  pal_device_options_t o;
+  pal_device_options_initialize(&o);
+  o.fw_watchdog_cycles = WD_LIMIT;
+  pal_device_t *d = NULL;
+  DOK(seed, FW_URI, pal_device_open(FW_URI, &o, &d));
+  pal_device_info_t info;
+  DOK(seed, FW_URI, pal_device_info(d, &info));
+  const pal_tile_config_t *cfg = &info.link.tile;
+  uint32_t P = pal_tile_config_pes(cfg);
+
+  /* Dense non-zero activations and weights (zero-skipping cannot shorten
+   * the walk), and IMEM full of GEMMs over 16 x 16 x 16 blocks: each visits
+   * 4096 blocks of ~32 non-zero codes, ~130 000 cycles, so the program runs
+   * for tens of millions of cycles, hundreds of times the limit. */
+  size_t abytes = (size_t)cfg->abuf_blocks * 32, wbytes = (size_t)cfg->wmem_blocks * 32;
+  uint8_t *buf = malloc(abytes > wbytes ? abytes : wbytes);
+  assert_non_null(buf);
+  for (size_t i = 0; i < abytes; i++) buf[i] = (uint8_t)(1 + pal_test_rng_u32(&rng) % 254);
+  DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, abytes, buf));
+  for (size_t i = 0; i < cfg->abuf_blocks; i++) buf[i] = (uint8_t)(120 + pal_test_rng_u32(&rng) % 8);
+  DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_ABUF_SCALES, 0, 0, cfg->abuf_blocks, buf));
+  for (uint32_t pe = 0; pe < P; pe++) {
+    for (size_t i = 0; i < wbytes; i++) buf[i] = (uint8_t)(1 + pal_test_rng_u32(&rng) % 254);
+    DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_WMEM_CODES, pe, 0, wbytes, buf));
+    for (size_t i = 0; i < cfg->wmem_blocks; i++) buf[i] = (uint8_t)(120 + pal_test_rng_u32(&rng) % 8);
+    DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_WMEM_SCALES, pe, 0, cfg->wmem_blocks, buf));
+  }
+  free(buf);
+  pal_asm_program_t prog = {0};
+  static const char gemm[] = "gemm a=0 as=16 m=16 k=16 w=0 nt=16 acc=0 init=zero\n";
+  size_t n_gemm = cfg->imem_depth - 1;
+  char *text = malloc(n_gemm * (sizeof gemm - 1) + 8);
+  assert_non_null(text);
+  text[0] = 0;
+  for (size_t i = 0; i < n_gemm; i++) strcat(text, gemm);
+  strcat(text, "end\n");
+  DOK(seed, FW_URI, pal_asm_assemble(text, strlen(text), NULL, &prog));
+  free(text);
+  DOK(seed, FW_URI, pal_device_load_program(d, 0, prog.words, prog.word_count));
+  pal_asm_program_release(&prog);
+
+  /* the host waits up to 10 s; the watchdog must end it long before */
+  pal_tile_status_t st;
+  double t0 = now_s();
+  pal_status_t s = pal_device_run(d, 0, 10000, &st);
+  double waited = now_s() - t0;
+  PAL_TEST_CHECK(seed, s && pal_status_code(s) == PAL_DEADLINE_EXCEEDED &&
+                           strstr(pal_status_message(s), "watchdog") &&
+                           strstr(pal_status_message(s), FW_URI),
+                 "hung kernel: expected the watchdog's DEADLINE_EXCEEDED naming the URI, got %s",
+                 s ? pal_status_message(s) : "OK");
+  pal_status_free(s);
+  PAL_TEST_CHECK(seed, waited < 10.0, "the watchdog error took %.1f s", waited);
+  /* the firmware's own record: stopped after the limit, within a poll or two of it */
+  uint32_t r[16];
+  size_t n = 0;
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_STATUS, NULL, 0, r, 16, &n));
+  PAL_TEST_CHECK(seed, n == 9 && r[1] == 3 && r[3] > WD_LIMIT && r[3] < WD_LIMIT + 20000 && r[4] == WD_LIMIT,
+                 "STATUS after the watchdog: run state %u after %u cycles (limit %u)", (unsigned)r[1],
+                 (unsigned)r[3], (unsigned)r[4]);
+  /* the tile was reset: not busy */
+  DOK(seed, FW_URI, pal_device_read_status(d, &st));
+  PAL_TEST_CHECK(seed, !st.busy, "tile still busy after the watchdog reset");
+  uint32_t c[32];
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
+  PAL_TEST_CHECK(seed, n == 23 && c[21] == 1, "watchdog trips counted: %u", (unsigned)c[21]);
+
+  /* the next kernel runs, bit-exact */
+  gemm_job_t j;
+  job_make(seed, &rng, P, &j);
+  job_load(seed, d, FW_URI, &j, P);
+  DOK(seed, FW_URI, pal_device_reset(d));
+  DOK(seed, FW_URI, pal_device_run(d, 0, 10000, &st));
+  PAL_TEST_CHECK(seed, st.done && !st.busy && st.error == 0, "kernel after the watchdog: error %s",
+                 pal_tile_error_name(st.error));
+  size_t nar_ref = 0;
+  check_outputs(seed, d, FW_URI, &j, P, &nar_ref);
+  job_release(&j);
+  pal_device_close(d);
+}
+
+/* ---- a bad image through raw FW packets ---------------------------------------- */
+
+/* Every byte of device memory and the writable registers (bare reads). */
+static uint8_t *snapshot(uint64_t seed, pal_device_t *d, const pal_tile_config_t *cfg, size_t *out_n) {
+  uint32_t P = pal_tile_config_pes(cfg);
+  size_t total = 0;
+  for (int r = 0; r < PAL_TILE_REGION_COUNT; r++) {
+    pal_tile_region_t reg = (pal_tile_region_t)r;
+    size_t bytes = (size_t)pal_tile_region_length(cfg, reg) * pal_tile_region_element_size(reg);
+    total += bytes * (pal_tile_region_is_per_pe(reg) ? P : 1);
+  }
+  total += 5 * 4;
+  uint8_t *s = malloc(total);
+  assert_non_null(s);
+  size_t off = 0;
+  for (int r = 0; r < PAL_TILE_REGION_COUNT; r++) {
+    pal_tile_region_t reg = (pal_tile_region_t)r;
+    size_t len = (size_t)pal_tile_region_length(cfg, reg);
+    size_t bytes = len * pal_tile_region_element_size(reg);
+    for (uint32_t pe = 0; pe < (pal_tile_region_is_per_pe(reg) ? P : 1); pe++) {
+      DOK(seed, FW_URI, pal_device_read_region(d, reg, pe, 0, len, s + off));
+      off += bytes;
+    }
+  }
+  DOK(seed, FW_URI, pal_device_read(d, PAL_ADDR_TILE_REGS + 0x40, s + off, 20));
+  *out_n = total;
+  return s;
+}
+
+static void put_u32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* LOAD_BEGIN, then LOAD_DATA chunks of `chunk` bytes; returns the last reply. */
+static void fw_load(uint64_t seed, pal_device_t *d, const uint8_t *img, size_t size, size_t chunk,
+                    uint32_t *r, size_t *n) {
+  uint32_t total = (uint32_t)size;
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_LOAD_BEGIN, &total, 1, r, 16, n));
+  if (r[0] != 0) return;
+  for (size_t pos = 0; pos < size; pos += chunk) {
+    size_t k = size - pos < chunk ? size - pos : chunk;
+    uint32_t p[1 + 64] = {(uint32_t)k};
+    memcpy(p + 1, img + pos, k); /* little-endian host: bytes in word order */
+    DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_LOAD_DATA, p, 1 + (k + 3) / 4, r, 16, n));
+    if (r[0] != 0) return;
+  }
+}
+
+static void test_bad_image(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 14;
+  setup_scheme();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed);
+  pal_device_t *d = NULL;
+  DOK(seed, FW_URI, pal_device_open(FW_URI, NULL, &d));
+  pal_device_info_t info;
+  DOK(seed, FW_URI, pal_device_info(d, &info));
+  const pal_tile_config_t *cfg = &info.link.tile;
+
+  /* A valid image: code, 64 bytes of ABUF codes, 8 BIAS words. */
+  pal_kernel_image_builder_t *b = NULL;
+  DOK(seed, FW_URI, pal_kernel_image_builder_create(NULL, &b));
+  pal_asm_program_t prog = {0};
+  static const char text[] = "gemm a=0 as=2 m=1 k=2 w=0 nt=1 acc=0 init=bias bias=0\nend\n";
+  DOK(seed, FW_URI, pal_asm_assemble(text, sizeof text - 1, NULL, &prog));
+  DOK(seed, FW_URI, pal_kernel_image_builder_add_code(b, 0, prog.words, prog.word_count));
+  pal_asm_program_release(&prog);
+  uint8_t codes[64];
+  uint32_t bias[8];
+  for (size_t i = 0; i < sizeof codes; i++) codes[i] = (uint8_t)pal_test_rng_u32(&rng);
+  for (size_t i = 0; i < 8; i++) bias[i] = pal_test_rng_u32(&rng);
+  const pal_kernel_section_t secs[] = {
+      {PAL_KERNEL_SECTION_ABUF_CODES, 0, 0, 64, codes, 0},
+      {PAL_KERNEL_SECTION_BIAS, 0, 0, 8, bias, 0},
+  };
+  for (size_t i = 0; i < 2; i++) DOK(seed, FW_URI, pal_kernel_image_builder_add_section(b, &secs[i]));
+  void *data = NULL;
+  size_t size = 0;
+  DOK(seed, FW_URI, pal_kernel_image_builder_serialize(b, &data, &size));
+  pal_kernel_image_builder_destroy(b);
+  uint8_t *img = data;
+
+  /* The ABUF section (table entry 1) moved to end 10 bytes past the
+   * buffer, the CRC re-sealed so only the bounds are wrong. */
+  size_t ent = 64 + 32 * 1;
+  PAL_TEST_CHECK(seed, (img[ent] | img[ent + 1] << 8) == PAL_KERNEL_SECTION_ABUF_CODES,
+                 "image layout: section 1 is kind %u", (unsigned)(img[ent] | img[ent + 1] << 8));
+  put_u32(img + ent + 8, cfg->abuf_blocks * 32 - 54);
+  put_u32(img + 16, 0);
+  put_u32(img + 16, pal_proto_crc32(img, size));
+  /* the host's loader would refuse it: the corruption is real */
+  pal_kernel_image_t *parsed = NULL;
+  pal_status_t hs = pal_kernel_image_parse(img, size, &parsed);
+  if (!hs) hs = pal_kernel_image_validate(parsed, cfg);
+  PAL_TEST_CHECK(seed, hs != PAL_STATUS_OK, "the host's validator accepts the patched image");
+  pal_status_free(hs);
+  pal_kernel_image_destroy(parsed);
+
+  size_t n0 = 0, n1 = 0;
+  uint8_t *before = snapshot(seed, d, cfg, &n0);
+  uint32_t r[16];
+  size_t n = 0;
+  fw_load(seed, d, img, size, 240, r, &n);
+  PAL_TEST_CHECK(seed, n == 5 && r[0] == 5 && r[1] == 20 && r[2] == 1 && r[4] == 0,
+                 "bad image: status %u reason %u detail %u valid %u (want REJECTED, SECTION_BUFFER 20, "
+                 "section 1)", (unsigned)r[0], (unsigned)r[1], (unsigned)r[2], (unsigned)r[4]);
+  /* not startable */
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_START, NULL, 0, r, 16, &n));
+  PAL_TEST_CHECK(seed, n == 1 && r[0] == 4, "START after a rejected image: status %u", (unsigned)r[0]);
+  uint8_t *after = snapshot(seed, d, cfg, &n1);
+  size_t diff = n0;
+  for (size_t i = 0; i < n0 && diff == n0; i++)
+    if (before[i] != after[i]) diff = i;
+  PAL_TEST_CHECK(seed, n0 == n1 && diff == n0, "a rejected image changed device byte %zu of %zu", diff, n0);
+  free(after);
+
+  /* the same image with its real bounds loads and is startable: the path works */
+  put_u32(img + ent + 8, 0);
+  put_u32(img + 16, 0);
+  put_u32(img + 16, pal_proto_crc32(img, size));
+  fw_load(seed, d, img, size, 240, r, &n);
+  PAL_TEST_CHECK(seed, n == 5 && r[0] == 0 && r[4] == 1, "good image: status %u reason %u valid %u",
+                 (unsigned)r[0], (unsigned)r[1], (unsigned)r[4]);
+  uint8_t got[64];
+  DOK(seed, FW_URI, pal_device_read_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, got));
+  PAL_TEST_CHECK(seed, !memcmp(got, codes, 64), "ABUF after the good image");
+
+  /* pal_device_load_image: on the firmware path the good image goes
+   * through LOAD_* and runs; the bad one never leaves the host */
+  memset(codes, 0x11, sizeof codes);
+  DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, codes));
+  uint32_t rejects0 = 0, rejects1 = 0;
+  uint32_t c[32];
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
+  rejects0 = c[20];
+  DOK(seed, FW_URI, pal_device_load_image(d, img, size));
+  DOK(seed, FW_URI, pal_device_read_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, got));
+  PAL_TEST_CHECK(seed, memcmp(got, codes, 64) != 0, "pal_device_load_image wrote no ABUF bytes");
+  pal_tile_status_t ts;
+  DOK(seed, FW_URI, pal_device_run(d, 0, 10000, &ts));
+  PAL_TEST_CHECK(seed, ts.done && ts.error == 0, "the loaded image's kernel: error %s",
+                 pal_tile_error_name(ts.error));
+  put_u32(img + ent + 8, cfg->abuf_blocks * 32 - 54);
+  put_u32(img + 16, 0);
+  put_u32(img + 16, pal_proto_crc32(img, size));
+  pal_status_t ls = pal_device_load_image(d, img, size);
+  PAL_TEST_CHECK(seed, ls && pal_status_code(ls) != PAL_FAILED_PRECONDITION && strstr(pal_status_message(ls), FW_URI),
+                 "bad image through pal_device_load_image: %s", ls ? pal_status_message(ls) : "OK");
+  pal_status_free(ls);
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
+  rejects1 = c[20];
+  PAL_TEST_CHECK(seed, rejects1 == rejects0, "the host sent the bad image to the firmware (%u rejects, were %u)",
+                 (unsigned)rejects1, (unsigned)rejects0);
+  free(before);
+  free(img);
+  pal_device_close(d);
+}
+
+
+/* ---- the link engine's FW rules, raw frames ---------------------------------------- */
+
+/* Sends one frame and clocks until one reply frame is out; returns its
+ * type and copies its payload. */
+static uint8_t raw_exchange(uint64_t seed, pal_soc_t *soc, pal_frame_parser_t *p, uint8_t type, uint8_t seq,
+                            const uint8_t *payload, uint16_t len, uint8_t *out, size_t *out_len) {
+  uint8_t buf[512];
+  size_t n = 0;
+  pal_frame_t f = {type, seq, PAL_PROTO_VERSION, len, payload};
+  DOK(seed, "raw", pal_frame_encode(&f, buf, sizeof buf, &n));
+  DOK(seed, "raw", pal_soc_write_bytes(soc, buf, n));
+  for (int k = 0; k < 2000000; k++) {
+    DOK(seed, "raw", pal_soc_run(soc, 1));
+    uint8_t b[64];
+    size_t got = pal_soc_read_bytes(soc, b, sizeof b), off = 0;
+    while (off < got) {
+      pal_frame_event_t ev;
+      pal_frame_t r;
+      off += pal_frame_parser_push(p, b + off, got - off, &ev, &r);
+      PAL_TEST_CHECK(seed, ev == PAL_FRAME_NONE || ev == PAL_FRAME_OK, "reply frame event %s",
+                     pal_frame_event_name(ev));
+      if (ev == PAL_FRAME_OK) {
+        PAL_TEST_CHECK(seed, r.seq == seq && off == got, "reply seq %u for %u", r.seq, seq);
+        memcpy(out, r.payload, r.len);
+        *out_len = r.len;
+        return r.type;
+      }
+    }
+  }
+  PAL_TEST_FAIL(seed, "no reply to a frame of type 0x%02x", type);
+  return 0;
+}
+
+static void test_fw_link_rules(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 15;
+  pal_frame_parser_t *p = NULL;
+  DOK(seed, "raw", pal_frame_parser_create(4096, &p));
+  uint8_t out[4096];
+  size_t n = 0;
+  /* FW COUNTERS request: header only */
+  uint8_t msg[8] = {0x06, 0x01, 0x00, 0x00};
+
+  /* without the core: NAK 2, as the C link model answers */
+  pal_soc_options_t o;
+  pal_soc_options_initialize(&o);
+  pal_soc_t *soc = NULL;
+  DOK(seed, "raw", pal_soc_create(&o, &soc));
+  uint8_t t = raw_exchange(seed, soc, p, PAL_MSG_FW, 1, msg, 4, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && n == 1 && out[0] == PAL_NAK_UNKNOWN_TYPE,
+                 "FW on the bare SoC: type 0x%02x reason %u", t, out[0]);
+  pal_soc_destroy(soc);
+
+  o.firmware = true;
+  DOK(seed, "raw", pal_soc_create(&o, &soc));
+  /* INFO reports the firmware */
+  t = raw_exchange(seed, soc, p, PAL_MSG_INFO, 1, NULL, 0, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_INFO_REPLY && n == 64 && (out[6] & 1), "INFO flags 0x%02x", out[6]);
+  /* LEN disagreeing with the header's word count, or not whole words: NAK 3 */
+  msg[2] = 1; /* says one payload word, carries none */
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 2, msg, 4, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_BAD_LENGTH, "FW N=1 in 4 bytes: 0x%02x %u", t, out[0]);
+  msg[2] = 0;
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 3, msg, 6, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_BAD_LENGTH, "FW of 6 bytes: 0x%02x %u", t, out[0]);
+  /* a good one: the firmware's COUNTERS (23 words after the header) */
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 4, msg, 4, out, &n);
+  uint32_t head = (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 | (uint32_t)out[3] << 24;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && n == 4 * 24 && head == (0x86u | 1u << 8 | 23u << 16),
+                 "FW COUNTERS: type 0x%02x, %zu bytes, header 0x%08x", t, n, (unsigned)head);
+  uint32_t commands = (uint32_t)out[4 + 4 * 19] | (uint32_t)out[4 + 4 * 19 + 1] << 8;
+  /* the same frame again (a retransmission): not executed, NAK 6 */
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 4, msg, 4, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_REFUSED, "repeated FW: 0x%02x %u", t, out[0]);
+  /* a fresh SEQ: executed; the firmware saw exactly one more command */
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 5, msg, 4, out, &n);
+  uint32_t commands2 = (uint32_t)out[4 + 4 * 19] | (uint32_t)out[4 + 4 * 19 + 1] << 8;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && commands2 == commands + 1,
+                 "commands %u then %u: the repeated frame reached the firmware", (unsigned)commands,
+                 (unsigned)commands2);
+  pal_soc_destroy(soc);
+  pal_frame_parser_destroy(p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fw_command),
+      cmocka_unit_test(test_fw_link_rules),
+      cmocka_unit_test(test_conformance_fw),
+      cmocka_unit_test(test_conformance_fw_bare),
+      cmocka_unit_test(test_watchdog),
+      cmocka_unit_test(test_bad_image),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
