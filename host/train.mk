@@ -115,6 +115,9 @@ demo-cnn: $(DEMO_DIR)/fashion_cnn.onnx $(CNN_EVAL_BIN)
 # 4x4 and 8x8, a sample on sim:// (the Verilated SoC in the process) that
 # must match emu:// bit for bit, and one table ($(DEMO_DIR)/summary.txt
 # holds its numbers).
+# The evaluators linked with the Verilated SoC (sim://), built further down.
+EVAL_SIM_BIN := $(BUILD)/bin/pal-eval-mnist-sim
+CNN_EVAL_SIM_BIN := $(BUILD)/bin/pal-eval-cnn-sim
 DEMO_SIM_IMAGES ?= 16
 DEMO_SUMMARY := $(DEMO_DIR)/summary.txt
 demo-story: $(DEMO_DIR)/fashion_mlp.onnx $(DEMO_DIR)/fashion_cnn.onnx $(EVAL_BIN) $(CNN_EVAL_BIN) \
@@ -201,7 +204,6 @@ fuzz-run-idx: $(FUZZ_IDX)
 $(CNN_EVAL_BIN): host/train/pal_eval_cnn.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS) include/pal/compile.h
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) $(TRAIN_CFLAGS) -o $@ $< $(rel_TRAIN_DEPLIBS) $(TRAIN_LINK)
-CNN_EVAL_SIM_BIN := $(BUILD)/bin/pal-eval-cnn-sim
 $(CNN_EVAL_SIM_BIN): host/train/pal_eval_cnn.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS) include/pal/compile.h \
                      include/pal/soc.h | soc
 	@mkdir -p $(@D)
@@ -210,7 +212,6 @@ $(CNN_EVAL_SIM_BIN): host/train/pal_eval_cnn.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS
 	  $(BUILD)/rel/libpalcomp.a $(BUILD)/rel/libpalops.a $(SOC_LINK) \
 	  $(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS) -ldl
 train: $(CNN_TRAIN_BIN) $(CNN_EVAL_BIN)
-EVAL_SIM_BIN := $(BUILD)/bin/pal-eval-mnist-sim
 $(EVAL_SIM_BIN): host/train/pal_eval_mnist.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS) include/pal/compile.h \
                  include/pal/soc.h | soc
 	@mkdir -p $(@D)
