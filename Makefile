@@ -136,7 +136,7 @@ all: $(DEPS_STAMP) lib tests benches
 
 test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory -j$(NPROC) tests $(EXTRA_TESTS)
-	@$(MAKE) --no-print-directory $(CHECKS)
+	@$(MAKE) --no-print-directory -j$(NPROC) --output-sync=target $(CHECKS)
 	@scripts/run-tests.sh $(UNIT_REL) $(UNIT_SAN) $(EXTRA_TESTS)
 
 # The demo (host/train.mk, docs/demo.md): tools, SoC models and the two

@@ -44,16 +44,18 @@ rtl-lint: $(GEN_TABLES)
 
 # Synthesis: every module as its own top through Yosys' generic synth; fails
 # on any latch and on anything `check` reports (multiple drivers, undriven
-# signals, combinational loops).
-rtl-synth: $(GEN_TABLES)
-	@mkdir -p $(RTL_BUILD)/synth
-	@for m in $(RTL_MODULES); do \
-	  $(YOSYS) -q -l $(RTL_BUILD)/synth/$$m.log -p "read_verilog -sv -I$(GEN_DIR) $(RTL_SRCS); \
-	    synth -top $$m; \
+# signals, combinational loops). One stamp per module, so the modules
+# synthesise side by side under make -j and only again when a source changes.
+RTL_SYNTH_OK := $(patsubst %,$(RTL_BUILD)/synth/%.ok,$(RTL_MODULES))
+$(RTL_BUILD)/synth/%.ok: $(RTL_SRCS) $(GEN_TABLES)
+	@mkdir -p $(@D)
+	@$(YOSYS) -q -l $(RTL_BUILD)/synth/$*.log -p "read_verilog -sv -I$(GEN_DIR) $(RTL_SRCS); \
+	    synth -top $*; \
 	    select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
 	    check -assert" >/dev/null \
-	  || { echo "rtl-synth: $$m failed, see $(RTL_BUILD)/synth/$$m.log"; tail -20 $(RTL_BUILD)/synth/$$m.log; exit 1; }; \
-	done
+	  || { echo "rtl-synth: $* failed, see $(RTL_BUILD)/synth/$*.log"; tail -20 $(RTL_BUILD)/synth/$*.log; exit 1; }
+	@touch $@
+rtl-synth: $(RTL_SYNTH_OK)
 	@echo "rtl-synth: $(words $(RTL_MODULES)) modules, no latches, check -assert clean"
 
 # iCE40UP5K resources per top: Yosys synth_ice40, then nextpnr packing where
