@@ -185,6 +185,8 @@ def main():
     ap.add_argument("--gen", default="build/gen")
     ap.add_argument("--json", default="build/bench/fpga.json")
     ap.add_argument("--no-sweep", action="store_true", help="skip the largest-array search")
+    ap.add_argument("--boards-only", action="store_true",
+                    help="only the board builds' table (from make bitstream's reports)")
     a = ap.parse_args()
     flow = Flow(a.build, a.gen)
     results = []
@@ -195,6 +197,18 @@ def main():
             r["target"] = target
         results.append(r)
 
+    if not a.boards_only:
+        pe_comparison(a, flow, add)
+    board_table(a, add)
+
+    os.makedirs(os.path.dirname(os.path.join(ROOT, a.json)), exist_ok=True)
+    with open(os.path.join(ROOT, a.json), "w") as f:
+        json.dump({"bench": "fpga", "commit": commit(), "machine": machine(),
+                   "results": results}, f, indent=1)
+    print("\nwrote %s" % a.json)
+
+
+def pe_comparison(a, flow, add):
     # ---- 4x4 arrays, with and without DSP inference --------------------------
     rows = {}
     print("PE comparison: 4x4 array in the same few-pin harness, iCE40UP5K-SG48, "
@@ -278,9 +292,15 @@ def main():
             print("peak MAC/s, largest PAL8 array / largest INT8 array (best of -dsp or not): %.2f" % r)
             add("largest_array_peak_ratio", round(r, 4), "ratio", {"vs": "int8", "device": "up5k-sg48"})
 
+
+
+def board_table(a, add):
     # ---- board builds (make bitstream BOARD=...) -----------------------------
     print()
     print("Board builds (make bitstream BOARD=<board>; build/boards/<board>/report.json)")
+    print("%-11s %-20s %-5s %-18s %-14s %-10s %-8s %8s %8s %-7s %s" % (
+        "board", "device", "tile", "logic", "FF", "BRAM", "DSP", "Fmax", "target", "timing",
+        "peak at target"))
     for board in ("icebreaker", "ulx3s", "orangecrab"):
         rp = os.path.join(ROOT, a.build, "boards", board, "report.json")
         if not os.path.exists(rp):
@@ -288,21 +308,40 @@ def main():
             continue
         with open(rp) as f:
             r = json.load(f)
-        print("%-11s %s" % (board, r.get("summary", "")))
-        prm = {"board": board, "device": r.get("device"), "array": r.get("array")}
-        for k, v in sorted(r.get("used", {}).items()):
-            add("board_used_" + k.lower(), v, "cells", dict(prm, available=r["available"].get(k)))
+        used, avail = r.get("used", {}), r.get("available", {})
+
+        def cell(*names):
+            for k in names:
+                if k in used:
+                    return "%d/%d (%d%%)" % (used[k], avail[k], round(100.0 * used[k] / avail[k]))
+            return "-"
+        pes = 1
+        for k in ("R", "C"):
+            pes *= int(r.get("params", {}).get(k, 0) or 0)
+        peak = pes * r["target_mhz"] * 1e6 if r.get("placed") and r.get("timing_met") else None
+        print("%-11s %-20s %-5s %-18s %-14s %-10s %-8s %8s %8s %-7s %s" % (
+            board, r.get("device"), r.get("array"), cell("ICESTORM_LC", "TRELLIS_COMB"),
+            cell("TRELLIS_FF") if "TRELLIS_FF" in used else "-",
+            cell("ICESTORM_RAM", "DP16KD"), cell("ICESTORM_DSP", "MULT18X18D"),
+            "%.2f" % r["fmax_mhz"] if r.get("fmax_mhz") is not None else "-",
+            "%.2f" % r["target_mhz"],
+            ("met" if r.get("timing_met") else "MISSED") if r.get("placed") else "no fit",
+            "%.2f GMAC/s" % (peak / 1e9) if peak else "-"))
+        prm = {"board": board, "device": r.get("device"), "array": r.get("array"),
+               "core_clock_mhz": r.get("target_mhz")}
+        for k, v in sorted(used.items()):
+            add("board_used_" + k.lower(), v, "cells", dict(prm, available=avail.get(k)))
         add("board_placed", 1 if r.get("placed") else 0, "bool", prm)
+        add("board_target_mhz", r.get("target_mhz"), "MHz", prm)
         if r.get("fmax_mhz") is not None:
             add("board_fmax", r["fmax_mhz"], "MHz", prm, {"op": ">=", "value": r["target_mhz"]})
+        add("board_timing_met", 1 if r.get("timing_met") else 0, "bool", prm)
+        if peak:
+            add("board_peak_macs", peak, "MAC/s", prm)
         if board == "icebreaker" and r.get("lc_fraction") is not None:
             add("board_lc_fraction", r["lc_fraction"], "ratio", prm, {"op": "<=", "value": 0.9})
-
-    os.makedirs(os.path.dirname(os.path.join(ROOT, a.json)), exist_ok=True)
-    with open(os.path.join(ROOT, a.json), "w") as f:
-        json.dump({"bench": "fpga", "commit": commit(), "machine": machine(),
-                   "results": results}, f, indent=1)
-    print("\nwrote %s" % a.json)
+    print("  (target: the core clock the board's PLL makes; peak = PEs x target clock, one MAC "
+          "per PE per cycle)")
 
 
 def board_report(argv):
@@ -330,10 +369,17 @@ def board_report(argv):
             if v["used"]:
                 out["used"][k] = v["used"]
                 out["available"][k] = v["available"]
-        fm = [v["achieved"] for v in r.get("fmax", {}).values()]
+        # every clock against its own constraint (nextpnr derives a PLL
+        # output's from the input pin's FREQUENCY) and the core clock, the
+        # slowest one, against the board's target
+        clocks = r.get("fmax", {})
+        out["clocks"] = {k: {"achieved": round(v["achieved"], 2), "constraint": round(v.get("constraint", 0.0), 2)}
+                         for k, v in clocks.items()}
+        fm = [v["achieved"] for v in clocks.values()]
         out["fmax_mhz"] = round(min(fm), 2) if fm else None
         out["placed"] = True
-        out["timing_met"] = bool(fm) and min(fm) >= a.target_mhz
+        out["timing_met"] = bool(fm) and min(fm) >= a.target_mhz and \
+            all(v["achieved"] >= v.get("constraint", 0.0) for v in clocks.values())
     else:  # placement failed: the log's utilisation table says by how much
         with open(os.path.join(a.dir, "nextpnr.log")) as f:
             for m in re.finditer(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)", f.read()):
@@ -358,7 +404,95 @@ def board_report(argv):
     return 0 if out["placed"] and out["timing_met"] else 1
 
 
+def fit_study(argv):
+    """make fpga-fit: where the iCEBreaker SoC's cells go. Reads the
+    `stat -json` of a hierarchical (synth_ice40 -noflatten) run and prints,
+    per instance down to --depth levels, the cells of the instance and
+    everything under it, with the estimated logic cells (an iCE40 LC holds
+    one LUT4, one carry and one flip-flop: LCs >= max(LUT4, CARRY, DFF); the
+    packer's count after placement is higher where they cannot pair)."""
+    ap = argparse.ArgumentParser(prog="bench_fpga.py fit-study")
+    ap.add_argument("--stat", required=True)
+    ap.add_argument("--netlist", required=True, help="the hierarchical Yosys JSON (for instance names)")
+    ap.add_argument("--top", default="pal_icebreaker")
+    ap.add_argument("--depth", type=int, default=5)
+    ap.add_argument("--json", required=True)
+    a = ap.parse_args(argv)
+    with open(a.stat) as f:
+        text = f.read()
+    # Yosys 0.23's `stat -json` on a hierarchy appends a text tree after
+    # the modules object, inside the JSON: read the modules object alone
+    start = text.index("{", text.index('"modules"'))
+    stat, _ = json.JSONDecoder().raw_decode(text[start:])
+    with open(a.netlist) as f:
+        mods = json.load(f)["modules"]
+    strip = lambda n: n.lstrip("\\")
+    stat = {strip(k): v for k, v in stat.items()}
+    mods = {strip(k): v for k, v in mods.items()}
+
+    def kind(t):
+        if t.startswith("SB_LUT4"):
+            return "lut4"
+        if t == "SB_CARRY":
+            return "carry"
+        if t.startswith("SB_DFF"):
+            return "dff"
+        if t.startswith("SB_RAM40"):
+            return "ebr"
+        if t.startswith("SB_SPRAM"):
+            return "spram"
+        if t.startswith("SB_MAC16"):
+            return "dsp"
+        return "other"
+    memo = {}
+
+    def total(m):
+        if m in memo:
+            return memo[m]
+        t = {"lut4": 0, "carry": 0, "dff": 0, "ebr": 0, "spram": 0, "dsp": 0, "other": 0}
+        for cname, cell in mods[m]["cells"].items():
+            ct = strip(cell["type"])
+            if ct in stat:  # a module of the design (the cell library's are not in stat)
+                for k, v in total(ct).items():
+                    t[k] += v
+            else:
+                t[kind(ct)] += 1
+        memo[m] = t
+        return t
+
+    def lcs(t):
+        return max(t["lut4"], t["carry"], t["dff"])
+    rows = []
+
+    def walk(m, path, level):
+        t = total(m)
+        rows.append((path, m, t, level))
+        if level >= a.depth:
+            return
+        subs = [(strip(n), strip(c["type"])) for n, c in mods[m]["cells"].items() if strip(c["type"]) in stat]
+        for n, ct in sorted(subs, key=lambda x: -lcs(total(x[1]))):
+            walk(ct, path + "." + n, level + 1)
+    walk(a.top, a.top, 0)
+    whole = lcs(total(a.top))
+    print("%-58s %7s %6s %6s %5s %5s %7s" % ("instance", "LUT4", "CARRY", "DFF", "EBR", "DSP", "LC est"))
+    out = []
+    for path, m, t, level in rows:
+        if level and lcs(t) < 0.005 * whole and t["ebr"] == 0:
+            continue
+        mod = next((p for p in m.split("\\") if p.startswith("pal_")), m)
+        name = "  " * level + path.split(".")[-1] + ("" if level == 0 else " (%s)" % mod)
+        print("%-58s %7d %6d %6d %5d %5d %7d" % (name[:58], t["lut4"], t["carry"], t["dff"], t["ebr"],
+                                                  t["dsp"], lcs(t)))
+        out.append({"instance": path, "module": m, "cells": t, "lc_estimate": lcs(t)})
+    with open(a.json, "w") as f:
+        json.dump({"top": a.top, "up5k_lc": UP5K_LC, "up5k_ebr": 30, "instances": out}, f, indent=1)
+    print("wrote %s" % a.json)
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "board-report":
         sys.exit(board_report(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "fit-study":
+        sys.exit(fit_study(sys.argv[2:]))
     main()

@@ -49,15 +49,16 @@ fpga-lint: $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
 	  $(VERILATOR) --lint-only -Wall -Irtl -Irtl/pe_cmp -I$(GEN_DIR) -GPE_TYPE=$$t \
 	    --top-module pal_pe_cmp_harness $(PE_CMP_SRCS) || exit 1; \
 	done
-	@for f in $(wildcard rtl/pe_cmp/pal_pe_int8.v rtl/pe_cmp/pal_pe_fp8.v rtl/ice40/*.v rtl/boards/pal_board_reset.v); do \
+	@for f in $(wildcard rtl/pe_cmp/pal_pe_int8.v rtl/pe_cmp/pal_pe_fp8.v rtl/ice40/*.v rtl/ecp5/*.v rtl/boards/pal_board_reset.v); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl/ice40 --top-module $$(basename $$f .v) $$f || exit 1; \
 	done
 	@for t in pal_icebreaker pal_ulx3s pal_orangecrab; do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module $$t \
-	    rtl/boards/$$t.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v \
+	    rtl/boards/$$t.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v rtl/ecp5/pal_ecp5_pll.v \
 	    $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) || exit 1; \
 	done
-	@echo "fpga-lint: comparison harness (3 PE types), iCE40 wrappers, 3 board tops: verilator -Wall clean"
+	@$(VERILATOR) --lint-only -Wall --top-module SB_PLL40_PAD tests/fpga/sb_pll40_pad_sim.v
+	@echo "fpga-lint: comparison harness (3 PE types), iCE40 and ECP5 wrappers, the gate check's PLL stand-in, 3 board tops: verilator -Wall clean"
 
 # ---- PE area comparison + board figures (make bench-fpga) -----------------
 bench-fpga: $(DEPS_STAMP) $(GEN_TABLES) $(PE_CMP_TESTS)
@@ -73,9 +74,9 @@ flash:
 	@test -n "$(BOARD)" || { echo "make flash: say which board: BOARD=icebreaker|ulx3s|orangecrab"; exit 2; }
 	@BUILD=$(BUILD) scripts/flash.sh $(if $(DRY_RUN),--dry-run) $(BOARD)
 
-check-flash:
+check-flash: $(BUILD)/bin/pal
 	@mkdir -p $(FPGA_BUILD)
-	@tests/fpga/check_flash.sh $(BUILD) >$(FPGA_BUILD)/check-flash.log 2>&1 \
+	@tests/fpga/check_flash.sh $(BUILD) $(BUILD)/bin/pal >$(FPGA_BUILD)/check-flash.log 2>&1 \
 	  || { cat $(FPGA_BUILD)/check-flash.log; echo "check-flash: FAILED"; exit 1; }
 	@echo "check-flash: $$(grep -c ': ok:' $(FPGA_BUILD)/check-flash.log) checks of scripts/flash.sh passed"
 
@@ -100,20 +101,23 @@ board_family_icebreaker := ice40
 board_family_ulx3s := ecp5
 board_family_orangecrab := ecp5
 board_srcs_icebreaker := rtl/boards/pal_icebreaker.v rtl/ice40/pal_ice40_pll.v
-board_srcs_ulx3s := rtl/boards/pal_ulx3s.v
-board_srcs_orangecrab := rtl/boards/pal_orangecrab.v
+board_srcs_ulx3s := rtl/boards/pal_ulx3s.v rtl/ecp5/pal_ecp5_pll.v
+board_srcs_orangecrab := rtl/boards/pal_orangecrab.v rtl/ecp5/pal_ecp5_pll.v
 board_pnr_icebreaker := --up5k --package sg48 --pcf constraints/icebreaker.pcf
 board_pnr_ulx3s := --85k --package CABGA381 --lpf constraints/ulx3s.lpf
 board_pnr_orangecrab := --25k --package CSFBGA285 --lpf constraints/orangecrab.lpf
 board_mhz_icebreaker := 24
-board_mhz_ulx3s := 25
-board_mhz_orangecrab := 48
+# ECP5 boards: the core clock from the EHXPLLL (the oscillator is 25 / 48 MHz)
+board_mhz_ulx3s := 5
+board_mhz_orangecrab := 12
 board_device_icebreaker := iCE40UP5K-SG48
 board_device_ulx3s := LFE5U-85F-CABGA381
 board_device_orangecrab := LFE5U-25F-CSFBGA285
 BOARD_PARAMS_icebreaker ?= R 2 C 2
 BOARD_PARAMS_ulx3s ?= R 4 C 4
-BOARD_PARAMS_orangecrab ?= R 4 C 4
+# the 25F has 24 k LUTs: the 4x4 SoC needs 57 k (ULX3S build), so 2x2 with
+# the iCEBreaker's small memory depths
+BOARD_PARAMS_orangecrab ?= R 2 C 2 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024
 
 $(FPGA_VENV)/.stamp: scripts/install-deps.sh
 	@scripts/install-deps.sh --fpga-venv $(FPGA_VENV)
@@ -121,14 +125,21 @@ $(FPGA_VENV)/.stamp: scripts/install-deps.sh
 
 board_chparams = $(shell set -- $(BOARD_PARAMS_$(1)); while [ $$# -ge 2 ]; do printf 'chparam -set %s %s pal_$(1); ' $$1 $$2; shift 2; done)
 
+# $(BUILD)/boards/<board>/params: the board's synthesis parameters, rewritten
+# only when they change, so that editing this file does not redo a synthesis
+# of many minutes unless the board's parameters changed.
+$(foreach b,$(BOARDS),$(shell mkdir -p $(BUILD)/boards/$(b) && { echo '$(BOARD_PARAMS_$(b))' | \
+  cmp -s - $(BUILD)/boards/$(b)/params || echo '$(BOARD_PARAMS_$(b))' > $(BUILD)/boards/$(b)/params; }))
+
 # $(call board_synth,BOARD): the Yosys netlist of one board top.
 define board_synth
-$(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh constraints/boards.mk
+$(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params
 	@mkdir -p $$(@D)
 	@echo "bitstream: yosys synth_$(board_family_$(1)) pal_$(1) ($(BOARD_PARAMS_$(1))), log in $$(@D)/yosys.log"
 	@$$(YOSYS) -q -l $$(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
 	    $(BOARD_RTL) $(board_srcs_$(1)); $(call board_chparams,$(1)) \
-	    synth_$(board_family_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json" >/dev/null \
+	    synth_$(board_family_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json; \
+	    $(if $(filter ice40,$(board_family_$(1))),write_verilog -noattr $$(@D)/pal_$(1)_gates.v)" >/dev/null \
 	  || { tail -20 $$(@D)/yosys.log; exit 1; }
 	@mv $$@.tmp $$@
 endef
@@ -171,53 +182,98 @@ bitstream:
 	@test -n "$(filter $(BOARDS),$(BOARD))" || { echo "make bitstream: say which board: BOARD=icebreaker|ulx3s|orangecrab"; exit 2; }
 	@$(MAKE) --no-print-directory $(DEPS_STAMP) $(call board_file,$(BOARD))
 
-# ---- gate-level check (make check-gates) -------------------------------------------
-# pal_soc 4x4 on the UART (the SoC every board top instantiates; 4x4 with the
-# default depths because that is a geometry the host-side sim:// variants
-# know) through Yosys synth_ice40 with the tile memories inferred as
-# SB_RAM40_4K, written back as a Verilog netlist of iCE40 cells, Verilated
-# with Yosys' own cell models, linked as the sim:// 4x4 UART variant, and
-# driven by tests/fpga/test_gates_gemm.c. Not in make test: see docs/boards.md
-# for how long it takes.
-GATES_DIR := $(FPGA_BUILD)/gates
-YOSYS_DATDIR ?= $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)
-GATES_PARAMS := -set R 4 -set C 4 -set USE_UART 1 -set CLKS_PER_BIT 4 -set MAX_PAYLOAD 4096
-.PHONY: check-gates
-
-$(GATES_DIR)/pal_soc_gates.v: $(BOARD_RTL) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh constraints/boards.mk
+# ---- where the iCEBreaker SoC's logic goes (make fpga-fit) -----------------------
+# The iCEBreaker top with its board parameters through synth_ice40
+# -noflatten (so each module keeps its cells), stat per module, summed per
+# instance by bench/bench_fpga.py fit-study -> $(FPGA_BUILD)/fit/fit.json.
+FIT_DIR := $(FPGA_BUILD)/fit
+.PHONY: fpga-fit
+$(FIT_DIR)/stat.json: $(BOARD_RTL) $(board_srcs_icebreaker) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
 	@mkdir -p $(@D)
-	@echo "check-gates: yosys synth_ice40 pal_soc 4x4 (log in $(@D)/yosys.log)"
+	@echo "fpga-fit: yosys synth_ice40 -noflatten pal_icebreaker ($(BOARD_PARAMS_icebreaker)), log in $(@D)/yosys.log"
 	@$(YOSYS) -q -l $(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
-	    $(filter-out rtl/boards/%,$(BOARD_RTL)); chparam $(GATES_PARAMS) pal_soc; \
-	    synth_ice40 -top pal_soc; tee -q -o $(@D)/stat.txt stat; write_verilog -noattr $@.tmp" >/dev/null \
+	    $(BOARD_RTL) $(board_srcs_icebreaker); $(call board_chparams,icebreaker) \
+	    synth_ice40 -noflatten -top pal_icebreaker -json $(@D)/hier.json; tee -q -o $@.tmp stat -json" >/dev/null \
 	  || { tail -20 $(@D)/yosys.log; exit 1; }
 	@mv $@.tmp $@
+fpga-fit: $(FIT_DIR)/stat.json
+	@python3 bench/bench_fpga.py fit-study --stat $< --netlist $(FIT_DIR)/hier.json --json $(FIT_DIR)/fit.json
 
-$(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a: $(GATES_DIR)/pal_soc_gates.v
+# ---- gate-level check (make check-gates) -------------------------------------------
+# The iCEBreaker top exactly as make bitstream BOARD=icebreaker synthesises
+# it (the same Yosys run writes the netlist as Verilog next to the JSON),
+# Verilated with Yosys' iCE40 cell models (the PLL, a blackbox there, is a
+# wire: tests/fpga/sb_pll40_pad_sim.v), behind sim/'s SoC model interface
+# (tests/fpga/gates_model.cpp), driven by tests/fpga/test_gates_gemm.c
+# through the real driver over the UART pins. The same harness on the RTL
+# top is in make test (test_gates_gemm_rtl).
+# --x-assign 0: Yosys leaves what the design does not specify as x, above
+# all the block RAMs' INIT (the tile's memories start at zero only in
+# simulation, as the FPGA's do), and the bitstream tools write x as 0; the
+# cell models' flip-flops start at 0 (SB_DFF_INIT) as the FPGA's do.
+GATES_DIR := $(FPGA_BUILD)/gates
+YOSYS_DATDIR ?= $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)
+ICEBREAKER_GATES := $(BUILD)/boards/icebreaker/pal_icebreaker_gates.v
+# the board build's geometry and payload limit (pal_icebreaker.v defaults
+# and BOARD_PARAMS_icebreaker)
+GATES_DEFS = -DGATES_ROWS=$(word 2,$(BOARD_PARAMS_icebreaker)) -DGATES_COLS=$(word 4,$(BOARD_PARAMS_icebreaker)) \
+  -DGATES_MAX_PAYLOAD=1024
+GATES_LINK = $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a $(BUILD)/rel/libpaldrv.a \
+  $(BUILD)/rel/libpaltile.a $(rel_LIB)
+.PHONY: check-gates
+
+$(ICEBREAKER_GATES): $(BUILD)/boards/icebreaker/pal_icebreaker.json
+	@test -f $@ || { echo "check-gates: $@ missing; remove $< and rerun"; exit 1; }
+
+# iCE40 cell models without the PLL's blackbox (the stand-in replaces it)
+$(GATES_DIR)/cells_sim.v:
 	@mkdir -p $(@D)
-	@echo "check-gates: verilating the netlist with $(YOSYS_DATDIR)/ice40/cells_sim.v"
-	@$(VERILATOR) --cc -O3 -Wno-fatal -Wno-TIMESCALEMOD -DNO_ICE40_DEFAULT_ASSIGNMENTS \
-	  --top-module pal_soc --prefix Vpal_soc_4x4_uart -Mdir $(@D) \
-	  $< $(YOSYS_DATDIR)/ice40/cells_sim.v >$(GATES_DIR)/verilator.log 2>&1 \
+	@awk '/^\(\* blackbox \*\)$$/ { held = $$0; next } \
+	  /^module SB_PLL40_PAD / { skip = 1; held = "" } \
+	  { if (held != "") { print held; held = "" } if (!skip) print } \
+	  skip && /^endmodule/ { skip = 0 }' $(YOSYS_DATDIR)/ice40/cells_sim.v > $@.tmp
+	@grep -q 'module SB_RAM40_4K' $@.tmp && ! grep -q 'module SB_PLL40_PAD' $@.tmp
+	@mv $@.tmp $@
+
+$(GATES_DIR)/gates/Vpal_icebreaker_gates__ALL.a: $(ICEBREAKER_GATES) $(GATES_DIR)/cells_sim.v tests/fpga/sb_pll40_pad_sim.v
+	@mkdir -p $(@D)
+	@echo "check-gates: verilating the synth_ice40 netlist with $(YOSYS_DATDIR)/ice40/cells_sim.v"
+	@$(VERILATOR) --cc -O3 --x-assign 0 --x-initial unique -Wno-fatal -Wno-TIMESCALEMOD -Wno-lint \
+	  -DNO_ICE40_DEFAULT_ASSIGNMENTS --top-module pal_icebreaker --prefix Vpal_icebreaker_gates -Mdir $(@D) \
+	  $< $(GATES_DIR)/cells_sim.v tests/fpga/sb_pll40_pad_sim.v >$(GATES_DIR)/verilator.log 2>&1 \
 	  || { tail -30 $(GATES_DIR)/verilator.log; exit 1; }
-	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_soc_4x4_uart.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
-	  Vpal_soc_4x4_uart__ALL.a >>$(GATES_DIR)/verilator.log 2>&1 \
+	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_icebreaker_gates.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
+	  Vpal_icebreaker_gates__ALL.a >>$(GATES_DIR)/verilator.log 2>&1 \
 	  || { tail -30 $(GATES_DIR)/verilator.log; exit 1; }
 
-$(GATES_DIR)/pal_soc_4x4_uart.o: sim/pal_soc_model.cpp sim/pal_soc_model.h $(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a
-	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(GATES_DIR)/obj \
-	  -DPAL_SOC_CLASS=Vpal_soc_4x4_uart -DPAL_SOC_HEADER='"Vpal_soc_4x4_uart.h"' \
-	  -DPAL_SOC_VARIANT=pal_soc_variant_4x4_uart -DPAL_SOC_ROWS=4 -DPAL_SOC_COLS=4 \
-	  -DPAL_SOC_UART=1 -DPAL_SOC_TRACE=0 -c -o $@ $<
+# the RTL top (PLL wrapper = wire), for the harness's own test in make test
+$(GATES_DIR)/rtl/Vpal_icebreaker_rtl__ALL.a: rtl/boards/pal_icebreaker.v rtl/boards/pal_board_reset.v \
+    rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
+	@mkdir -p $(@D)
+	@$(VERILATOR) --cc -O3 --x-assign unique --x-initial unique -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) \
+	  $(foreach kv,$(shell set -- $(BOARD_PARAMS_icebreaker); while [ $$# -ge 2 ]; do echo $$1=$$2; shift 2; done),-G$(kv)) \
+	  --top-module pal_icebreaker --prefix Vpal_icebreaker_rtl -Mdir $(@D) rtl/boards/pal_icebreaker.v \
+	  >$(GATES_DIR)/verilator-rtl.log 2>&1 || { tail -30 $(GATES_DIR)/verilator-rtl.log; exit 1; }
+	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_icebreaker_rtl.mk OPT_FAST=-O2 OPT_SLOW=-O1 \
+	  Vpal_icebreaker_rtl__ALL.a >>$(GATES_DIR)/verilator-rtl.log 2>&1 \
+	  || { tail -30 $(GATES_DIR)/verilator-rtl.log; exit 1; }
 
-$(GATES_DIR)/test_gates_gemm: tests/fpga/test_gates_gemm.c $(GATES_DIR)/pal_soc_4x4_uart.o \
-                              $(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a $(BUILD)/sim/libpalsoc.a \
-                              $(BUILD)/sim/libpalsim.a $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a \
-                              $(rel_LIB)
-	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/soc -Itests/driver -c -o $@.o $<
-	$(SIM_CXX) -o $@ $@.o $(GATES_DIR)/pal_soc_4x4_uart.o $(GATES_DIR)/obj/Vpal_soc_4x4_uart__ALL.a \
-	  $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB) \
-	  $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+# $(call gates_test,gates|rtl): the harness and the test on one model
+define gates_test
+$(GATES_DIR)/gates_model_$(1).o: tests/fpga/gates_model.cpp sim/pal_soc_model.h $(GATES_DIR)/$(1)/Vpal_icebreaker_$(1)__ALL.a
+	$$(SIM_CXX) $$(SIM_CXXFLAGS) -I$(GATES_DIR)/$(1) $$(GATES_DEFS) \
+	  -DGATES_CLASS=Vpal_icebreaker_$(1) -DGATES_HEADER='"Vpal_icebreaker_$(1).h"' -c -o $$@ $$<
+$(GATES_DIR)/test_gates_gemm_$(1): tests/fpga/test_gates_gemm.c $(GATES_DIR)/gates_model_$(1).o \
+    $(GATES_DIR)/$(1)/Vpal_icebreaker_$(1)__ALL.a $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a \
+    $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a
+	$$(CC) $$(REL_FLAGS) -Itests/unit -Itests/tile -Itests/soc -Itests/driver -Isim $$(GATES_DEFS) \
+	  -DGATES_NAME='"icebreaker-$(1)"' -c -o $$@.o $$<
+	$$(SIM_CXX) -o $$@ $$@.o $(GATES_DIR)/gates_model_$(1).o $(GATES_DIR)/$(1)/Vpal_icebreaker_$(1)__ALL.a \
+	  $$(GATES_LINK) $$(CMOCKA_LIBS) $$(OPENBLAS_LIBS) $$(SOC_LDLIBS)
+endef
+$(eval $(call gates_test,gates))
+$(eval $(call gates_test,rtl))
+EXTRA_TESTS += $(GATES_DIR)/test_gates_gemm_rtl
 
-check-gates: $(GATES_DIR)/test_gates_gemm
+check-gates: $(GATES_DIR)/test_gates_gemm_gates
 	@scripts/run-tests.sh $<

@@ -42,5 +42,6 @@ int pal_cmd_quantize(int argc, char **argv);
 int pal_cmd_run(int argc, char **argv);
 int pal_cmd_compile(int argc, char **argv);
 int pal_cmd_bench(int argc, char **argv);
+int pal_cmd_flash(int argc, char **argv);
 
 #endif /* PAL_CLI_H */

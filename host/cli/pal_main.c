@@ -21,6 +21,7 @@ static const char usage[] =
     "      [--providers LIST] [--no-fallback] [--profile]   run a model\n"
     "  compile MODEL.onnx -o MODEL.palk [--device URI]     kernel image of the device part\n"
     "  bench MODEL.onnx [--device URI] [--iters N]          time the model\n"
+    "  flash [--dry-run] [--board] BOARD [BITSTREAM]        write a bitstream to an FPGA board\n"
     "\n"
     "`pal COMMAND --help` describes each command.\n"
     "\n"
@@ -98,6 +99,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return pal_cmd_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "compile")) return pal_cmd_compile(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) return pal_cmd_bench(argc - 1, argv + 1);
+  if (!strcmp(cmd, "flash")) return pal_cmd_flash(argc - 1, argv + 1);
   fprintf(stderr, "pal: unknown command '%s'\n\n%s", cmd, usage);
   return PAL_EXIT_USAGE;
 }

@@ -1,9 +1,11 @@
 // ULX3S (ECP5, LFE5U-85F by default) top: the PAL SoC on the FT231X UART
 // (FPGA receives on M1 = ftdi_txd, transmits on L4 = ftdi_rxd), pins in
-// constraints/ulx3s.lpf. The 25 MHz oscillator clocks the core directly;
-// the UART runs at 1 Mbaud (25 clocks per bit exactly: 3 Mbaud, the
-// host's default, is not a whole number of 25 MHz cycles), so the host
-// names the rate: serial:///dev/ttyUSB0?baud=1000000. FIRE1 resets the
+// constraints/ulx3s.lpf. The whole 4x4 SoC does not close timing at the
+// 25 MHz oscillator (nextpnr-ecp5 estimated 10.4 MHz after placement), so
+// an EHXPLLL divides it to a 5 MHz core clock (25 / 5 * 1, VCO 600 MHz):
+// half that estimate, and a whole number of cycles per bit of the UART at
+// 1 Mbaud (5 clocks per bit; 3 Mbaud, the host's default, is not), so the
+// host names the rate: serial:///dev/ttyUSB0?baud=1000000. FIRE1 resets the
 // SoC; led[3:0] = {activity, error, done, busy}. wifi_gpio0 is held high:
 // the ESP32 would otherwise take the board over.
 `default_nettype none
@@ -18,7 +20,13 @@ module pal_ulx3s #(
     parameter integer BIAS_DEPTH = 1024,
     parameter integer OBUF_DEPTH = 4096,
     parameter integer MAX_PAYLOAD = 4096,
-    parameter integer RESET_HOLD_BITS = 10
+    parameter integer RESET_HOLD_BITS = 10,
+    // core clock = 25 MHz * PLL_CLKFB_DIV / PLL_CLKI_DIV; CORE_HZ must say
+    // the same (the UART divider and the INFO reply use it)
+    parameter integer PLL_CLKI_DIV = 5,
+    parameter integer PLL_CLKFB_DIV = 1,
+    parameter integer PLL_CLKOP_DIV = 120,
+    parameter integer CORE_HZ = 5000000
 ) (
     input  wire       clk_25mhz,
     input  wire       ftdi_txd,
@@ -28,11 +36,18 @@ module pal_ulx3s #(
     output wire       wifi_gpio0
 );
 
-  localparam integer CLOCK_HZ = 25000000;
+  localparam integer CLOCK_HZ = CORE_HZ;
+
+  wire clk, locked;
+  pal_ecp5_pll #(
+      .CLKI_DIV(PLL_CLKI_DIV), .CLKFB_DIV(PLL_CLKFB_DIV),
+      .CLKOP_DIV(PLL_CLKOP_DIV), .CLKOP_CPHASE(PLL_CLKOP_DIV / 2 - 1)
+  ) u_pll (
+      .i_clk(clk_25mhz), .o_clk(clk), .o_locked(locked));
 
   wire rst;
   pal_board_reset #(.HOLD_BITS(RESET_HOLD_BITS)) u_rst (
-      .i_clk(clk_25mhz), .i_rst_req(btn[1]), .i_locked(1'b1), .o_rst(rst));
+      .i_clk(clk), .i_rst_req(btn[1]), .i_locked(locked), .o_rst(rst));
 
   wire [3:0] leds;
   /* verilator lint_off PINCONNECTEMPTY */
@@ -42,7 +57,7 @@ module pal_ulx3s #(
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH)
   ) u_soc (
-      .i_clk(clk_25mhz), .i_rst(rst), .i_uart_rx(ftdi_txd), .o_uart_tx(ftdi_rxd),
+      .i_clk(clk), .i_rst(rst), .i_uart_rx(ftdi_txd), .o_uart_tx(ftdi_rxd),
       .i_rx_valid(1'b0), .i_rx_data(8'd0), .o_rx_ready(),
       .o_tx_valid(), .o_tx_data(), .i_tx_ready(1'b0),
       .o_leds(leds));

@@ -3,8 +3,12 @@
 # board; with no board attached it exits 2 and names the USB vendor:product
 # it looked for; with the board present (a fake sysfs) it runs the tool
 # (a stub on PATH) with exactly those arguments; bad boards are refused.
+# With the pal CLI as the second argument: `pal flash` runs the same script
+# (dry-run line with the bitstream of the build folder pal lives in, exit
+# codes mapped to pal's: 3 no board, 2 usage).
 set -u
 build=${1:-build}
+pal=${2:-}
 work=$build/fpga/check-flash
 rm -rf "$work"
 mkdir -p "$work/bin" "$work/sys-empty" "$work/sys-board/1-1" "$work/bits"
@@ -52,4 +56,21 @@ scripts/flash.sh --dry-run nosuchboard >/dev/null 2>&1; rc=$?
 check "unknown board refused (exit 64)" [ "$rc" -eq 64 ]
 PAL_FLASH_SYSFS="$work/sys-board" scripts/flash.sh icebreaker "$work/bits/missing.bin" >/dev/null 2>&1; rc=$?
 check "missing bitstream refused (exit 1)" [ "$rc" -eq 1 ]
+
+if [ -n "$pal" ]; then
+  palbuild=$(cd "$(dirname "$pal")/.." && pwd)
+  pal="$palbuild/bin/$(basename "$pal")"  # absolute: it runs from / below
+  want="iceprog $palbuild/boards/icebreaker/pal_icebreaker.bin"
+  out=$(cd / && env -u BUILD "$pal" flash --board icebreaker --dry-run 2>/dev/null); rc=$?
+  check "pal flash --board icebreaker --dry-run prints '$want'" [ "$rc" -eq 0 -a "$out" = "$want" ]
+  out=$(env -u BUILD "$pal" flash --dry-run orangecrab 2>/dev/null); rc=$?
+  check "pal flash --dry-run orangecrab prints the openFPGALoader line" \
+    [ "$rc" -eq 0 -a "$out" = "openFPGALoader -b orangeCrab $palbuild/boards/orangecrab/pal_orangecrab.bit" ]
+  err=$(PAL_FLASH_SYSFS="$work/sys-empty" "$pal" flash ulx3s "$work/bits/ulx3s.bit" 2>&1); rc=$?
+  check "pal flash with no board: exit 3, names 0403:6015" [ "$rc" -eq 3 ] && grep -q "USB 0403:6015" <<<"$err"
+  "$pal" flash --board nosuchboard --dry-run >/dev/null 2>&1; rc=$?
+  check "pal flash unknown board: exit 2" [ "$rc" -eq 2 ]
+  out=$("$pal" flash --help 2>/dev/null); rc=$?
+  check "pal flash --help: exit 0, usage line" [ "$rc" -eq 0 ] && grep -q "^usage: pal flash" <<<"$out"
+fi
 exit $fail

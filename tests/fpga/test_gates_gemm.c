@@ -1,55 +1,83 @@
-/* make check-gates: the SoC as Yosys synthesises it for the iCE40
- * (synth_ice40 netlist written with write_verilog, simulated with the
- * iCE40 cell models of Yosys' share folder, ice40/cells_sim.v) computes one
- * small GEMM + POST through its UART pins bit for bit like the golden model
- * (pal_gemm_ref), counter for counter like the emulator. The gate-level
- * model is linked in as the sim:// 4x4 UART variant, so the host side is
- * the real driver: link protocol, framing, CRCs, over bit-accurate UART
- * pins at 4 clocks per bit. */
+/* make check-gates: the iCEBreaker board top as make bitstream
+ * BOARD=icebreaker synthesises it (Yosys synth_ice40, the same netlist that
+ * becomes the .bin, written back as Verilog and simulated with the iCE40
+ * cell models of Yosys' share folder, ice40/cells_sim.v; the PLL is a wire)
+ * computes one small GEMM + POST through its UART pins bit for bit like the
+ * golden model (pal_gemm_ref), counter for counter like the emulator. The
+ * host side is the real driver: link protocol, framing, CRCs, over
+ * bit-accurate 8N1 on the RX/TX pins at the board's 8 clocks per bit
+ * (tests/fpga/gates_model.cpp). The same program built on the RTL top
+ * (GATES_RTL) checks the harness itself. */
 #include "conformance_suite.h"
 #include "pal/protocol.h"
 #include "pal/soc.h"
+#include "pal_soc_debug.h"
 
 static void test_gates_uart_gemm(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed() + 71;
-  /* model time bounds the wait; the wall-clock guard must not fire on a
-   * loaded machine for a gate-level model */
-  const char *uri = "sim://?attach=uart&timeout_ms=60000";
-  assert_null(pal_soc_register_scheme());
+  const char *uri = GATES_NAME;
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed);
+
+  pal_soc_options_t so;
+  pal_soc_options_initialize(&so);
+  so.rows = GATES_ROWS, so.cols = GATES_COLS;
+  so.attach = PAL_SOC_ATTACH_UART;
+  so.cycles_per_ms = 12000; /* host cycles: two 24 MHz board clocks each */
+  so.seed = seed | 1;
+  pal_soc_t *soc = NULL;
+  DOK(seed, uri, pal_soc_create_with_max_payload(&so, GATES_MAX_PAYLOAD, &soc));
+  pal_transport_t t;
+  DOK(seed, uri, pal_soc_transport(soc, uri, &t));
+  pal_device_options_t o;
+  pal_device_options_initialize(&o);
+  o.timeout_ms = 2000; /* model time: the transport counts cycles */
   pal_device_t *d = NULL;
-  DOK(seed, uri, pal_device_open(uri, NULL, &d));
+  /* wire time per byte: 10 bits of 4 host cycles at 12000 cycles per ms */
+  DOK(seed, uri, pal_device_open_transport(uri, t, 40u * 1000000u / 12000u, &o, &d));
+
   pal_device_info_t info;
   DOK(seed, uri, pal_device_info(d, &info));
   pal_tile_config_t want;
-  pal_tile_config_initialize(&want, 4, 4);
-  PAL_TEST_CHECK(seed, !memcmp(&info.link.tile, &want, sizeof want),
-                 "%s: INFO says %ux%u, the netlist is 4x4", uri, info.link.tile.rows, info.link.tile.cols);
+  pal_tile_config_initialize(&want, GATES_ROWS, GATES_COLS);
+  PAL_TEST_CHECK(seed, info.link.tile.rows == want.rows && info.link.tile.cols == want.cols,
+                 "%s: INFO says %ux%u, the board build is %ux%u", uri, info.link.tile.rows,
+                 info.link.tile.cols, want.rows, want.cols);
+  PAL_TEST_CHECK(seed, info.link.max_payload == GATES_MAX_PAYLOAD, "%s: INFO max_payload %u", uri,
+                 info.link.max_payload);
+  /* the geometry's other fields (depths) come from the board: check them
+   * against what the tile reports rather than the 4x4 defaults */
+  want = info.link.tile;
   uint32_t v;
   DOK(seed, uri, pal_device_write_reg(d, PAL_TILE_REG_CLIP_HI, 0x40490FDBu));
   DOK(seed, uri, pal_device_read_reg(d, PAL_TILE_REG_CLIP_HI, &v));
   PAL_TEST_CHECK(seed, v == 0x40490FDBu, "%s: CLIP_HI reads 0x%08x", uri, v);
 
+  const uint32_t P = GATES_ROWS * GATES_COLS;
   gemm_job_t j;
-  job_make(seed, &rng, 16, &j);
-  job_load(seed, d, uri, &j, 16);
+  job_make(seed, &rng, P, &j);
+  job_load(seed, d, uri, &j, P);
   DOK(seed, uri, pal_device_reset(d));
   pal_tile_status_t st;
   DOK(seed, uri, pal_device_run(d, 0, 10000, &st));
   PAL_TEST_CHECK(seed, st.done && !st.busy && st.error == 0, "%s: kernel stopped with %s", uri,
                  pal_tile_error_name(st.error));
   size_t nar = 0;
-  check_outputs(seed, d, uri, &j, 16, &nar);
+  check_outputs(seed, d, uri, &j, P, &nar);
   pal_tile_counters_t c, ref = reference_counters(seed, &want, &j);
   DOK(seed, uri, pal_device_read_counters(d, &c));
   for (int k = 0; k < PAL_TILE_CTR_COUNT; k++)
     PAL_TEST_CHECK(seed, c.value[k] == ref.value[k], "%s: counter %s = %llu, emulator %llu", uri,
                    pal_tile_counter_name((uint32_t)k), (unsigned long long)c.value[k],
                    (unsigned long long)ref.value[k]);
+  printf("%s: %ux%u GEMM M=%u N=%u K=%u + POST over the UART: outputs and %d counters match, "
+         "%llu host cycles (%llu board clocks)\n",
+         uri, GATES_ROWS, GATES_COLS, (unsigned)j.M, (unsigned)j.N, (unsigned)j.K, PAL_TILE_CTR_COUNT,
+         (unsigned long long)pal_soc_cycle(soc), 2ull * (unsigned long long)pal_soc_cycle(soc));
   job_release(&j);
-  pal_device_close(d);
+  pal_device_close(d); /* closes the transport; the SoC is ours */
+  pal_soc_destroy(soc);
 }
 
 int main(void) {
