@@ -160,12 +160,12 @@ PAL_SOC_CLI := $(BUILD)/bin/pal-soc
 .PHONY: pal-soc
 pal-soc: $(PAL_SOC_CLI)
 PAL_SOC_CLI_OBJS := $(patsubst %.c,$(BUILD)/rel/obj/%.o,$(filter-out host/cli/pal_main.c,$(CLI_SRCS)))
-$(PAL_SOC_CLI): host/cli/pal_main.c $(PAL_SOC_CLI_OBJS) $(CLI_HDRS) $(rel_RT_DEPLIBS) | soc
+$(PAL_SOC_CLI): host/cli/pal_main.c $(PAL_SOC_CLI_OBJS) $(CLI_HDRS) $(rel_RT_DEPLIBS) | soc-cli
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) $(RT_CFLAGS) -Ihost/cli -DPAL_CLI_WITH_SIM=1 -c -o $(BUILD)/rel/obj/pal_main_sim.o host/cli/pal_main.c
 	$(SIM_CXX) -o $@ $(BUILD)/rel/obj/pal_main_sim.o $(PAL_SOC_CLI_OBJS) \
 	  $(rel_RT_LIB) $(if $(RT_HAVE_COMPILER),$(BUILD)/rel/libpalcomp.a) $(BUILD)/rel/libpalops.a \
-	  $(SOC_LINK) $(PROTOBUF_C_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS) -ldl
+	  $(SOC_CLI_LINK) $(PROTOBUF_C_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS) -ldl
 $(patsubst %.c,$(BUILD)/rel/obj/%.o,$(CLI_SRCS)): $(BUILD)/rel/obj/%.o: %.c $(CLI_HDRS) $(RT_HDRS) $(ONNX_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) $(RT_CFLAGS) -Ihost/cli -MMD -MP -c -o $@ $<

@@ -205,17 +205,17 @@ $(CNN_EVAL_BIN): host/train/pal_eval_cnn.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS) in
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) $(TRAIN_CFLAGS) -o $@ $< $(rel_TRAIN_DEPLIBS) $(TRAIN_LINK)
 $(CNN_EVAL_SIM_BIN): host/train/pal_eval_cnn.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS) include/pal/compile.h \
-                     include/pal/soc.h | soc
+                     include/pal/soc.h | soc-4x4
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) $(TRAIN_CFLAGS) -DPAL_TRAIN_WITH_SIM=1 -c -o $(BUILD)/rel/obj/pal_eval_cnn_sim.o $<
 	$(SIM_CXX) -o $@ $(BUILD)/rel/obj/pal_eval_cnn_sim.o $(rel_TRAIN_LIB) $(BUILD)/rel/libpalrt.a \
-	  $(BUILD)/rel/libpalcomp.a $(BUILD)/rel/libpalops.a $(SOC_LINK) \
+	  $(BUILD)/rel/libpalcomp.a $(BUILD)/rel/libpalops.a $(SOC_LINK_4x4) \
 	  $(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS) -ldl
 train: $(CNN_TRAIN_BIN) $(CNN_EVAL_BIN)
 $(EVAL_SIM_BIN): host/train/pal_eval_mnist.c $(rel_TRAIN_DEPLIBS) $(TRAIN_HDRS) include/pal/compile.h \
-                 include/pal/soc.h | soc
+                 include/pal/soc.h | soc-4x4
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) $(TRAIN_CFLAGS) -DPAL_TRAIN_WITH_SIM=1 -c -o $(BUILD)/rel/obj/pal_eval_mnist_sim.o $<
 	$(SIM_CXX) -o $@ $(BUILD)/rel/obj/pal_eval_mnist_sim.o $(rel_TRAIN_LIB) $(BUILD)/rel/libpalrt.a \
-	  $(BUILD)/rel/libpalcomp.a $(BUILD)/rel/libpalops.a $(SOC_LINK) \
+	  $(BUILD)/rel/libpalcomp.a $(BUILD)/rel/libpalops.a $(SOC_LINK_4x4) \
 	  $(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS) -ldl

@@ -67,6 +67,13 @@ $(SOC_LIB): $(SIM_BUILD)/pal_soc.o
 # Verilator runtime), the driver, tile and core libraries.
 SOC_LINK = $(SOC_MODELS) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
 SOC_LDLIBS = $(SIM_LDLIBS) $(DRV_LDLIBS) $(LDLIBS)
+# The demo's programs need fewer models: the -sim evaluators (host/train.mk)
+# only the 4x4 FIFO SoC, pal-soc (host/runtime.mk) that and the one with the
+# control core. Linking just those keeps a fresh `make demo` from Verilating
+# the other variants; asked for one of them, sim:// says it is not built
+# into the program.
+SOC_LINK_4x4 = $(SOC_MODEL_4x4_fifo) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
+SOC_CLI_LINK = $(SOC_MODEL_4x4_fifo_fw) $(SOC_LINK_4x4)
 
 # ---- tests (tests/soc/), run by make test -----------------------------------------
 SOC_TEST_SRCS := $(wildcard tests/soc/test_soc_*.c)
@@ -83,8 +90,10 @@ $(SIM_BUILD)/tests/test_soc_%: tests/soc/test_soc_%.c $(SOC_TEST_HDRS) $(SOC_TES
 EXTRA_TESTS += $(SOC_TESTS)
 CHECKS += soc-lint soc-synth
 
-.PHONY: soc soc-test-models soc-tests soc-lint soc-synth bench-soc
+.PHONY: soc soc-4x4 soc-cli soc-test-models soc-tests soc-lint soc-synth bench-soc
 soc: $(SOC_LIB) $(SOC_MODELS) $(SIM_LIB)
+soc-4x4: $(SOC_LIB) $(SOC_MODEL_4x4_fifo) $(SIM_LIB)
+soc-cli: soc-4x4 $(SOC_MODEL_4x4_fifo_fw)
 soc-test-models: $(SOC_TEST_MODELS)
 soc-tests: $(SOC_TESTS)
 
