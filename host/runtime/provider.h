@@ -79,4 +79,15 @@ pal_status_t pal_run_node_with(const pal_graph_t *g, size_t node, pal_tensor_t *
 /* Number of nodes reading value `v` (plus one if it is a graph output). */
 size_t pal_graph_value_uses(const pal_graph_t *g, int v);
 
+/* Constant input k of node n (an initializer, or a value shape inference
+ * folded to a constant), or NULL. */
+const pal_tensor_t *pal_rt_const_input(const pal_graph_t *g, const pal_node_t *n, size_t k);
+
+/* Folds the fused node n (a bias Add of a constant, Relu or Clip; its input
+ * `from` is the layer's output) into a tile layer's epilogue: *bias gets a
+ * copy of the bias (a previous one is freed), *act / *lo / *hi the
+ * activation and Clip's bounds. provider_fuse.c. */
+pal_status_t pal_rt_fuse_epilogue(const pal_graph_t *g, const pal_node_t *n, int from, float **bias,
+                                  pal_activation_t *act, float *lo, float *hi);
+
 #endif /* PAL_RUNTIME_PROVIDER_H */

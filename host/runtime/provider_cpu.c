@@ -437,15 +437,9 @@ static void cpu_state_free(cpu_state_t *s) {
   free(s);
 }
 
-static const pal_tensor_t *const_input(const pal_graph_t *g, const pal_node_t *n, size_t k) {
-  if (k >= n->n_in || n->in[k] < 0) return NULL;
-  const pal_value_t *v = &g->values[n->in[k]];
-  return v->init ? v->init : v->known;
-}
-
 static pal_status_t pal8_layer_build(const pal_graph_t *g, size_t node, pal8_layer_t *L) {
   const pal_node_t *n = &g->nodes[node];
-  const pal_tensor_t *w = const_input(g, n, 1);
+  const pal_tensor_t *w = pal_rt_const_input(g, n, 1);
   memset(L, 0, sizeof *L);
   L->in_value = n->in[0];
   L->out_value = n->out[0];
@@ -467,7 +461,7 @@ static pal_status_t pal8_layer_build(const pal_graph_t *g, size_t node, pal8_lay
     L->dh = dl && nd == 2 ? dl[0] : 1;
     L->dw = dl && nd == 2 ? dl[1] : 1;
     if (pd && np == 4) L->pt = pd[0], L->pl = pd[1], L->pb = pd[2], L->pr = pd[3];
-    const pal_tensor_t *b = const_input(g, n, 2);
+    const pal_tensor_t *b = pal_rt_const_input(g, n, 2);
     if (b) {
       if (!(L->bias = malloc(b->count * sizeof(float))))
         return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
@@ -489,7 +483,7 @@ static pal_status_t pal8_layer_build(const pal_graph_t *g, size_t node, pal8_lay
         for (size_t i = 0; i < L->k * L->n; i++) wt[i] *= alpha;
       wd = wt;
     }
-    const pal_tensor_t *c = gemm ? const_input(g, n, 2) : NULL;
+    const pal_tensor_t *c = gemm ? pal_rt_const_input(g, n, 2) : NULL;
     if (c) {
       float beta = pal_node_attr_float(n, "beta", 1.0f);
       if (!(L->bias = malloc(L->n * sizeof(float)))) {
@@ -509,25 +503,8 @@ static pal_status_t pal8_layer_build(const pal_graph_t *g, size_t node, pal8_lay
 /* Folds the fused node `node` (bias Add, Relu, Clip) into layer L. */
 static pal_status_t pal8_layer_fuse(const pal_graph_t *g, size_t node, int from, pal8_layer_t *L) {
   const pal_node_t *n = &g->nodes[node];
-  if (IS("Add")) {
-    const pal_tensor_t *b = g->values[n->in[1 - from]].init;
-    free(L->bias);
-    if (!(L->bias = malloc(b->count * sizeof(float))))
-      return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
-    memcpy(L->bias, b->data, b->count * sizeof(float));
-  } else if (IS("Relu")) {
-    L->act = PAL_ACT_RELU;
-  } else { /* Clip */
-    L->act = PAL_ACT_CLIP;
-    if (g->opset < 11) {
-      L->lo = pal_node_attr_float(n, "min", -INFINITY);
-      L->hi = pal_node_attr_float(n, "max", INFINITY);
-    } else {
-      const pal_tensor_t *lo = const_input(g, n, 1), *hi = const_input(g, n, 2);
-      L->lo = lo && lo->count ? ((const float *)lo->data)[0] : -INFINITY;
-      L->hi = hi && hi->count ? ((const float *)hi->data)[0] : INFINITY;
-    }
-  }
+  pal_status_t st = pal_rt_fuse_epilogue(g, n, from, &L->bias, &L->act, &L->lo, &L->hi);
+  if (st) return st;
   L->out_value = n->out[0];
   return PAL_STATUS_OK;
 }

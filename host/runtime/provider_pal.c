@@ -25,18 +25,12 @@ typedef struct pal_ctx {
 
 static const pal_value_t *val(const pal_graph_t *g, int id) { return id >= 0 ? &g->values[id] : NULL; }
 
-static const pal_tensor_t *const_of(const pal_graph_t *g, const pal_node_t *n, size_t k) {
-  if (k >= n->n_in || n->in[k] < 0) return NULL;
-  const pal_value_t *v = &g->values[n->in[k]];
-  return v->init ? v->init : v->known;
-}
-
 /* Can node `node` be the core of a tile layer (Gemm, MatMul, Conv)? */
 static bool core_ok(const pal_graph_t *g, size_t node, char *why, size_t size) {
   const pal_node_t *n = &g->nodes[node];
   const pal_value_t *x = val(g, n->in[0]);
   if (IS("Gemm") || IS("MatMul")) {
-    const pal_tensor_t *w = const_of(g, n, 1);
+    const pal_tensor_t *w = pal_rt_const_input(g, n, 1);
     if (!w || w->dtype != PAL_DTYPE_FP32 || w->rank != 2) {
       snprintf(why, size, "the weights (input 1) are not a constant f32 matrix");
       return false;
@@ -54,7 +48,7 @@ static bool core_ok(const pal_graph_t *g, size_t node, char *why, size_t size) {
         return false;
       }
       if (n->n_in > 2 && n->in[2] >= 0) {
-        const pal_tensor_t *c = const_of(g, n, 2);
+        const pal_tensor_t *c = pal_rt_const_input(g, n, 2);
         int64_t nn = pal_node_attr_int(n, "transB", 0) ? w->dims[0] : w->dims[1];
         if (!c || c->dtype != PAL_DTYPE_FP32 || ((int64_t)c->count != nn && c->count != 1) ||
             (c->rank == 2 && c->dims[0] != 1) || c->rank > 2) {
@@ -67,7 +61,7 @@ static bool core_ok(const pal_graph_t *g, size_t node, char *why, size_t size) {
     return true;
   }
   if (IS("Conv")) {
-    const pal_tensor_t *w = const_of(g, n, 1);
+    const pal_tensor_t *w = pal_rt_const_input(g, n, 1);
     if (!w || w->dtype != PAL_DTYPE_FP32 || w->rank != 4) {
       snprintf(why, size, "the weights are not a constant f32 4-D tensor");
       return false;
@@ -86,7 +80,7 @@ static bool core_ok(const pal_graph_t *g, size_t node, char *why, size_t size) {
       return false;
     }
     if (n->n_in > 2 && n->in[2] >= 0) {
-      const pal_tensor_t *b = const_of(g, n, 2);
+      const pal_tensor_t *b = pal_rt_const_input(g, n, 2);
       if (!b || (int64_t)b->count != w->dims[0]) {
         snprintf(why, size, "the bias is not a constant vector of M values");
         return false;
@@ -120,7 +114,7 @@ static bool bias_add_ok(const pal_graph_t *g, size_t node, int *out_core) {
     bool core_no_bias = !strcmp(pn->op, "MatMul") ||
                         (!strcmp(pn->op, "Gemm") && (pn->n_in < 3 || pn->in[2] < 0));
     const pal_tensor_t *b = g->values[c].init;
-    const pal_tensor_t *w = const_of(g, pn, 1);
+    const pal_tensor_t *w = pal_rt_const_input(g, pn, 1);
     char why[8];
     if (!core_no_bias || !b || !w || b->dtype != PAL_DTYPE_FP32 || b->rank != 1 ||
         !core_ok(g, (size_t)p, why, sizeof why))
@@ -162,7 +156,7 @@ bool pal_tile_can_run(const pal_graph_t *g, size_t node, char *why, size_t size)
         ok = true;
       } else {
         for (size_t k = 1; k < n->n_in; k++)
-          if (n->in[k] >= 0 && (!const_of(g, n, k) || const_of(g, n, k)->dtype != PAL_DTYPE_FP32))
+          if (n->in[k] >= 0 && (!pal_rt_const_input(g, n, k) || pal_rt_const_input(g, n, k)->dtype != PAL_DTYPE_FP32))
             ok = false;
       }
     }
@@ -228,7 +222,7 @@ static void pal_release_state(pal_provider_t *p, void *state) {
 
 static pal_status_t build_layer(const pal_graph_t *g, size_t node, layer_t *L) {
   const pal_node_t *n = &g->nodes[node];
-  const pal_tensor_t *w = const_of(g, n, 1);
+  const pal_tensor_t *w = pal_rt_const_input(g, n, 1);
   memset(L, 0, sizeof *L);
   L->in_value = n->in[0];
   L->out_value = n->out[0];
@@ -257,7 +251,7 @@ static pal_status_t build_layer(const pal_graph_t *g, size_t node, layer_t *L) {
     L->weights = malloc(w->count * sizeof(float));
     if (!L->weights) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
     memcpy(L->weights, w->data, w->count * sizeof(float));
-    const pal_tensor_t *b = const_of(g, n, 2);
+    const pal_tensor_t *b = pal_rt_const_input(g, n, 2);
     if (b) {
       L->bias = malloc(b->count * sizeof(float));
       if (!L->bias) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
@@ -274,7 +268,7 @@ static pal_status_t build_layer(const pal_graph_t *g, size_t node, layer_t *L) {
   if (!L->weights) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory");
   if (trans_b) memcpy(L->weights, w->data, (size_t)k * nn * sizeof(float));
   else pal_dense_transpose_weights(w->data, k, nn, L->weights);
-  const pal_tensor_t *c = IS("Gemm") ? const_of(g, n, 2) : NULL;
+  const pal_tensor_t *c = IS("Gemm") ? pal_rt_const_input(g, n, 2) : NULL;
   if (c) { /* beta * C, a scalar broadcast over N */
     float beta = pal_node_attr_float(n, "beta", 1.0f);
     L->bias = malloc(nn * sizeof(float));
@@ -325,24 +319,7 @@ static pal_status_t pal_prepare(pal_provider_t *p, const pal_graph_t *g, const s
                            pal_node_label(g, nodes[i], lbl, sizeof lbl));
       break;
     }
-    if (IS("Add")) {
-      const pal_tensor_t *b = g->values[n->in[1 - from]].init;
-      L->bias = malloc(b->count * sizeof(float));
-      if (!L->bias) st = pal_status_make(PAL_RESOURCE_EXHAUSTED, "oom");
-      else memcpy(L->bias, b->data, b->count * sizeof(float));
-    } else if (IS("Relu")) {
-      L->act = PAL_ACT_RELU;
-    } else { /* Clip */
-      L->act = PAL_ACT_CLIP;
-      if (g->opset < 11) {
-        L->lo = pal_node_attr_float(n, "min", -INFINITY);
-        L->hi = pal_node_attr_float(n, "max", INFINITY);
-      } else {
-        const pal_tensor_t *lo = const_of(g, n, 1), *hi = const_of(g, n, 2);
-        L->lo = lo && lo->count ? ((const float *)lo->data)[0] : -INFINITY;
-        L->hi = hi && hi->count ? ((const float *)hi->data)[0] : INFINITY;
-      }
-    }
+    st = pal_rt_fuse_epilogue(g, n, from, &L->bias, &L->act, &L->lo, &L->hi);
     L->out_value = n->out[0];
   }
   /* Units: runs of dense layers, each feeding only the next; convs alone. */
