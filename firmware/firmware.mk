@@ -27,12 +27,12 @@ RV32_TEST_CFLAGS := $(RV_ARCH) -static -nostdlib -nostartfiles -ffreestanding -O
 RV32_PROG_FILES := $(foreach p,$(RV32_PROGS),$(RV32_BUILD)/progs/$(p).elf $(RV32_BUILD)/progs/$(p).bin) \
                    $(foreach t,$(RV32_TRAPS),$(RV32_BUILD)/progs/t_trap$(t).bin)
 
-$(RV32_BUILD)/progs/%.elf: tests/rv32/%.S tests/rv32/rv32_start.S tests/rv32/rv32_lib.c tests/rv32/rv32_test.ld $(DEPS_STAMP)
+$(RV32_BUILD)/progs/%.elf: tests/rv32/%.S tests/rv32/rv32_start.S firmware/pal_fw_libc.c tests/rv32/rv32_test.ld $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(RV_CC) $(RV32_TEST_CFLAGS) -o $@ tests/rv32/rv32_start.S $< tests/rv32/rv32_lib.c -lgcc
-$(RV32_BUILD)/progs/%.elf: tests/rv32/%.c tests/rv32/rv32_start.S tests/rv32/rv32_lib.c tests/rv32/rv32_test.ld $(DEPS_STAMP)
+	$(RV_CC) $(RV32_TEST_CFLAGS) -o $@ tests/rv32/rv32_start.S $< firmware/pal_fw_libc.c -lgcc
+$(RV32_BUILD)/progs/%.elf: tests/rv32/%.c tests/rv32/rv32_start.S firmware/pal_fw_libc.c tests/rv32/rv32_test.ld $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(RV_CC) $(RV32_TEST_CFLAGS) -o $@ tests/rv32/rv32_start.S $< tests/rv32/rv32_lib.c -lgcc
+	$(RV_CC) $(RV32_TEST_CFLAGS) -o $@ tests/rv32/rv32_start.S $< firmware/pal_fw_libc.c -lgcc
 $(RV32_BUILD)/progs/t_trap%.elf: tests/rv32/t_trap.S tests/rv32/rv32_test.ld $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(RV_CC) $(RV32_TEST_CFLAGS) -DTRAP=$* -o $@ $<

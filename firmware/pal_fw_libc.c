@@ -1,4 +1,5 @@
-/* The two libc functions GCC may emit calls to, for a firmware without libc. */
+/* The two libc functions GCC may emit calls to, for the firmware and the
+ * freestanding core test programs (tests/rv32), which have no libc. */
 #include <stddef.h>
 
 void *memset(void *d, int c, size_t n);
