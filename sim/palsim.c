@@ -66,6 +66,7 @@ static void usage(FILE *f) {
           "  --max-payload N      the link engine's max payload (emu; default 4096)\n"
           "  --seed N             rtl: seed of the random power-on register state\n"
           "  --trace FILE         rtl (traced build): FST waveform of everything\n"
+          "  --firmware           rtl: the SoC with the control core and its firmware (4x4 fifo)\n"
           "  --once               exit after the first client disconnects (TCP)\n"
           "  --help               this text\n"
           "Exit status: 0 on SIGINT/SIGTERM or --once, 1 runtime failure, 2 bad arguments.\n"
@@ -89,13 +90,14 @@ static int parse_args(int argc, char **argv, palsim_args_t *a) {
   a->dev.kind = palsim_device_have_rtl() ? "rtl" : NULL;
   a->dev.rows = 4;
   a->dev.cols = 4;
-  enum { O_LISTEN = 1, O_PTY, O_DEVICE, O_ROWS, O_COLS, O_ATTACH, O_MAXP, O_SEED, O_TRACE, O_ONCE, O_HELP };
+  enum { O_LISTEN = 1, O_PTY, O_DEVICE, O_ROWS, O_COLS, O_ATTACH, O_MAXP, O_SEED, O_TRACE, O_FW, O_ONCE, O_HELP };
   static const struct option opts[] = {
       {"listen", required_argument, NULL, O_LISTEN}, {"pty", no_argument, NULL, O_PTY},
       {"device", required_argument, NULL, O_DEVICE}, {"rows", required_argument, NULL, O_ROWS},
       {"cols", required_argument, NULL, O_COLS},     {"attach", required_argument, NULL, O_ATTACH},
       {"max-payload", required_argument, NULL, O_MAXP}, {"seed", required_argument, NULL, O_SEED},
       {"trace", required_argument, NULL, O_TRACE},   {"once", no_argument, NULL, O_ONCE},
+      {"firmware", no_argument, NULL, O_FW},
       {"help", no_argument, NULL, O_HELP},           {NULL, 0, NULL, 0},
   };
   bool device_given = false;
@@ -148,6 +150,7 @@ static int parse_args(int argc, char **argv, palsim_args_t *a) {
         break;
       }
       case O_TRACE: a->dev.trace_path = optarg; break;
+      case O_FW: a->dev.firmware = true; break;
       case O_ONCE: a->once = true; break;
       case O_HELP: usage(stdout); return -1;
       case ':':

@@ -19,6 +19,7 @@ typedef struct palsim_device_options {
   uint64_t seed;          /* rtl: the random power-on state */
   bool seed_given;
   const char *trace_path; /* rtl with a traced build: FST file (NULL: none) */
+  bool firmware;           /* rtl: the SoC with the control core and its firmware */
 } palsim_device_options_t;
 
 typedef struct palsim_device palsim_device_t;

@@ -119,6 +119,8 @@ pal_status_t palsim_device_create_emu(const palsim_device_options_t *options,
                            options->attach);
   if (options->trace_path)
     return pal_status_make(PAL_INVALID_ARGUMENT, "--trace: the emu device has no waveforms (use --device rtl)");
+  if (options->firmware)
+    return pal_status_make(PAL_INVALID_ARGUMENT, "--firmware: the emu device has no control core (use --device rtl)");
   palsim_emu_t *e = calloc(1, sizeof *e);
   if (!e) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "emu device: out of memory");
   e->rows = options->rows;

@@ -122,9 +122,10 @@ static void rtl_disconnect(void *self) {
 
 static void rtl_describe(void *self, char *buf, size_t size) {
   palsim_rtl_t *r = self;
-  snprintf(buf, size, "rtl %ux%u, Verilated SoC, %s attachment%s, max payload %u", r->opt.rows,
-           r->opt.cols, r->opt.attach == PAL_SOC_ATTACH_UART ? "uart" : "fifo",
-           r->opt.trace_path ? ", tracing" : "", RTL_MAX_PAYLOAD);
+  snprintf(buf, size, "rtl %ux%u, Verilated SoC%s, %s attachment%s, max payload %u", r->opt.rows,
+           r->opt.cols, r->opt.firmware ? " with the control core and firmware" : "",
+           r->opt.attach == PAL_SOC_ATTACH_UART ? "uart" : "fifo", r->opt.trace_path ? ", tracing" : "",
+           RTL_MAX_PAYLOAD);
 }
 
 static void rtl_destroy(void *self) {
@@ -162,6 +163,7 @@ pal_status_t palsim_device_create_rtl(const palsim_device_options_t *options,
                                                                      : PAL_SOC_ATTACH_FIFO;
   if (options->seed_given) r->opt.seed = options->seed;
   r->opt.trace_path = options->trace_path;
+  r->opt.firmware = options->firmware;
   pal_status_t st = pal_soc_create(&r->opt, &r->soc);
   if (st) {
     rtl_destroy(r);

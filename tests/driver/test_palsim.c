@@ -59,6 +59,7 @@ static void test_bad_arguments(void **state) {
       {{"--pty", "--device", "emu", "--attach", "spi", NULL}, "spi"},
       {{"--pty", "--device", "emu", "--attach", "uart", NULL}, "uart"},
       {{"--pty", "--device", "emu", "--trace", "x.fst", NULL}, "--trace"},
+      {{"--pty", "--device", "emu", "--firmware", NULL}, "--firmware"},
       {{"--pty", "--seed", "-3", NULL}, "--seed"},
       {{"--pty", "--once", NULL}, "--once"},
       {{"--pty", "extra", NULL}, "extra"},

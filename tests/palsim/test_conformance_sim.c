@@ -56,6 +56,25 @@ static void test_palsim_rtl_pty_uart(void **state) {
   over_palsim(pal_test_seed() + 23, a, "&timeout_ms=4000", 4, 4);
 }
 
+/* palsim --firmware: the SoC with the control core behind TCP. The driver
+ * sees the firmware in INFO and takes the firmware path (launches as RUN,
+ * waits with STATUS), and the suite passes on it unchanged. */
+static void test_palsim_rtl_firmware_tcp(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 25;
+  const char *a[] = {"--device", "rtl", "--firmware", "--listen", "127.0.0.1:0", NULL};
+  palsim_proc_t p;
+  TT_OK(seed, palsim_proc_start(a, 30000, &p));
+  pal_device_t *d = NULL;
+  DOK(seed, p.uri, pal_device_open(p.uri, NULL, &d));
+  bool fw = pal_device_uses_firmware(d);
+  pal_device_close(d);
+  PAL_TEST_CHECK(seed, fw, "%s (palsim --firmware): the driver does not use the firmware path", p.uri);
+  conformance(seed, p.uri, NULL, 4, 4, true);
+  int rc = palsim_proc_stop(&p, SIGTERM, 10000);
+  PAL_TEST_CHECK(seed, rc == 0, "palsim %s: exit status %d after SIGTERM", p.where, rc);
+}
+
 /* palsim's time model on the RTL: a started kernel is seen busy, finishes
  * while the host polls STATUS, and SIGTERM while it runs again ends palsim
  * with status 0. */
@@ -97,6 +116,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_sim_fifo, teardown),
       cmocka_unit_test_teardown(test_palsim_rtl_tcp, teardown),
       cmocka_unit_test_teardown(test_palsim_rtl_pty_uart, teardown),
+      cmocka_unit_test_teardown(test_palsim_rtl_firmware_tcp, teardown),
       cmocka_unit_test_teardown(test_palsim_rtl_kernel_and_sigterm, teardown),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
