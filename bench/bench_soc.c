@@ -48,6 +48,7 @@ static void rig_open(rig_t *r, pal_soc_attach_t attach) {
   pal_device_options_t d;
   pal_device_options_initialize(&d);
   d.timeout_ms = 20000; /* the wall-clock guard must not fire on a slow machine */
+  d.wait_poll_us = 0;   /* as sim:// itself: the model moves only while polled */
   uint32_t cpb = attach == PAL_SOC_ATTACH_UART ? 40 : 1;
   CHECK(pal_device_open_transport(t.name, t, cpb * 1000000u / o.cycles_per_ms, &d, &r->dev));
 }

@@ -41,6 +41,7 @@ void pal_device_options_initialize(pal_device_options_t *options) {
   options->emu_arith = PAL_EMU_ARITH_AUTO;
   options->bare = false;
   options->fw_watchdog_cycles = 0;
+  options->wait_poll_us = 1000;
 }
 
 /* ======================================================================== */
@@ -791,9 +792,9 @@ pal_status_t pal_device_wait(pal_device_t *d, uint32_t timeout_ms, pal_tile_stat
       return pal_status_make(PAL_DEADLINE_EXCEEDED,
                              "%s: the kernel is still running after %u ms (STATUS 0x%08x)", d->uri,
                              (unsigned)timeout_ms, (unsigned)v);
-    /* A few quick polls for short kernels, then back off to 1 ms. */
-    if (polls >= 8) {
-      struct timespec ts = {0, 1000000};
+    /* A few quick polls for short kernels, then back off (wait_poll_us). */
+    if (polls >= 8 && d->opt.wait_poll_us) {
+      struct timespec ts = {(time_t)(d->opt.wait_poll_us / 1000000u), (long)(d->opt.wait_poll_us % 1000000u) * 1000L};
       nanosleep(&ts, NULL);
     }
   }

@@ -364,7 +364,15 @@ pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *o
   // with the transfer as it would on the board.
   uint32_t byte_time_ns =
       (uint32_t)((uint64_t)cycles_per_byte(soc) * 1000000ull / o.cycles_per_ms);
-  return pal_device_open_transport(uri->text, t, byte_time_ns, options, out_device);
+  // The model's time moves only while the driver talks to it: pausing
+  // between STATUS polls would only add wall time.
+  pal_device_options_t opt;
+  if (options)
+    opt = *options;
+  else
+    pal_device_options_initialize(&opt);
+  opt.wait_poll_us = 0;
+  return pal_device_open_transport(uri->text, t, byte_time_ns, &opt, out_device);
 }
 
 const pal_device_scheme_t kSimScheme = {

@@ -125,6 +125,11 @@ typedef struct pal_device_options {
   /* devices with firmware (INFO flags bit 0; docs/control-core.md) */
   bool bare;                   /* never use the firmware path (bring-up); URI ?bare=1 */
   uint32_t fw_watchdog_cycles; /* kernel limit sent with RUN; 0: the firmware's default */
+  /* Pause between STATUS polls while waiting for a kernel, after the first
+   * few quick ones (default 1000 us: a board is not hammered). 0 for an
+   * in-process simulator, whose time moves only while it is polled (sim://
+   * sets 0 for itself). */
+  uint32_t wait_poll_us;
 } pal_device_options_t;
 
 void pal_device_options_initialize(pal_device_options_t *options);
