@@ -9,6 +9,7 @@ TILE_LIB_SRCS := $(filter-out $(TILE_TOOL_SRCS),$(wildcard host/tile/*.c))
 TILE_TEST_SRCS := $(wildcard tests/tile/test_*.c)
 TILE_TEST_HDRS := $(wildcard tests/tile/*.h) tests/unit/pal_test.h
 TILE_ISA_VH := $(GEN_DIR)/pal_isa.vh
+TILE_PROTO_VH := $(GEN_DIR)/pal_proto.vh
 PAL_ASM := $(BUILD)/bin/pal-asm
 
 # $(call tile_variant,NAME,CFLAGS)
@@ -40,12 +41,15 @@ $(PAL_ASM): host/tile/pal_asm_cli.c $(rel_TILE_LIB) $(rel_LIB)
 
 # One source of truth for the ISA: the RTL includes this generated header.
 $(BUILD)/tools/pal_isagen: host/tile/pal_isagen.c host/tile/pal_isa.c host/tile/pal_tile_device.c \
-                           host/core/pal_status.c include/pal/tile.h include/pal/status.h
+                           host/core/pal_status.c include/pal/tile.h include/pal/status.h include/pal/protocol.h
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) -Iinclude -O2 -o $@ $(filter %.c,$^)
-$(TILE_ISA_VH): $(BUILD)/tools/pal_isagen
+# The same tool writes the link protocol's constants and address map
+# (include/pal/protocol.h) as pal_proto.vh, in the same run: whatever needs
+# $(TILE_ISA_VH) has both.
+$(TILE_ISA_VH) $(TILE_PROTO_VH) &: $(BUILD)/tools/pal_isagen
 	@mkdir -p $(@D)
-	$(BUILD)/tools/pal_isagen $@
+	$(BUILD)/tools/pal_isagen $(TILE_ISA_VH) $(TILE_PROTO_VH)
 
 $(BUILD)/rel/bench/pal_emu_bench: host/tile/pal_emu_bench.c $(rel_TILE_LIB) $(rel_LIB)
 	@mkdir -p $(@D)

@@ -81,14 +81,21 @@ module pal_link_exec #(
     input  wire [31:0]    i_mb_resp_data,
     output wire           o_mb_resp_ready
 );
+  // frame types, NAK reasons, firmware commands, the address map and the
+  // register runs: generated from include/pal/protocol.h (pal_isagen)
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_proto.vh"
+  `include "pal_isa.vh"
+  /* verilator lint_on UNUSEDPARAM */
   localparam integer P = R * C;
   localparam [1:0] EV_OK = 2'd0, EV_BAD_VER = 2'd1, EV_OVERSIZE = 2'd2;
-  localparam [7:0] T_INFO = 8'h01, T_WRITE = 8'h02, T_READ = 8'h03, T_PING = 8'h04, T_FW = 8'h05,
-                   T_NAK = 8'hFF;
+  localparam [7:0] T_INFO = PAL_MSG_INFO, T_WRITE = PAL_MSG_WRITE, T_READ = PAL_MSG_READ,
+                   T_PING = PAL_MSG_PING, T_FW = PAL_MSG_FW, T_NAK = PAL_MSG_NAK;
   // firmware commands whose OK reply counts as a kernel start (START, RUN)
-  localparam [7:0] FW_START = 8'h04, FW_RUN = 8'h07;
-  localparam [7:0] NAK_BAD_CRC = 8'd1, NAK_UNKNOWN_TYPE = 8'd2, NAK_BAD_LENGTH = 8'd3,
-                   NAK_BAD_ADDRESS = 8'd4, NAK_BAD_VERSION = 8'd5, NAK_REFUSED = 8'd6;
+  localparam [7:0] FW_START = PAL_FWMSG_START, FW_RUN = PAL_FWMSG_RUN;
+  localparam [7:0] NAK_BAD_CRC = PAL_NAK_BAD_CRC, NAK_UNKNOWN_TYPE = PAL_NAK_UNKNOWN_TYPE,
+                   NAK_BAD_LENGTH = PAL_NAK_BAD_LENGTH, NAK_BAD_ADDRESS = PAL_NAK_BAD_ADDRESS,
+                   NAK_BAD_VERSION = PAL_NAK_BAD_VERSION, NAK_REFUSED = PAL_NAK_REFUSED;
   localparam [2:0] SRC_NAK = 3'd0, SRC_ACK = 3'd1, SRC_INFO = 3'd2, SRC_BUF = 3'd3, SRC_RD = 3'd4;
   localparam [3:0] X_IDLE = 4'd0, X_DEC = 4'd1, X_WCHK = 4'd2, X_WR = 4'd3, X_START = 4'd4,
                    X_STREAM = 4'd5, X_FIN = 4'd6, X_FWIN = 4'd7, X_FWOUT = 4'd8;
@@ -111,9 +118,9 @@ module pal_link_exec #(
     integer k;
     begin
       v = 512'd0;
-      v[31:0] = 32'h314C4150;              // "PAL1"
-      v[39:32] = 8'd1;                     // protocol version
-      v[47:40] = 8'd1;                     // ISA version
+      v[31:0] = PAL_PROTO_INFO_MAGIC;      // "PAL1"
+      v[39:32] = PAL_PROTO_VERSION;
+      v[47:40] = PAL_ISA_VERSION[7:0];
       v[63:48] = FLAGS[15:0];
       v[71:64] = R[7:0];
       v[79:72] = C[7:0];
@@ -159,6 +166,15 @@ module pal_link_exec #(
   localparam [31:0] PM1 = P - 1;
   localparam [7:0]  P8 = PM1[7:0];   // highest PE (P <= 256: pal_bus_check_geometry)
   localparam [1:0] K_NONE = 2'd0, K_REGS = 2'd1, K_LINK = 2'd2, K_MEM = 2'd3;
+  localparam integer WC_SB = PAL_ADDR_WMEM_CODES_STRIDE_BITS, WS_SB = PAL_ADDR_WMEM_SCALES_STRIDE_BITS;
+  localparam [31:0] WC_OFF_MASK = (32'd1 << WC_SB) - 32'd1, WS_OFF_MASK = (32'd1 << WS_SB) - 32'd1;
+  function automatic in_win(input [31:0] a, input [31:0] lo, input [31:0] hi);
+    in_win = a >= lo && a < hi;
+  endfunction
+  // an access [a, end33) inside the register run [lo, hi)
+  function automatic reg_run(input [31:0] a, input [32:0] end33, input [31:0] lo, input [31:0] hi);
+    reg_run = a >= lo && end33 <= {1'b0, hi};
+  endfunction
   reg [1:0]  dec_kind;
   reg        dec_ok, dec_nar;
   reg [32:0] o33, bytes33;
@@ -170,46 +186,49 @@ module pal_link_exec #(
     o33 = 33'd0;
     bytes33 = 33'd0;
     dec_ok = 1'b0;
-    if (A < 32'h100) begin
+    if (in_win(A, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_END)) begin
       dec_kind = K_REGS;
-      o33 = {1'b0, A} + {16'd0, n};
+      o33 = {1'b0, A - PAL_ADDR_TILE_REGS} + {16'd0, n};
       dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 &&
-               (o33 <= 33'h24 || (A >= 32'h40 && o33 <= 33'h54) || (A >= 32'h80 && o33 <= 33'hC8));
-    end else if (A >= 32'h0F000000 && A < 32'h0F000100) begin
+               (reg_run(A, o33, PAL_TILE_REGS_RUN0_LO, PAL_TILE_REGS_RUN0_END) ||
+                reg_run(A, o33, PAL_TILE_REGS_RUN1_LO, PAL_TILE_REGS_RUN1_END) ||
+                reg_run(A, o33, PAL_TILE_REGS_RUN2_LO, PAL_TILE_REGS_RUN2_END));
+    end else if (in_win(A, PAL_ADDR_LINK_REGS, PAL_ADDR_LINK_REGS_END)) begin
       dec_kind = K_LINK;
-      o33 = {1'b0, A - 32'h0F000000} + {16'd0, n};
-      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && o33 <= 33'h28;
+      o33 = {1'b0, A - PAL_ADDR_LINK_REGS} + {16'd0, n};
+      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && o33 <= {1'b0, PAL_LINK_REGS_BYTES};
     end else begin
-      if (A >= 32'h10000 && A < 32'h100000) begin
-        o33 = {1'b0, A - 32'h10000};
+      if (in_win(A, PAL_ADDR_IMEM, PAL_ADDR_IMEM_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_IMEM};
         bytes33 = B_IMEM;
         es4 = 1'b1;
-      end else if (A >= 32'h100000 && A < 32'h180000) begin
-        o33 = {1'b0, A - 32'h100000};
+      end else if (in_win(A, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_ABUF_CODES};
         bytes33 = B_ABUF;
-      end else if (A >= 32'h180000 && A < 32'h190000) begin
-        o33 = {1'b0, A - 32'h180000};
+      end else if (in_win(A, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_ABUF_SCALES};
         bytes33 = B_ASCALE;
-      end else if (A >= 32'h01000000 && A < 32'h02000000) begin
-        o33 = {17'd0, A[15:0]};
-        bytes33 = (A[23:16] <= P8) ? B_WMEM : 33'd0;
-      end else if (A >= 32'h02000000 && A < 32'h02100000) begin
-        o33 = {21'd0, A[11:0]};
-        bytes33 = (A[19:12] <= P8) ? B_WSCALE : 33'd0;
-      end else if (A >= 32'h03000000 && A < 32'h03100000) begin
-        o33 = {13'd0, A[19:0]};
+      end else if (in_win(A, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_END)) begin
+        // PE in the bits above the stride, the offset below
+        o33 = {1'b0, A & WC_OFF_MASK};
+        bytes33 = (A[WC_SB +: 8] <= P8) ? B_WMEM : 33'd0;
+      end else if (in_win(A, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_END)) begin
+        o33 = {1'b0, A & WS_OFF_MASK};
+        bytes33 = (A[WS_SB +: 8] <= P8) ? B_WSCALE : 33'd0;
+      end else if (in_win(A, PAL_ADDR_ACC, PAL_ADDR_ACC_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_ACC};
         bytes33 = B_ACC;
         es4 = 1'b1;
-      end else if (A >= 32'h03100000 && A < 32'h03200000) begin
-        o33 = {13'd0, A[19:0]};
+      end else if (in_win(A, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_ACC_NAR};
         bytes33 = B_NAR;
         dec_nar = 1'b1;
-      end else if (A >= 32'h03200000 && A < 32'h03300000) begin
-        o33 = {13'd0, A[19:0]};
+      end else if (in_win(A, PAL_ADDR_BIAS, PAL_ADDR_BIAS_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_BIAS};
         bytes33 = B_BIAS;
         es4 = 1'b1;
-      end else if (A >= 32'h03300000 && A < 32'h03400000) begin
-        o33 = {13'd0, A[19:0]};
+      end else if (in_win(A, PAL_ADDR_OBUF, PAL_ADDR_OBUF_END)) begin
+        o33 = {1'b0, A - PAL_ADDR_OBUF};
         bytes33 = B_OBUF;
         es4 = 1'b1;
       end else begin
@@ -309,10 +328,15 @@ module pal_link_exec #(
 
   // register writes: writable offsets and refused values (pal_bus.c write_regs)
   wire [7:0] woff = {ca[7:2], 2'b00};
-  wire w_writable = woff == 8'h40 || woff == 8'h44 || woff == 8'h4C || woff == 8'h50;
-  wire w_refused = (woff == 8'h40 && ((word_now & ~32'd3) != 32'd0 ||
-                                      (word_now[0] && !word_now[1] && i_tile_busy))) ||
-                   (woff == 8'h44 && word_now[31:16] != 16'd0);
+  wire w_writable = woff == PAL_TILE_REG_CONTROL || woff == PAL_TILE_REG_START_PC ||
+                    woff == PAL_TILE_REG_CLIP_LO || woff == PAL_TILE_REG_CLIP_HI;
+  localparam [31:0] CONTROL_BITS = (32'd1 << PAL_TILE_CONTROL_START_BIT) |
+                                  (32'd1 << PAL_TILE_CONTROL_RESET_BIT);
+  wire w_refused = (woff == PAL_TILE_REG_CONTROL &&
+                    ((word_now & ~CONTROL_BITS) != 32'd0 ||
+                     (word_now[PAL_TILE_CONTROL_START_BIT] && !word_now[PAL_TILE_CONTROL_RESET_BIT] &&
+                      i_tile_busy))) ||
+                   (woff == PAL_TILE_REG_START_PC && word_now[31:16] != 16'd0);
 
   // write engine: consume the byte at ptr when its word can go
   wire wr_consume = state == X_WR && i < len_d && ((lane != 2'd3 && !last) || bus_free);
@@ -394,13 +418,13 @@ module pal_link_exec #(
           else case (i_ev_type)
             T_INFO:
               if (i_ev_len != 16'd0) nak(NAK_BAD_LENGTH);
-              else reply(8'h81, 16'd64, SRC_INFO, 1'b1);
-            T_PING: reply(8'h84, i_ev_len, SRC_BUF, 1'b1);
+              else reply(PAL_MSG_INFO_REPLY, 16'd64, SRC_INFO, 1'b1);
+            T_PING: reply(PAL_MSG_PONG, i_ev_len, SRC_BUF, 1'b1);
             T_WRITE:
               if (i_ev_len < 16'd5) nak(NAK_BAD_LENGTH);
               else if (have_last && last_was_write && last_seq == i_ev_seq) begin
                 dup_writes <= dup_writes + 32'd1;
-                reply(8'h82, 16'd6, SRC_ACK, 1'b1);
+                reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
               end else if (!dec_ok || dec_kind == K_LINK) nak(NAK_BAD_ADDRESS);
               else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);
               else if (dec_kind == K_REGS || dec_nar) state <= X_WCHK;
@@ -410,7 +434,7 @@ module pal_link_exec #(
                 nak(NAK_BAD_LENGTH);
               else if (!dec_ok) nak(NAK_BAD_ADDRESS);
               else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);
-              else reply(8'h83, i_ev_rlen, SRC_RD, 1'b1);
+              else reply(PAL_MSG_READ_REPLY, i_ev_rlen, SRC_RD, 1'b1);
             T_FW:
               // a whole message: header word + its payload words (§4.2)
               if (FIRMWARE == 0) nak(NAK_UNKNOWN_TYPE);
@@ -451,7 +475,8 @@ module pal_link_exec #(
               o_bus_wdata <= word_now >> {3'd3 - {1'b0, lane}, 3'b000};
               o_bus_wstrb <= ({1'b1, pstrb} >> (3 - lane)) | (4'd1 << lane);
               pstrb <= 3'd0;
-              if (kind_regs && {ca[7:2], 2'b00} == 8'h40 && word_now[0])
+              if (kind_regs && {ca[7:2], 2'b00} == PAL_TILE_REG_CONTROL &&
+                  word_now[PAL_TILE_CONTROL_START_BIT])
                 kernel_starts <= kernel_starts + 32'd1;
             end else begin
               pack <= {q, pack[23:8]};
@@ -460,7 +485,7 @@ module pal_link_exec #(
           end else if (i == len_d && bus_free) begin
             writes_executed <= writes_executed + 32'd1;
             ca <= A;
-            reply(8'h82, 16'd6, SRC_ACK, 1'b1);
+            reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
           end
         end
         X_FWIN: begin
@@ -501,7 +526,7 @@ module pal_link_exec #(
             fw_bytes <= fw_bytes - 3'd1;
             fw_wpos <= fw_wpos + 17'd1;
           end else if (fw_have_hdr && fw_words == 17'd0) begin
-            reply(8'h85, fw_len, SRC_BUF, 1'b1);
+            reply(PAL_MSG_FW_REPLY, fw_len, SRC_BUF, 1'b1);
           end
         end
         X_START:

@@ -35,11 +35,25 @@ module pal_soc_arb (
     output wire [3:0]  o_wstrb,
     input  wire        i_ready
 );
+  // the protocol map, generated from include/pal/protocol.h (pal_isagen)
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_proto.vh"
+  /* verilator lint_on UNUSEDPARAM */
+  function automatic in_win(input [31:0] x, input [31:0] lo, input [31:0] hi);
+    in_win = x >= lo && x < hi;
+  endfunction
   wire [31:0] a = i_c_addr;
-  wire c_mapped = a < 32'h100 ||                                   // registers
-                  (a >= 32'h10000 && a < 32'h190000) ||            // IMEM, ABUF codes, scales
-                  (a >= 32'h01000000 && a < 32'h02100000) ||       // WMEM codes, scales
-                  (a >= 32'h03000000 && a < 32'h03400000);         // ACC, NaR, BIAS, OBUF
+  // the windows of the map that reach the tile (not the link registers)
+  wire c_mapped = in_win(a, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_END) ||
+                  in_win(a, PAL_ADDR_IMEM, PAL_ADDR_IMEM_END) ||
+                  in_win(a, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_END) ||
+                  in_win(a, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_END) ||
+                  in_win(a, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_END) ||
+                  in_win(a, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_END) ||
+                  in_win(a, PAL_ADDR_ACC, PAL_ADDR_ACC_END) ||
+                  in_win(a, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_END) ||
+                  in_win(a, PAL_ADDR_BIAS, PAL_ADDR_BIAS_END) ||
+                  in_win(a, PAL_ADDR_OBUF, PAL_ADDR_OBUF_END);
   wire c_req = i_c_valid && c_mapped;
 
   reg lock, owner, last;      // owner/last: 1 = core

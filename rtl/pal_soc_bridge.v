@@ -29,38 +29,58 @@ module pal_soc_bridge #(
     input  wire        i_bus_ready,
     input  wire [31:0] i_bus_rdata
 );
+  // the protocol map, generated from include/pal/protocol.h (pal_isagen)
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_proto.vh"
+  /* verilator lint_on UNUSEDPARAM */
   localparam integer WBW = $clog2(WMEM_BLOCKS);
   localparam integer WC_SHIFT = WBW + 5;
   localparam integer WS_SHIFT = (WBW > 2) ? WBW : 2;
+  localparam integer WC_SB = PAL_ADDR_WMEM_CODES_STRIDE_BITS, WS_SB = PAL_ADDR_WMEM_SCALES_STRIDE_BITS;
+  localparam integer IMEM_BITS = $clog2(PAL_ADDR_IMEM_END - PAL_ADDR_IMEM);
 
-  wire nar = i_addr[31:20] == 12'h031;
+  // in the aligned power-of-two window at base (pal_isagen checks the map
+  // has only such windows besides IMEM): compare the bits above the size
+  function automatic in_win(input [31:0] a, input [31:0] base, input integer bits);
+    in_win = (a >> bits) == (base >> bits);
+  endfunction
+  function automatic [31:0] low(input [31:0] a, input integer bits);
+    low = a & ((32'd1 << bits) - 32'd1);
+  endfunction
 
-  // translation of every other window
+  wire nar = in_win(i_addr, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_BITS);
+  reg  [1:0]  lane;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] nar_off = low(i_addr, PAL_ADDR_ACC_NAR_BITS);
+  wire [31:0] nar_word = {nar_off[29:2], lane, 2'b00};  // one tile word per flag byte
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // translation of every other window: tile region in [31:28], the offset
+  // (or PE and offset) below
   always @(*) begin
-    if (i_addr[31:8] == 24'd0)
-      o_bus_addr = {4'h0, 20'd0, i_addr[7:0]};
-    else if (i_addr[31:24] == 8'h01)        // WMEM codes: PE in [23:16]
-      o_bus_addr = {4'h4, 28'd0} | ({24'd0, i_addr[23:16]} << WC_SHIFT) | {16'd0, i_addr[15:0]};
-    else if (i_addr[31:20] == 12'h020)      // WMEM scales: PE in [19:12]
-      o_bus_addr = {4'h5, 28'd0} | ({24'd0, i_addr[19:12]} << WS_SHIFT) | {20'd0, i_addr[11:0]};
-    else if (i_addr[31:20] == 12'h030)
-      o_bus_addr = {4'h6, 8'd0, i_addr[19:0]};
+    if (in_win(i_addr, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS))
+      o_bus_addr = {4'h0, 28'd0} | low(i_addr, PAL_ADDR_TILE_REGS_BITS);
+    else if (in_win(i_addr, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_BITS))
+      o_bus_addr = {4'h4, 28'd0} | ({24'd0, i_addr[WC_SB +: 8]} << WC_SHIFT) | low(i_addr, WC_SB);
+    else if (in_win(i_addr, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_BITS))
+      o_bus_addr = {4'h5, 28'd0} | ({24'd0, i_addr[WS_SB +: 8]} << WS_SHIFT) | low(i_addr, WS_SB);
+    else if (in_win(i_addr, PAL_ADDR_ACC, PAL_ADDR_ACC_BITS))
+      o_bus_addr = {4'h6, 28'd0} | low(i_addr, PAL_ADDR_ACC_BITS);
     else if (nar)
-      o_bus_addr = {4'h7, 6'd0, i_addr[19:2], lane, 2'b00};
-    else if (i_addr[31:20] == 12'h032)
-      o_bus_addr = {4'h8, 8'd0, i_addr[19:0]};
-    else if (i_addr[31:20] == 12'h033)
-      o_bus_addr = {4'h9, 8'd0, i_addr[19:0]};
-    else if (i_addr[31:19] == 13'h0002)     // ABUF codes 0x10_0000..0x17_FFFF
-      o_bus_addr = {4'h2, 9'd0, i_addr[18:0]};
-    else if (i_addr[31:16] == 16'h0018)     // ABUF scales
-      o_bus_addr = {4'h3, 12'd0, i_addr[15:0]};
-    else                                     // IMEM 0x1_0000..0xF_FFFF
-      o_bus_addr = {4'h1, 8'd0, i_addr[19:0] - 20'h10000};
+      o_bus_addr = {4'h7, nar_word[27:0]};
+    else if (in_win(i_addr, PAL_ADDR_BIAS, PAL_ADDR_BIAS_BITS))
+      o_bus_addr = {4'h8, 28'd0} | low(i_addr, PAL_ADDR_BIAS_BITS);
+    else if (in_win(i_addr, PAL_ADDR_OBUF, PAL_ADDR_OBUF_BITS))
+      o_bus_addr = {4'h9, 28'd0} | low(i_addr, PAL_ADDR_OBUF_BITS);
+    else if (in_win(i_addr, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_BITS))
+      o_bus_addr = {4'h2, 28'd0} | low(i_addr, PAL_ADDR_ABUF_CODES_BITS);
+    else if (in_win(i_addr, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_BITS))
+      o_bus_addr = {4'h3, 28'd0} | low(i_addr, PAL_ADDR_ABUF_SCALES_BITS);
+    else                                     // IMEM
+      o_bus_addr = {4'h1, 28'd0} | low(i_addr - PAL_ADDR_IMEM, IMEM_BITS);
   end
 
   // NaR flags: one tile transfer per strobed lane (all four for a read)
-  reg [1:0]  lane;
   reg [31:0] flags;
   wire       lane_on = !i_we || i_wstrb[lane];
   wire       last_lane = lane == 2'd3;

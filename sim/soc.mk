@@ -121,7 +121,7 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 soc-synth: $(GEN_TABLES) $(TILE_ISA_VH)
 	@mkdir -p $(SIM_BUILD)/synth
 	@for fw in 0 1; do n=pal_link$$( [ $$fw = 1 ] && echo _fw ); \
-	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$n.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER \
+	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$n.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) \
 	    $(filter-out rtl/pal_soc.v,$(SOC_RTL_SRCS)) rtl/pal_tile_ram.v; \
 	  chparam -set MAX_PAYLOAD 256 -set FIRMWARE $$fw pal_link; \
 	  hierarchy -top pal_link; synth -top pal_link -run begin:fine; opt -fast -full; techmap; opt -fast; abc -fast; opt -fast; \
@@ -130,7 +130,7 @@ soc-synth: $(GEN_TABLES) $(TILE_ISA_VH)
 	  || { echo "soc-synth failed, see $(SIM_BUILD)/synth/$$n.log"; tail -20 $(SIM_BUILD)/synth/$$n.log; exit 1; }; \
 	done
 	@for m in pal_soc_bridge pal_soc_arb pal_uart_rx pal_uart_tx pal_soc_fifo; do \
-	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$m.log -p "read_verilog -sv rtl/$$m.v; synth -top $$m; \
+	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$m.log -p "read_verilog -sv -I$(GEN_DIR) rtl/$$m.v; synth -top $$m; \
 	    select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
 	    check -assert; tee -q -o $(SIM_BUILD)/synth/$$m.stat stat" >/dev/null \
 	    || { echo "soc-synth failed on $$m, see $(SIM_BUILD)/synth/$$m.log"; exit 1; }; \

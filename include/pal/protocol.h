@@ -182,20 +182,28 @@ pal_status_t pal_link_info_decode(const uint8_t *payload, size_t len, pal_link_i
 /* Device address map (docs/protocol.md §5)                                 */
 /* ======================================================================== */
 
-#define PAL_ADDR_TILE_REGS 0x00000000u   /* docs/isa.md §6, window 0x100 */
-#define PAL_ADDR_IMEM 0x00010000u        /* window 0xF0000 */
-#define PAL_ADDR_ABUF_CODES 0x00100000u  /* window 0x80000 */
-#define PAL_ADDR_ABUF_SCALES 0x00180000u /* window 0x10000 */
+#define PAL_ADDR_TILE_REGS 0x00000000u   /* docs/isa.md §6 */
+#define PAL_ADDR_TILE_REGS_WINDOW 0x100u
+#define PAL_ADDR_IMEM 0x00010000u
+#define PAL_ADDR_IMEM_WINDOW 0xF0000u
+#define PAL_ADDR_ABUF_CODES 0x00100000u
+#define PAL_ADDR_ABUF_CODES_WINDOW 0x80000u
+#define PAL_ADDR_ABUF_SCALES 0x00180000u
+#define PAL_ADDR_ABUF_SCALES_WINDOW 0x10000u
 #define PAL_ADDR_WMEM_CODES 0x01000000u  /* + pe * PAL_ADDR_WMEM_CODES_STRIDE */
 #define PAL_ADDR_WMEM_CODES_STRIDE 0x10000u
 #define PAL_ADDR_WMEM_SCALES 0x02000000u /* + pe * PAL_ADDR_WMEM_SCALES_STRIDE */
 #define PAL_ADDR_WMEM_SCALES_STRIDE 0x1000u
-#define PAL_ADDR_ACC 0x03000000u         /* window 0x100000 each from here */
+#define PAL_ADDR_ACC 0x03000000u         /* each bank a PAL_ADDR_BANK_WINDOW */
 #define PAL_ADDR_ACC_NAR 0x03100000u
 #define PAL_ADDR_BIAS 0x03200000u
 #define PAL_ADDR_OBUF 0x03300000u
-#define PAL_ADDR_LINK_REGS 0x0F000000u   /* window 0x100 */
+#define PAL_ADDR_BANK_WINDOW 0x100000u
+#define PAL_ADDR_LINK_REGS 0x0F000000u
+#define PAL_ADDR_LINK_REGS_WINDOW 0x100u
 #define PAL_ADDR_MAX_PES 256u            /* per-PE windows */
+/* The RTL decodes this map from build/gen/pal_proto.vh, which
+ * host/tile/pal_isagen.c writes from these definitions. */
 
 /* Link-engine registers (read-only, 32 bits, wrap around), offsets from
  * PAL_ADDR_LINK_REGS. */
