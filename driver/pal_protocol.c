@@ -35,6 +35,7 @@ const char *pal_nak_reason_name(uint32_t reason) {
     case PAL_NAK_BAD_ADDRESS: return "BAD_ADDRESS";
     case PAL_NAK_BAD_VERSION: return "BAD_VERSION";
     case PAL_NAK_REFUSED: return "REFUSED";
+    case PAL_NAK_FIRMWARE: return "FIRMWARE";
     default: return "UNKNOWN";
   }
 }
@@ -433,7 +434,7 @@ typedef enum {
   WAIT_GOT,       /* the reply, checked */
   WAIT_TIMEOUT,   /* nothing usable before the deadline */
   WAIT_RETRY_NAK, /* NAK that noise can cause (1, 3, 5) */
-  WAIT_FATAL_NAK, /* NAK 2, 4, 6: the request itself is wrong */
+  WAIT_FATAL_NAK, /* NAK 2, 4, 6: the request itself is wrong; 7: the firmware is gone */
   WAIT_BAD_REPLY, /* our SEQ, but a bad CRC or a malformed payload */
   WAIT_ERROR,     /* the transport failed */
 } wait_result_t;
@@ -605,6 +606,12 @@ static pal_status_t transact(pal_link_t *l, uint8_t type, const uint8_t *payload
     if (r == WAIT_FATAL_NAK) {
       char what[64];
       describe(type, payload, len, what, sizeof what);
+      if (nak == PAL_NAK_FIRMWARE)
+        return pal_status_make(PAL_UNAVAILABLE,
+                               "%s: %s: the device answered NAK %u (FIRMWARE): its control core has "
+                               "halted or stopped answering; reset the device, or open it with bare=1 "
+                               "to use the link engine's own path",
+                               l->transport.name, what, (unsigned)nak);
       pal_status_code_t code = nak == PAL_NAK_BAD_ADDRESS ? PAL_OUT_OF_RANGE
                                : nak == PAL_NAK_REFUSED   ? PAL_FAILED_PRECONDITION
                                                           : PAL_INVALID_ARGUMENT;

@@ -70,10 +70,20 @@ FW_HEX := $(FW_BUILD)/pal_fw.hex
 $(FW_ELF): firmware/crt0.S $(FW_SRCS) $(FW_HDRS) firmware/pal_fw.ld $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(RV_CC) $(FW_CFLAGS) -Wl,-Map=$(FW_BUILD)/pal_fw.map -o $@ firmware/crt0.S $(FW_SRCS) -lgcc
-$(FW_BUILD)/pal_fw.bin: $(FW_ELF)
+# The image (.bin: text, rodata, data) and its $readmemh form, one 32-bit
+# word a line padded to the whole IMEM: the pattern rules below.
+
+# A broken firmware for the SoC tests (tests/soc/fw_broken.c): reads one
+# request and never answers, so the link engine's FW timeout and halt
+# handling can be tested on the Verilated SoC.
+FW_BROKEN_HEX := $(FW_BUILD)/fw_broken.hex
+$(FW_BUILD)/fw_broken.elf: firmware/crt0.S tests/soc/fw_broken.c firmware/pal_fw_libc.c $(FW_HDRS) \
+                           firmware/pal_fw.ld $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(FW_CFLAGS) -Ifirmware -o $@ firmware/crt0.S tests/soc/fw_broken.c firmware/pal_fw_libc.c -lgcc
+$(FW_BUILD)/%.bin: $(FW_BUILD)/%.elf
 	$(RV_OBJCOPY) -O binary -j .text -j .rodata -j .data $< $@
-# One 32-bit word a line for $readmemh, padded to the whole IMEM.
-$(FW_HEX): $(FW_BUILD)/pal_fw.bin
+$(FW_BUILD)/%.hex: $(FW_BUILD)/%.bin
 	python3 -c 'import sys,struct; b=open(sys.argv[1],"rb").read(); n=int(sys.argv[2]); \
 	  b+=bytes((-len(b))%4); w=struct.unpack("<%dI"%(len(b)//4),b); \
 	  assert len(w)<=n, "firmware larger than IMEM"; \

@@ -22,7 +22,8 @@ module pal_link #(
     parameter integer CLOCK_HZ = 0,
     parameter integer FLAGS = 0,
     parameter [127:0] DEVICE_NAME = "sim",
-    parameter integer FIRMWARE = 0      // FW requests to the mailbox; INFO flags bit 0
+    parameter integer FIRMWARE = 0,     // FW requests to the mailbox; INFO flags bit 0
+    parameter integer FW_TIMEOUT = 1 << 20  // cycles without progress before the firmware is given up on
 ) (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -47,7 +48,8 @@ module pal_link #(
     input  wire        i_mb_req_ready,
     input  wire        i_mb_resp_valid,
     input  wire [31:0] i_mb_resp_data,
-    output wire        o_mb_resp_ready
+    output wire        o_mb_resp_ready,
+    input  wire        i_fw_halted     // the control core has stopped
 );
   localparam integer BAW = $clog2(MAX_PAYLOAD);
   localparam [63:0] IDLE64 = IDLE_BYTE_TIMES * CYCLES_PER_BYTE;
@@ -81,7 +83,7 @@ module pal_link #(
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
       .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? 1 : 0)),
-      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE)
+      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .FW_TIMEOUT(FW_TIMEOUT)
   ) u_exec (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_buf_we(buf_we), .i_buf_addr(buf_addr), .i_buf_data(buf_data),
@@ -97,7 +99,7 @@ module pal_link #(
       .i_bus_rdata(i_bus_rdata), .i_tile_busy(i_tile_busy), .o_nak(o_nak),
       .o_mb_req_valid(o_mb_req_valid), .o_mb_req_data(o_mb_req_data), .i_mb_req_ready(i_mb_req_ready),
       .i_mb_resp_valid(i_mb_resp_valid), .i_mb_resp_data(i_mb_resp_data),
-      .o_mb_resp_ready(o_mb_resp_ready));
+      .o_mb_resp_ready(o_mb_resp_ready), .i_fw_halted(i_fw_halted));
 
   pal_link_tx u_tx (
       .i_clk(i_clk), .i_rst(i_rst),

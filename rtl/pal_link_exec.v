@@ -29,7 +29,13 @@ module pal_link_exec #(
     parameter integer IDLE_BYTE_TIMES = 4096,
     parameter integer FLAGS = 0,
     parameter [127:0] DEVICE_NAME = "sim",
-    parameter integer FIRMWARE = 0             // 1: FW requests go to the control core's mailbox
+    parameter integer FIRMWARE = 0,            // 1: FW requests go to the control core's mailbox
+    // cycles an FW exchange may go without progress (the mailbox taking a
+    // request word or giving a reply word) before the firmware counts as
+    // hung: the firmware answers in thousands of cycles (it never waits
+    // for a kernel), so 2^20 leaves a wide margin and still answers the
+    // host (NAK FIRMWARE) long before its own reply timeout
+    parameter integer FW_TIMEOUT = 1 << 20
 ) (
     input  wire           i_clk,
     input  wire           i_rst,
@@ -79,7 +85,8 @@ module pal_link_exec #(
     input  wire           i_mb_req_ready,
     input  wire           i_mb_resp_valid,
     input  wire [31:0]    i_mb_resp_data,
-    output wire           o_mb_resp_ready
+    output wire           o_mb_resp_ready,
+    input  wire           i_fw_halted          // the control core has stopped (trap, ebreak)
 );
   // frame types, NAK reasons, firmware commands, the address map and the
   // register runs: generated from include/pal/protocol.h (pal_isagen)
@@ -95,7 +102,8 @@ module pal_link_exec #(
   localparam [7:0] FW_START = PAL_FWMSG_START, FW_RUN = PAL_FWMSG_RUN;
   localparam [7:0] NAK_BAD_CRC = PAL_NAK_BAD_CRC, NAK_UNKNOWN_TYPE = PAL_NAK_UNKNOWN_TYPE,
                    NAK_BAD_LENGTH = PAL_NAK_BAD_LENGTH, NAK_BAD_ADDRESS = PAL_NAK_BAD_ADDRESS,
-                   NAK_BAD_VERSION = PAL_NAK_BAD_VERSION, NAK_REFUSED = PAL_NAK_REFUSED;
+                   NAK_BAD_VERSION = PAL_NAK_BAD_VERSION, NAK_REFUSED = PAL_NAK_REFUSED,
+                   NAK_FIRMWARE = PAL_NAK_FIRMWARE;
   localparam [2:0] SRC_NAK = 3'd0, SRC_ACK = 3'd1, SRC_INFO = 3'd2, SRC_BUF = 3'd3, SRC_RD = 3'd4;
   localparam [3:0] X_IDLE = 4'd0, X_DEC = 4'd1, X_WCHK = 4'd2, X_WR = 4'd3, X_START = 4'd4,
                    X_STREAM = 4'd5, X_FIN = 4'd6, X_FWIN = 4'd7, X_FWOUT = 4'd8;
@@ -269,6 +277,13 @@ module pal_link_exec #(
   reg [15:0] fw_len;              // reply length in bytes, capped at MAX_PAYLOAD
   reg [1:0]  fw_nth;              // words taken so far, saturating at 2 (1: the status word next)
   localparam [31:0] MAXP32 = MAX_PAYLOAD;
+  // A firmware that halted or stopped answering is given up on until the
+  // SoC is reset (fw_dead): a late reply, or a request the core read only
+  // in part, would otherwise put the mailbox out of step with the frames.
+  localparam integer TW = $clog2(FW_TIMEOUT + 1);
+  localparam [TW-1:0] FW_TIMEOUT_W = FW_TIMEOUT[TW-1:0];
+  reg          fw_dead;
+  reg [TW-1:0] fw_wait;           // cycles of this exchange without progress
   localparam [16:0] MAXP17 = MAXP32[16:0];
 
   assign o_ev_done = state == X_FIN;
@@ -394,6 +409,7 @@ module pal_link_exec #(
       writes_executed <= 32'd0;
       kernel_starts <= 32'd0;
       wcnt <= 2'd0;
+      fw_dead <= 1'b0;
     end else begin
       if (o_bus_valid && i_bus_ready) o_bus_valid <= 1'b0;
       if (o_mb_req_valid && i_mb_req_ready) o_mb_req_valid <= 1'b0;
@@ -441,10 +457,13 @@ module pal_link_exec #(
               else if (i_ev_len == 16'd0 || i_ev_len[1:0] != 2'd0 ||
                        {2'b00, A[31:16]} != {4'd0, i_ev_len[15:2]} - 18'd1)
                 nak(NAK_BAD_LENGTH);
+              else if (fw_dead || i_fw_halted)
+                nak(NAK_FIRMWARE);
               else if (have_last && last_was_fw && last_seq == i_ev_seq)
                 nak(NAK_REFUSED);  // a retransmission: the command ran, its reply is gone
               else begin
                 len_d <= {1'b0, i_ev_len};
+                fw_wait <= {TW{1'b0}};
                 state <= X_FWIN;
               end
             default: nak(NAK_UNKNOWN_TYPE);
@@ -490,7 +509,12 @@ module pal_link_exec #(
         end
         X_FWIN: begin
           // q = byte at ptr; lane 3 completes a word for the mailbox
-          if (fw_consume) begin
+          fw_wait <= fw_consume ? {TW{1'b0}} : fw_wait + 1'b1;
+          if (i_fw_halted || fw_wait == FW_TIMEOUT_W) begin
+            fw_dead <= 1'b1;
+            o_mb_req_valid <= 1'b0;
+            nak(NAK_FIRMWARE);
+          end else if (fw_consume) begin
             i <= i + 17'd1;
             if (i[1:0] == 2'd3) begin
               o_mb_req_valid <= 1'b1;
@@ -504,11 +528,18 @@ module pal_link_exec #(
             fw_have_hdr <= 1'b0;
             fw_wpos <= 17'd0;
             fw_nth <= 2'd0;
+            fw_wait <= {TW{1'b0}};
             state <= X_FWOUT;
           end
         end
         X_FWOUT: begin
-          if (fw_take) begin
+          fw_wait <= fw_take ? {TW{1'b0}} : fw_wait + 1'b1;
+          if ((i_fw_halted && !i_mb_resp_valid && (!fw_have_hdr || fw_words != 17'd0)) ||
+              fw_wait == FW_TIMEOUT_W) begin
+            // halted with words of the reply missing and none waiting: they never come
+            fw_dead <= 1'b1;
+            nak(NAK_FIRMWARE);
+          end else if (fw_take) begin
             fw_word <= i_mb_resp_data;
             fw_bytes <= 3'd4;
             if (!fw_have_hdr) begin

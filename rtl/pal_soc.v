@@ -30,7 +30,8 @@ module pal_soc #(
     parameter integer IDLE_BYTE_TIMES = 4096,
     parameter integer LED_STRETCH_BITS = 20,    // activity and error LEDs stay on 2^N cycles
     parameter integer CONTROL_CORE = 0,         // 1: control core + firmware (docs/control-core.md)
-    parameter FW_INIT_FILE = ""                 // the firmware's $readmemh image (build/firmware/pal_fw.hex)
+    parameter FW_INIT_FILE = "",                // the firmware's $readmemh image (build/firmware/pal_fw.hex)
+    parameter integer FW_TIMEOUT = 1 << 20      // link engine: cycles an FW exchange may stall
 ) (
     input  wire       i_clk,
     input  wire       i_rst,
@@ -94,7 +95,7 @@ module pal_soc #(
   wire [31:0] t_addr, t_wdata, t_rdata;
   wire [3:0]  t_wstrb;
   wire        tile_busy, tile_done, nak;
-  wire        mb_req_valid, mb_req_ready, mb_resp_valid, mb_resp_ready;
+  wire        mb_req_valid, mb_req_ready, mb_resp_valid, mb_resp_ready, fw_halted;
   wire [31:0] mb_req_data, mb_resp_data;
   wire        tile_rst;
 
@@ -104,7 +105,7 @@ module pal_soc #(
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
       .CLOCK_HZ(CLOCK_HZ), .FLAGS(0), .DEVICE_NAME(DEVICE_NAME),
-      .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0)
+      .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0), .FW_TIMEOUT(FW_TIMEOUT)
   ) u_link (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_rx_valid(l_rx_valid), .i_rx_data(l_rx_data), .o_rx_ready(l_rx_ready),
@@ -114,15 +115,15 @@ module pal_soc #(
       .i_tile_busy(tile_busy), .o_nak(nak),
       .o_mb_req_valid(mb_req_valid), .o_mb_req_data(mb_req_data), .i_mb_req_ready(mb_req_ready),
       .i_mb_resp_valid(mb_resp_valid), .i_mb_resp_data(mb_resp_data),
-      .o_mb_resp_ready(mb_resp_ready));
+      .o_mb_resp_ready(mb_resp_ready), .i_fw_halted(fw_halted));
 
   generate
     if (CONTROL_CORE != 0) begin : g_cc
       wire        c_valid, c_ready, c_error, c_reset;
       wire [31:0] c_addr, c_wdata;
       wire [3:0]  c_wstrb;
-      /* verilator lint_off UNUSEDSIGNAL */
       wire        halted;
+      /* verilator lint_off UNUSEDSIGNAL */
       wire [2:0]  halt_cause;
       wire [31:0] halt_pc;
       /* verilator lint_on UNUSEDSIGNAL */
@@ -144,6 +145,7 @@ module pal_soc #(
           .o_wstrb(b_wstrb), .i_ready(b_ready));
       // the watchdog holds the tile (not the link engine or the core) in reset
       assign tile_rst = i_rst | c_reset;
+      assign fw_halted = halted;
     end else begin : g_bare
       assign b_valid = m_valid;
       assign b_we = m_we;
@@ -154,6 +156,7 @@ module pal_soc #(
       assign mb_req_ready = 1'b0;
       assign mb_resp_valid = 1'b0;
       assign mb_resp_data = 32'd0;
+      assign fw_halted = 1'b0;
       assign tile_rst = i_rst;
       /* verilator lint_off UNUSEDSIGNAL */
       wire unused_mb = &{1'b0, mb_req_valid, mb_req_data, mb_resp_ready};

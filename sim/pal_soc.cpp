@@ -22,6 +22,7 @@ extern const pal_soc_variant_t pal_soc_variant_8x8_fifo __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_8x8_uart __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_p256 __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fw __attribute__((weak));
+extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fwbroken __attribute__((weak));
 }
 
 namespace {
@@ -33,6 +34,7 @@ const pal_soc_variant_t *const kVariants[] = {
     &pal_soc_variant_8x8_uart,
     &pal_soc_variant_4x4_fifo_p256,
     &pal_soc_variant_4x4_fifo_fw,
+    &pal_soc_variant_4x4_fifo_fwbroken,
 };
 
 // The clocks_per_bit every UART model was built with (sim/soc.mk).
@@ -124,12 +126,33 @@ static void step(pal_soc_t *soc) {
   soc->cycle++;
 }
 
+namespace {
+pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_payload, bool broken_fw,
+                            pal_soc_t **out_soc);
+}
+
 pal_status_t pal_soc_create(const pal_soc_options_t *options, pal_soc_t **out_soc) {
-  return pal_soc_create_with_max_payload(options, 4096, out_soc);
+  return create_variant(options, 4096, false, out_soc);
 }
 
 pal_status_t pal_soc_create_with_max_payload(const pal_soc_options_t *options, uint32_t max_payload,
                                              pal_soc_t **out_soc) {
+  return create_variant(options, max_payload, false, out_soc);
+}
+
+pal_status_t pal_soc_create_with_broken_firmware(const pal_soc_options_t *options, pal_soc_t **out_soc) {
+  pal_soc_options_t opt;
+  if (options)
+    opt = *options;
+  else
+    pal_soc_options_initialize(&opt);
+  opt.firmware = true;
+  return create_variant(&opt, 4096, true, out_soc);
+}
+
+namespace {
+pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_payload, bool broken_fw,
+                            pal_soc_t **out_soc) {
   *out_soc = NULL;
   pal_soc_options_t opt;
   if (options)
@@ -151,6 +174,7 @@ pal_status_t pal_soc_create_with_max_payload(const pal_soc_options_t *options, u
   for (const pal_soc_variant_t *v : kVariants) {
     if (!v) continue;
     if (v->max_payload != max_payload) continue;
+    if ((v->firmware == 2) != broken_fw) continue;  // the broken firmware only when asked for
     if (hn < sizeof have)
       hn += (size_t)snprintf(have + hn, sizeof have - hn, "%s%ux%u %s%s", hn ? ", " : "", v->rows,
                              v->cols, v->uart ? "uart" : "fifo", v->firmware ? " fw" : "");
@@ -192,6 +216,7 @@ pal_status_t pal_soc_create_with_max_payload(const pal_soc_options_t *options, u
   *out_soc = soc;
   return PAL_STATUS_OK;
 }
+}  // namespace
 
 void pal_soc_destroy(pal_soc_t *soc) { delete soc; }
 

@@ -17,6 +17,11 @@ extern "C" {
  * one with the iCE40's 256 for the tests). */
 pal_status_t pal_soc_create_with_max_payload(const pal_soc_options_t *options, uint32_t max_payload,
                                              pal_soc_t **out_soc);
+/* pal_soc_create for the 4x4 FIFO SoC with the control core running the
+ * tests' broken firmware (tests/soc/fw_broken.c: reads one request, never
+ * answers; INFO hangs it, any other command halts it), for the link
+ * engine's FW timeout and halt handling. */
+pal_status_t pal_soc_create_with_broken_firmware(const pal_soc_options_t *options, pal_soc_t **out_soc);
 /* Bytes written but not yet taken by the model (FIFO) or sent (UART). */
 size_t pal_soc_input_pending(const pal_soc_t *soc);
 /* The tile's STATUS.busy (o_leds[0]), without a bus transfer. */

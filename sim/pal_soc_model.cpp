@@ -2,7 +2,8 @@
 // by sim/soc.mk with PAL_SOC_CLASS (Vpal_soc_4x4_fifo, ...), PAL_SOC_HEADER,
 // PAL_SOC_VARIANT (the exported C name), PAL_SOC_ROWS, PAL_SOC_COLS,
 // PAL_SOC_UART (0 or 1), PAL_SOC_MAX_PAYLOAD (default 4096), PAL_SOC_FIRMWARE
-// (1: the control core with its firmware), PAL_SOC_TRACE (0 or 1).
+// (1: the control core with its firmware, 2: with the tests' broken
+// firmware), PAL_SOC_TRACE (0 or 1).
 #include PAL_SOC_HEADER
 
 #include <memory>

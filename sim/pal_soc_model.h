@@ -31,7 +31,8 @@ typedef struct pal_soc_variant {
   int uart;
   uint32_t max_payload;  /* the link engine's MAX_PAYLOAD */
   pal_soc_model *(*create)(uint64_t seed);
-  int firmware;          /* CONTROL_CORE = 1: control core + firmware */
+  int firmware;          /* CONTROL_CORE = 1: control core + firmware; 2: the tests'
+                          * broken firmware (tests/soc/fw_broken.c) */
 } pal_soc_variant_t;
 }
 

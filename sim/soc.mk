@@ -13,15 +13,17 @@ SOC_CLOCKS_PER_BIT := 4
 
 # $(call soc_model,NAME,R,C,UART,MAX_PAYLOAD[,FW]): a Verilated SoC and its
 # wrapper object; FW = 1 puts the control core in, with the firmware image
-# of firmware/firmware.mk ($(FW_HEX)) baked into its IMEM.
+# of firmware/firmware.mk ($(FW_HEX)) baked into its IMEM; FW = 2 the same
+# with the tests' broken firmware ($(FW_BROKEN_HEX)).
+soc_fw_hex = $(if $(filter 2,$(1)),$(FW_BROKEN_HEX),$(FW_HEX))
 define soc_model
 $(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a: $(SOC_RTL_SRCS) $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH) \
-    $(if $(filter 1,$(6)),$(RV_SYS_SRCS) $(FW_HEX))
+    $(if $(filter 1 2,$(6)),$(RV_SYS_SRCS) $(call soc_fw_hex,$(6)))
 	@mkdir -p $$(@D)
-	@echo "VERILATE pal_soc $(2)x$(3) $(if $(filter 1,$(4)),uart,fifo)$(if $(filter 1,$(6)), with the control core)"
+	@echo "VERILATE pal_soc $(2)x$(3) $(if $(filter 1,$(4)),uart,fifo)$(if $(filter 1,$(6)), with the control core)$(if $(filter 2,$(6)), with the control core and a broken firmware)"
 	@$(VERILATOR) $(SIM_VFLAGS) --top-module pal_soc --prefix Vpal_soc_$(1) \
 	  -GR=$(2) -GC=$(3) -GUSE_UART=$(4) -GCLKS_PER_BIT=$(SOC_CLOCKS_PER_BIT) -GMAX_PAYLOAD=$(5) \
-	  $(if $(filter 1,$(6)),-GCONTROL_CORE=1 -GFW_INIT_FILE='"$(abspath $(FW_HEX))"') \
+	  $(if $(filter 1 2,$(6)),-GCONTROL_CORE=1 -GFW_INIT_FILE='"$(abspath $(call soc_fw_hex,$(6)))"') \
 	  -Mdir $(SIM_BUILD)/soc_$(1) rtl/pal_soc.v >$(SIM_BUILD)/soc_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/soc_$(1).log; exit 1; }
 	@$(MAKE) --no-print-directory -C $(SIM_BUILD)/soc_$(1) -f Vpal_soc_$(1).mk OPT_FAST=-O2 \
@@ -48,10 +50,13 @@ $(eval $(call soc_model,8x8_uart,8,8,1,4096))
 $(eval $(call soc_model,4x4_fifo_p256,4,4,0,256))
 # With the control core and its firmware (sim://?fw=1).
 $(eval $(call soc_model,4x4_fifo_fw,4,4,0,4096,1))
+# With a firmware that never answers, for the tests only
+# (pal_soc_create_with_broken_firmware in sim/pal_soc_debug.h).
+$(eval $(call soc_model,4x4_fifo_fwbroken,4,4,0,4096,2))
 
 SOC_MODELS := $(SOC_MODEL_4x4_fifo) $(SOC_MODEL_4x4_uart) $(SOC_MODEL_8x8_fifo) $(SOC_MODEL_8x8_uart) \
               $(SOC_MODEL_4x4_fifo_fw)
-SOC_TEST_MODELS := $(SOC_MODELS) $(SOC_MODEL_4x4_fifo_p256)
+SOC_TEST_MODELS := $(SOC_MODELS) $(SOC_MODEL_4x4_fifo_p256) $(SOC_MODEL_4x4_fifo_fwbroken)
 
 $(SIM_BUILD)/pal_soc.o: sim/pal_soc.cpp sim/pal_soc_model.h sim/pal_soc_debug.h include/pal/soc.h include/pal/driver.h \
                         include/pal/transport.h
@@ -85,7 +90,7 @@ $(SIM_BUILD)/tests/test_soc_%: tests/soc/test_soc_%.c $(SOC_TEST_HDRS) $(SOC_TES
                                $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/driver -Itests/soc -Isim -c -o $@.o $<
-	$(SIM_CXX) -o $@ $@.o $(SOC_MODEL_4x4_fifo_p256) $(SOC_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+	$(SIM_CXX) -o $@ $@.o $(SOC_MODEL_4x4_fifo_p256) $(SOC_MODEL_4x4_fifo_fwbroken) $(SOC_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
 
 EXTRA_TESTS += $(SOC_TESTS)
 CHECKS += soc-lint soc-synth

@@ -57,6 +57,9 @@ typedef enum pal_nak_reason {
   PAL_NAK_BAD_VERSION = 5,  /* VER is not PAL_PROTO_VERSION */
   PAL_NAK_REFUSED = 6,      /* the target refused the value (CONTROL reserved
                              * bits or start while busy, NaR flag > 1, ...) */
+  PAL_NAK_FIRMWARE = 7,     /* FW: the control core has halted, or did not take
+                             * or answer a message in time; given up on until
+                             * the device is reset (docs/protocol.md §4.2) */
 } pal_nak_reason_t;
 
 /* Firmware messages carried by PAL_MSG_FW (docs/control-core.md §4.1):
@@ -323,8 +326,9 @@ void pal_link_destroy(pal_link_t *link);
  * SEQ, retransmits it (same SEQ) on timeout, on a bad-CRC reply and on
  * NAK 1, 3 or 5 (which noise can cause), up to options.retries times, and
  * returns the reply payload of type (type | 0x80) in out (at most cap
- * bytes; a longer reply is malformed). NAK 2, 4 and 6 fail at once
- * (PAL_INVALID_ARGUMENT, PAL_OUT_OF_RANGE, PAL_FAILED_PRECONDITION). After
+ * bytes; a longer reply is malformed). NAK 2, 4, 6 and 7 fail at once
+ * (PAL_INVALID_ARGUMENT, PAL_OUT_OF_RANGE, PAL_FAILED_PRECONDITION,
+ * PAL_UNAVAILABLE naming the firmware). After
  * the last retry the link is resynchronised and the call fails
  * (PAL_DEADLINE_EXCEEDED when it timed out, PAL_DATA_LOSS otherwise);
  * messages start with the transport's name. */

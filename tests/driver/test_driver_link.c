@@ -380,7 +380,8 @@ static void test_engine_misbehaving_device(void **state) {
               {PAL_NAK_BAD_VERSION, PAL_OK},
               {PAL_NAK_UNKNOWN_TYPE, PAL_INVALID_ARGUMENT},
               {PAL_NAK_BAD_ADDRESS, PAL_OUT_OF_RANGE},
-              {PAL_NAK_REFUSED, PAL_FAILED_PRECONDITION}};
+              {PAL_NAK_REFUSED, PAL_FAILED_PRECONDITION},
+              {PAL_NAK_FIRMWARE, PAL_UNAVAILABLE}};
   for (size_t k = 0; k < sizeof naks / sizeof naks[0]; k++) {
     act_t one[1] = {ACT_NAK};
     script(e, one, 1);

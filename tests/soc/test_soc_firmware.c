@@ -8,7 +8,10 @@
  *  - a kernel far longer than its watchdog limit is stopped by the
  *    firmware, the host gets a clear error, the next kernel is exact;
  *  - a bad kernel image sent as raw FW packets (the host's checks
- *    bypassed) is rejected by the firmware and changes no device byte. */
+ *    bypassed) is rejected by the firmware and changes no device byte;
+ *  - a firmware that hangs or halts (tests/soc/fw_broken.c) gets NAK
+ *    FIRMWARE from the link engine (after its timeout, or at once), which
+ *    goes on serving everything else. */
 #include <time.h>
 
 #include "conformance_suite.h"
@@ -368,7 +371,7 @@ static uint8_t raw_exchange(uint64_t seed, pal_soc_t *soc, pal_frame_parser_t *p
   pal_frame_t f = {type, seq, PAL_PROTO_VERSION, len, payload};
   DOK(seed, "raw", pal_frame_encode(&f, buf, sizeof buf, &n));
   DOK(seed, "raw", pal_soc_write_bytes(soc, buf, n));
-  for (int k = 0; k < 2000000; k++) {
+  for (int k = 0; k < 3000000; k++) {  /* past the FW timeout, 2^20 */
     DOK(seed, "raw", pal_soc_run(soc, 1));
     uint8_t b[64];
     size_t got = pal_soc_read_bytes(soc, b, sizeof b), off = 0;
@@ -441,10 +444,81 @@ static void test_fw_link_rules(void **state) {
   pal_frame_parser_destroy(p);
 }
 
+/* ---- a firmware that stops answering (tests/soc/fw_broken.c) ---------------------- */
+
+#define FW_TIMEOUT_CYCLES (1u << 20) /* rtl/pal_link_exec.v FW_TIMEOUT, the SoC's default */
+
+static void test_fw_broken(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 21;
+  pal_frame_parser_t *p = NULL;
+  DOK(seed, "broken", pal_frame_parser_create(4096, &p));
+  uint8_t out[4096];
+  size_t n = 0;
+  uint8_t info_msg[4] = {PAL_FWMSG_INFO, 0x01, 0x00, 0x00};     /* hangs the broken firmware */
+  uint8_t status_msg[4] = {PAL_FWMSG_STATUS, 0x02, 0x00, 0x00}; /* halts it */
+
+  /* hung: the link engine gives up after its timeout and says so */
+  pal_soc_t *soc = NULL;
+  DOK(seed, "broken", pal_soc_create_with_broken_firmware(NULL, &soc));
+  uint64_t c0 = pal_soc_cycle(soc);
+  uint8_t t = raw_exchange(seed, soc, p, PAL_MSG_FW, 1, info_msg, 4, out, &n);
+  uint64_t took = pal_soc_cycle(soc) - c0;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && n == 1 && out[0] == PAL_NAK_FIRMWARE,
+                 "FW to a hung firmware: type 0x%02x reason %u", t, out[0]);
+  PAL_TEST_CHECK(seed, took >= FW_TIMEOUT_CYCLES && took < FW_TIMEOUT_CYCLES + 5000,
+                 "NAK FIRMWARE after %llu cycles, the timeout is %u", (unsigned long long)took,
+                 FW_TIMEOUT_CYCLES);
+  /* given up on: the next FW request is refused at once, a new SEQ too */
+  c0 = pal_soc_cycle(soc);
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 2, status_msg, 4, out, &n);
+  took = pal_soc_cycle(soc) - c0;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_FIRMWARE && took < 2000,
+                 "FW after the timeout: type 0x%02x reason %u after %llu cycles", t, out[0],
+                 (unsigned long long)took);
+  /* the link engine itself still serves everything else */
+  uint8_t ping[5] = {1, 2, 3, 4, 5};
+  t = raw_exchange(seed, soc, p, PAL_MSG_PING, 3, ping, 5, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_PONG && n == 5 && !memcmp(out, ping, 5), "PING after: 0x%02x", t);
+  uint8_t rd[6] = {0, 0, 0, 0, 4, 0}; /* READ the tile's ID register */
+  t = raw_exchange(seed, soc, p, PAL_MSG_READ, 4, rd, 6, out, &n);
+  uint32_t id = (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 | (uint32_t)out[3] << 24;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_READ_REPLY && n == 4 && id == PAL_TILE_ID_VALUE,
+                 "READ ID after: 0x%02x, %zu bytes, 0x%08x", t, n, (unsigned)id);
+  /* and through the host's link layer the failure is named, not a timeout */
+  pal_transport_t tr;
+  DOK(seed, "broken", pal_soc_transport(soc, "sim://broken", &tr));
+  pal_link_t *link = NULL;
+  DOK(seed, "broken", pal_link_create(tr, NULL, &link));
+  pal_status_t st = pal_link_transact(link, PAL_MSG_FW, info_msg, 4, out, sizeof out, &n);
+  PAL_TEST_CHECK(seed, st && pal_status_code(st) == PAL_UNAVAILABLE &&
+                           strstr(pal_status_message(st), "FIRMWARE") &&
+                           strstr(pal_status_message(st), "bare=1"),
+                 "link layer: %s", st ? pal_status_message(st) : "OK");
+  pal_status_free(st);
+  DOK(seed, "broken", pal_link_ping(link, ping, 5));
+  pal_link_destroy(link);
+  pal_soc_destroy(soc);
+
+  /* halted: NAK FIRMWARE as soon as the core stops, not after the timeout */
+  DOK(seed, "broken", pal_soc_create_with_broken_firmware(NULL, &soc));
+  c0 = pal_soc_cycle(soc);
+  t = raw_exchange(seed, soc, p, PAL_MSG_FW, 1, status_msg, 4, out, &n);
+  took = pal_soc_cycle(soc) - c0;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_FIRMWARE && took < 5000,
+                 "FW to a halting firmware: type 0x%02x reason %u after %llu cycles", t, out[0],
+                 (unsigned long long)took);
+  t = raw_exchange(seed, soc, p, PAL_MSG_PING, 2, ping, 5, out, &n);
+  PAL_TEST_CHECK(seed, t == PAL_MSG_PONG, "PING after the halt: 0x%02x", t);
+  pal_soc_destroy(soc);
+  pal_frame_parser_destroy(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fw_command),
       cmocka_unit_test(test_fw_link_rules),
+      cmocka_unit_test(test_fw_broken),
       cmocka_unit_test(test_conformance_fw),
       cmocka_unit_test(test_conformance_fw_bare),
       cmocka_unit_test(test_watchdog),
