@@ -444,6 +444,50 @@ static void test_fw_link_rules(void **state) {
   pal_frame_parser_destroy(p);
 }
 
+/* ---- lost replies ------------------------------------------------------------------ */
+
+/* A FW command whose reply is lost has run; its retransmission is NAK 6
+ * (docs/protocol.md §4.2). Over a link that drops bytes both ways, the
+ * read-only commands still all succeed, the host sending each again under
+ * a new SEQ when that happens, and the firmware's own command count shows
+ * exactly one extra run per such re-send: nothing ran twice unseen. */
+static void test_fw_lost_replies(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 33;
+  setup_scheme();
+  pal_device_options_t o;
+  pal_device_options_initialize(&o);
+  o.timeout_ms = 5; /* model time: 60 000 cycles, 20x a STATUS exchange */
+  o.retries = 10;
+  o.faults.drop_rate = 0.004;
+  o.faults.seed = seed;
+  pal_device_t *d = NULL;
+  DOK(seed, FW_URI, pal_device_open(FW_URI, &o, &d));
+  uint32_t r[32];
+  size_t n = 0;
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
+  PAL_TEST_CHECK(seed, n == 23 && r[0] == 0, "COUNTERS: %zu words, status %u", n, (unsigned)r[0]);
+  uint32_t c1 = r[19];
+  pal_link_stats_t s0, s1;
+  pal_device_link_stats(d, &s0);
+  enum { COMMANDS = 300 };
+  for (int k = 0; k < COMMANDS; k++) {
+    DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_STATUS, NULL, 0, r, 32, &n));
+    PAL_TEST_CHECK(seed, n >= 2 && r[0] == 0, "STATUS %d: %zu words, status %u", k, n, (unsigned)r[0]);
+  }
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
+  pal_device_link_stats(d, &s1);
+  uint32_t c2 = r[19];
+  uint64_t reissued = s1.fw_reissued - s0.fw_reissued;
+  PAL_TEST_CHECK(seed, reissued > 0 && s1.retransmissions > s0.retransmissions,
+                 "no reply was lost in %d commands (%llu retransmissions): raise the drop rate",
+                 COMMANDS, (unsigned long long)(s1.retransmissions - s0.retransmissions));
+  PAL_TEST_CHECK(seed, (uint64_t)(c2 - c1) == COMMANDS + 1 + reissued,
+                 "the firmware ran %u commands for %d STATUS + 1 COUNTERS and %llu re-sends",
+                 (unsigned)(c2 - c1), COMMANDS, (unsigned long long)reissued);
+  pal_device_close(d);
+}
+
 /* ---- a firmware that stops answering (tests/soc/fw_broken.c) ---------------------- */
 
 #define FW_TIMEOUT_CYCLES (1u << 20) /* rtl/pal_link_exec.v FW_TIMEOUT, the SoC's default */
@@ -519,6 +563,7 @@ int main(void) {
       cmocka_unit_test(test_fw_command),
       cmocka_unit_test(test_fw_link_rules),
       cmocka_unit_test(test_fw_broken),
+      cmocka_unit_test(test_fw_lost_replies),
       cmocka_unit_test(test_conformance_fw),
       cmocka_unit_test(test_conformance_fw_bare),
       cmocka_unit_test(test_watchdog),
