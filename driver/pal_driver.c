@@ -217,7 +217,7 @@ static const char *fw_command_name(uint32_t c) {
 static const char *fw_status_name(uint32_t s) {
   static const char *const names[] = {"OK", "unknown command", "bad length", "busy (a kernel is running)",
                                       "no kernel loaded", "image rejected", "out of sequence",
-                                      "pc outside IMEM"};
+                                      "pc outside IMEM", "no reply to replay"};
   return s < sizeof names / sizeof names[0] ? names[s] : "unknown status";
 }
 

@@ -603,27 +603,6 @@ static pal_status_t transact(pal_link_t *l, uint8_t type, const uint8_t *payload
       describe(type, payload, len, what, sizeof what);
       return pal_status_annotate(st, "%s: %s", l->transport.name, what);
     }
-    if (r == WAIT_FATAL_NAK && type == PAL_MSG_FW && nak == PAL_NAK_REFUSED && attempt > 0) {
-      /* The device ran this FW request and its reply was lost: it does not
-       * run a retransmission again (docs/protocol.md §4.2). A command that
-       * only reads (INFO, STATUS, COUNTERS) is sent again as a new request
-       * (a fresh SEQ), within the same attempts; any other is not repeated. */
-      uint8_t cmd = len ? payload[0] : 0;
-      if (cmd == PAL_FWMSG_INFO || cmd == PAL_FWMSG_STATUS || cmd == PAL_FWMSG_COUNTERS) {
-        l->stats.fw_reissued++;
-        f.seq = ++l->seq;
-        PAL_RETURN_IF_ERROR(pal_frame_encode(&f, l->tx, PAL_PROTO_MAX_LEN + PAL_PROTO_OVERHEAD, &n));
-        e->seq = f.seq;
-        continue;
-      }
-      char what[64];
-      describe(type, payload, len, what, sizeof what);
-      return pal_status_make(PAL_FAILED_PRECONDITION,
-                             "%s: %s: the device ran the command but its reply was lost (the "
-                             "retransmission was answered NAK 6); it is not repeated, since running "
-                             "it twice could differ from running it once",
-                             l->transport.name, what);
-    }
     if (r == WAIT_FATAL_NAK) {
       char what[64];
       describe(type, payload, len, what, sizeof what);

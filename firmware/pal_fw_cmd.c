@@ -3,7 +3,10 @@
  * payload word count, then the payload. Every request gets exactly one
  * reply: header (command | 0x80, same tag, count), then a status word and
  * the command's data. A request longer than PAL_FW_MSG_MAX_WORDS is read
- * to its end and answered with BAD_LENGTH, so the stream stays in step. */
+ * to its end and answered with BAD_LENGTH, so the stream stays in step.
+ * The last reply is kept: a request marked PAL_FW_REPLAY (the host's
+ * retransmission, the reply having been lost) gets it again, and the
+ * command does not run twice. */
 #include "pal_fw_cmd.h"
 
 #include "hal.h"
@@ -16,13 +19,37 @@ static void send_word(pal_fw_t *fw, uint32_t word)
     pal_hal_mbox_tx(word);
 }
 
+/* Sends a reply and keeps it for a replay (every reply fits: at most
+ * PAL_FW_REPLY_MAX_WORDS payload words). */
 static void reply(pal_fw_t *fw, uint32_t status, const uint32_t *data, uint32_t n)
 {
     uint32_t head = fw->msg[0];
-    send_word(fw, (head & 0xFFu) | PAL_FW_REPLY | (head & 0xFF00u) | (n + 1u) << 16);
+    uint32_t *keep = fw->last_reply;
+    keep[0] = (head & 0xFFu) | PAL_FW_REPLY | (head & 0xFF00u) | (n + 1u) << 16;
+    keep[1] = status;
+    for (uint32_t i = 0; i < n && i + 1u < PAL_FW_REPLY_MAX_WORDS; i++)
+        keep[2u + i] = data[i];
+    fw->last_reply_words = n + 1u <= PAL_FW_REPLY_MAX_WORDS ? n + 2u : 0u;
+    send_word(fw, keep[0]);
     send_word(fw, status);
     for (uint32_t i = 0; i < n; i++)
         send_word(fw, data[i]);
+}
+
+/* A retransmitted request: its kept reply again, or NO_REPLAY when it is
+ * not the last request (nothing was kept, or the header differs). */
+static void replay(pal_fw_t *fw)
+{
+    uint32_t head = fw->msg[0];
+    fw->stat_replays++;
+    if (fw->last_reply_words && (head & ~(uint32_t)PAL_FW_REPLAY) == fw->last_head) {
+        for (uint32_t i = 0; i < fw->last_reply_words; i++)
+            send_word(fw, fw->last_reply[i]);
+        return;
+    }
+    fw->stat_bad_messages++;
+    send_word(fw, (head & 0xFFFFu) | PAL_FW_REPLY | 1u << 16);
+    send_word(fw, PAL_FW_ERR_NO_REPLAY);
 }
 
 void pal_fw_init(pal_fw_t *fw)
@@ -196,20 +223,26 @@ static void cmd_status(pal_fw_t *fw)
 
 static void cmd_counters(pal_fw_t *fw)
 {
-    uint32_t d[PAL_FW_COUNTER_WORDS + 4];
+    uint32_t d[PAL_FW_COUNTER_WORDS + 5];
     for (uint32_t i = 0; i < PAL_FW_COUNTER_WORDS; i++)
         d[i] = pal_hal_tile_reg(PAL_FW_REG_COUNTERS + 4u * i);
     d[PAL_FW_COUNTER_WORDS + 0] = fw->stat_commands;
     d[PAL_FW_COUNTER_WORDS + 1] = fw->stat_rejects;
     d[PAL_FW_COUNTER_WORDS + 2] = fw->stat_watchdogs;
     d[PAL_FW_COUNTER_WORDS + 3] = fw->stat_bad_messages;
-    reply(fw, PAL_FW_OK, d, PAL_FW_COUNTER_WORDS + 4);
+    d[PAL_FW_COUNTER_WORDS + 4] = fw->stat_replays;
+    reply(fw, PAL_FW_OK, d, PAL_FW_COUNTER_WORDS + 5);
 }
 
 static void dispatch(pal_fw_t *fw)
 {
     uint32_t head = fw->msg[0];
     uint32_t n = head >> 16;
+    if (head & PAL_FW_REPLAY) {
+        replay(fw);
+        return;
+    }
+    fw->last_head = head;
     fw->stat_commands++;
     if (n > PAL_FW_MSG_MAX_WORDS) {
         fw->stat_bad_messages++;

@@ -12,6 +12,7 @@
 
 #define PAL_FW_VERSION 1u
 #define PAL_FW_MSG_MAX_WORDS 64u        /* payload words of one request */
+#define PAL_FW_REPLY_MAX_WORDS 24u      /* payload words of a reply, status included (COUNTERS) */
 #define PAL_FW_DEFAULT_WATCHDOG 12000000u /* cycles: 1 s at 12 MHz */
 
 /* Commands (request header bits [7:0]); replies carry cmd | 0x80. */
@@ -24,6 +25,10 @@ enum {
     PAL_FW_CMD_COUNTERS = 0x06,
     PAL_FW_CMD_RUN = 0x07,        /* start code already in IMEM (written over the bare path) */
     PAL_FW_REPLY = 0x80,
+    /* Request header bit 7 from the link engine: the host retransmitted the
+     * last request (its reply was lost); send that reply again, do not run
+     * the command twice (docs/protocol.md §4.2). */
+    PAL_FW_REPLAY = 0x80,
 };
 
 /* Status word (first reply payload word). */
@@ -36,6 +41,7 @@ enum {
     PAL_FW_ERR_REJECTED = 5,       /* the image was rejected; reason and detail follow */
     PAL_FW_ERR_SEQUENCE = 6,       /* LOAD_DATA without LOAD_BEGIN, or after completion */
     PAL_FW_ERR_BAD_PC = 7,         /* RUN at a pc outside the tile's IMEM */
+    PAL_FW_ERR_NO_REPLAY = 8,      /* a replay that does not match the last request */
 };
 
 /* Run states (STATUS reply). */
@@ -55,7 +61,11 @@ typedef struct pal_fw {
     uint32_t run_start, run_cycles, watchdog_limit;
     uint32_t tile_status;    /* tile STATUS at the end of the last run */
     uint32_t last_reject, last_detail;
-    uint32_t stat_commands, stat_rejects, stat_watchdogs, stat_bad_messages;
+    uint32_t stat_commands, stat_rejects, stat_watchdogs, stat_bad_messages, stat_replays;
+    /* the last request's header and its whole reply, for a replay */
+    uint32_t last_head;
+    uint32_t last_reply[1 + PAL_FW_REPLY_MAX_WORDS];
+    uint32_t last_reply_words;  /* 0: nothing to replay */
     /* request being received */
     uint32_t msg[PAL_FW_MSG_MAX_WORDS + 1];
     uint32_t msg_fill, msg_need;

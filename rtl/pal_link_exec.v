@@ -283,6 +283,7 @@ module pal_link_exec #(
   localparam integer TW = $clog2(FW_TIMEOUT + 1);
   localparam [TW-1:0] FW_TIMEOUT_W = FW_TIMEOUT[TW-1:0];
   reg          fw_dead;
+  reg          fw_replay;         // this FW request is a retransmission: replay marker
   reg [TW-1:0] fw_wait;           // cycles of this exchange without progress
   localparam [16:0] MAXP17 = MAXP32[16:0];
 
@@ -459,9 +460,10 @@ module pal_link_exec #(
                 nak(NAK_BAD_LENGTH);
               else if (fw_dead || i_fw_halted)
                 nak(NAK_FIRMWARE);
-              else if (have_last && last_was_fw && last_seq == i_ev_seq)
-                nak(NAK_REFUSED);  // a retransmission: the command ran, its reply is gone
               else begin
+                // a retransmission (the command ran, its reply was lost)
+                // goes to the firmware marked for a replay of that reply
+                fw_replay <= have_last && last_was_fw && last_seq == i_ev_seq;
                 len_d <= {1'b0, i_ev_len};
                 fw_wait <= {TW{1'b0}};
                 state <= X_FWIN;
@@ -518,7 +520,8 @@ module pal_link_exec #(
             i <= i + 17'd1;
             if (i[1:0] == 2'd3) begin
               o_mb_req_valid <= 1'b1;
-              o_mb_req_data <= word_now;
+              // header word: bit 7 marks a replay (commands are 0x01..0x7F)
+              o_mb_req_data <= word_now | {24'd0, i == 17'd3 && fw_replay, 7'd0};
             end else begin
               pack <= {q, pack[23:8]};
             end
@@ -550,7 +553,8 @@ module pal_link_exec #(
               fw_words <= fw_words - 17'd1;
             end
             if (fw_nth != 2'd2) fw_nth <= fw_nth + 2'd1;
-            if (fw_nth == 2'd1 && i_mb_resp_data == 32'd0 && (A[7:0] == FW_START || A[7:0] == FW_RUN))
+            if (fw_nth == 2'd1 && i_mb_resp_data == 32'd0 && !fw_replay &&
+                (A[7:0] == FW_START || A[7:0] == FW_RUN))
               kernel_starts <= kernel_starts + 32'd1;
           end else if (fw_bytes != 3'd0) begin
             fw_word <= fw_word >> 8;

@@ -310,8 +310,6 @@ typedef struct pal_link_stats {
   uint64_t rx_bad_hcrc, rx_bad_crc, rx_bad_other; /* parser events on the way in */
   uint64_t resyncs;           /* resync procedures run */
   uint64_t failures;          /* transactions that failed after their retries */
-  uint64_t fw_reissued;       /* FW INFO/STATUS/COUNTERS sent again under a new SEQ
-                               * after their reply was lost (NAK 6, §4.2) */
   uint64_t tx_bytes, rx_bytes;       /* wire bytes */
   uint64_t data_written, data_read;  /* user bytes that WRITE/READ moved */
 } pal_link_stats_t;
@@ -330,9 +328,8 @@ void pal_link_destroy(pal_link_t *link);
  * returns the reply payload of type (type | 0x80) in out (at most cap
  * bytes; a longer reply is malformed). NAK 2, 4, 6 and 7 fail at once
  * (PAL_INVALID_ARGUMENT, PAL_OUT_OF_RANGE, PAL_FAILED_PRECONDITION,
- * PAL_UNAVAILABLE naming the firmware), except a NAK 6 to a retransmitted
- * FW INFO, STATUS or COUNTERS (it ran, its reply was lost), which is sent
- * again under a new SEQ (stats.fw_reissued). After the last retry the link is resynchronised and the call fails
+ * PAL_UNAVAILABLE naming the firmware). After
+ * the last retry the link is resynchronised and the call fails
  * (PAL_DEADLINE_EXCEEDED when it timed out, PAL_DATA_LOSS otherwise);
  * messages start with the transport's name. */
 pal_status_t pal_link_transact(pal_link_t *link, uint8_t type, const uint8_t *payload,

@@ -3,7 +3,8 @@
  * and STATUS, the watchdog resetting a hung tile and the next kernel
  * running, RUN of code already in IMEM, COUNTERS, and every error reply (unknown command, bad lengths,
  * an over-long request that must not throw the stream out of step, load
- * sequence, busy, no kernel, rejected image). */
+ * sequence, busy, no kernel, rejected image), and the replay of a
+ * retransmitted request's kept reply. */
 #include "fw_test_util.h"
 
 #include "pal_fw_cmd.h"
@@ -173,10 +174,75 @@ static void test_counters(void **state)
     (void)state;
     boot();
     assert_int_equal(request(PAL_FW_CMD_COUNTERS, NULL, 0), PAL_FW_OK);
-    assert_int_equal(fake.tx_len, 2 + PAL_FW_COUNTER_WORDS + 4);
+    assert_int_equal(fake.tx_len, 2 + PAL_FW_COUNTER_WORDS + 5);
     for (uint32_t i = 0; i < PAL_FW_COUNTER_WORDS; i++)
         assert_int_equal(fake.tx[2 + i], fake.counters[i]);
     assert_int_equal(fake.tx[2 + PAL_FW_COUNTER_WORDS], 1); /* this command */
+    fake_release();
+}
+
+/* The link engine marks a retransmitted request with PAL_FW_REPLAY: the
+ * kept reply comes back word for word and the command does not run again.
+ * Here a LOAD_DATA chunk is replayed in the middle of a load (a second run
+ * would append the chunk twice and the image would fail its checks) and a
+ * START is replayed (a second run would be refused as busy, or start the
+ * tile twice). */
+static void test_replay(void **state)
+{
+    (void)state;
+    uint64_t seed = pal_test_seed() + 5;
+    size_t size = 0;
+    uint8_t *img = fw_test_image(seed, &size);
+    boot();
+    uint32_t total = (uint32_t)size;
+    assert_int_equal(request(PAL_FW_CMD_LOAD_BEGIN, &total, 1), PAL_FW_OK);
+    uint32_t n = size > 100 ? 100 : (uint32_t)size;
+    uint32_t msg[PAL_FW_MSG_MAX_WORDS] = {n};
+    memcpy(&msg[1], img, n);
+    assert_int_equal(request(PAL_FW_CMD_LOAD_DATA, msg, 1 + (n + 3) / 4), PAL_FW_OK);
+    uint32_t first[64];
+    size_t first_len = fake.tx_len;
+    memcpy(first, fake.tx, first_len * sizeof first[0]);
+    assert_int_equal(first[4], n); /* bytes received */
+    uint32_t tag = (first[0] >> 8) & 0xFF;
+    fake.tx_len = 0;
+    fake_send(PAL_FW_CMD_LOAD_DATA | PAL_FW_REPLAY, tag, msg, 1 + (n + 3) / 4);
+    run_until_reply();
+    assert_int_equal(fake.tx_len, first_len);
+    assert_memory_equal(fake.tx, first, first_len * sizeof first[0]);
+    /* the rest of the image: it validates, so the chunk went in once */
+    size_t pos = n;
+    while (pos < size) {
+        uint32_t k = size - pos > 200 ? 200 : (uint32_t)(size - pos);
+        msg[0] = k;
+        memcpy(&msg[1], img + pos, k);
+        assert_int_equal(request(PAL_FW_CMD_LOAD_DATA, msg, 1 + (k + 3) / 4), PAL_FW_OK);
+        pos += k;
+    }
+    assert_int_equal(fake.tx[4], size);
+    assert_int_equal(fake.tx[5], 1); /* kernel valid */
+    fake.hang = 1;
+    assert_int_equal(request(PAL_FW_CMD_START, NULL, 0), PAL_FW_OK);
+    tag = (fake.tx[0] >> 8) & 0xFF;
+    fake.tx_len = 0;
+    fake_send(PAL_FW_CMD_START | PAL_FW_REPLAY, tag, NULL, 0);
+    run_until_reply();
+    assert_int_equal(fake.tx_len, 2);
+    assert_int_equal(fake.tx[1], PAL_FW_OK); /* the first START's answer, not BUSY */
+    assert_int_equal(fake.starts, 1);
+    /* a replay that is not of the last request: NO_REPLAY, nothing runs */
+    fake.tx_len = 0;
+    fake_send(PAL_FW_CMD_START | PAL_FW_REPLAY, (tag + 7) & 0xFF, NULL, 0);
+    run_until_reply();
+    assert_int_equal(fake.tx[0] & 0xFF, PAL_FW_CMD_START | PAL_FW_REPLY);
+    assert_int_equal(fake.tx[1], PAL_FW_ERR_NO_REPLAY);
+    assert_int_equal(fake.starts, 1);
+    fake.hang = 0;
+    assert_int_equal(request(PAL_FW_CMD_COUNTERS, NULL, 0), PAL_FW_OK);
+    assert_int_equal(fake.tx[2 + PAL_FW_COUNTER_WORDS + 0], 2 + (size + 199 - n) / 200 + 2); /* commands */
+    assert_int_equal(fake.tx[2 + PAL_FW_COUNTER_WORDS + 3], 1); /* bad messages: the stray replay */
+    assert_int_equal(fake.tx[2 + PAL_FW_COUNTER_WORDS + 4], 3); /* replays */
+    free(img);
     fake_release();
 }
 
@@ -282,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_info),     cmocka_unit_test(test_load_start_status),
         cmocka_unit_test(test_watchdog),
         cmocka_unit_test(test_run), cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_replay),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("firmware_cmd", tests, NULL, NULL);

@@ -72,7 +72,7 @@ static void test_fw_command(void **state) {
   PAL_TEST_CHECK(seed, n == 1 && r[0] == 7, "RUN at pc %u: status %u", (unsigned)pc, (unsigned)r[0]);
   /* the firmware counted what it handled: INFO, unknown, STATUS, RUN, and the driver's INFO at open */
   DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
-  PAL_TEST_CHECK(seed, n == 23 && r[0] == 0 && r[19] == 6 && r[22] == 2,
+  PAL_TEST_CHECK(seed, n == 24 && r[0] == 0 && r[19] == 6 && r[22] == 2 && r[23] == 0,
                  "COUNTERS: %zu words, commands %u, bad messages %u", n, (unsigned)r[19],
                  (unsigned)r[22]);
   pal_device_close(d);
@@ -184,7 +184,7 @@ static void test_watchdog(void **state) {
   PAL_TEST_CHECK(seed, !st.busy, "tile still busy after the watchdog reset");
   uint32_t c[32];
   DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
-  PAL_TEST_CHECK(seed, n == 23 && c[21] == 1, "watchdog trips counted: %u", (unsigned)c[21]);
+  PAL_TEST_CHECK(seed, n == 24 && c[21] == 1, "watchdog trips counted: %u", (unsigned)c[21]);
 
   /* the next kernel runs, bit-exact */
   gemm_job_t j;
@@ -425,32 +425,40 @@ static void test_fw_link_rules(void **state) {
   msg[2] = 0;
   t = raw_exchange(seed, soc, p, PAL_MSG_FW, 3, msg, 6, out, &n);
   PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_BAD_LENGTH, "FW of 6 bytes: 0x%02x %u", t, out[0]);
-  /* a good one: the firmware's COUNTERS (23 words after the header) */
+  /* a good one: the firmware's COUNTERS (24 words after the header) */
   t = raw_exchange(seed, soc, p, PAL_MSG_FW, 4, msg, 4, out, &n);
   uint32_t head = (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 | (uint32_t)out[3] << 24;
-  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && n == 4 * 24 && head == (0x86u | 1u << 8 | 23u << 16),
+  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && n == 4 * 25 && head == (0x86u | 1u << 8 | 24u << 16),
                  "FW COUNTERS: type 0x%02x, %zu bytes, header 0x%08x", t, n, (unsigned)head);
+  uint8_t first[4 * 25];
+  memcpy(first, out, sizeof first);
   uint32_t commands = (uint32_t)out[4 + 4 * 19] | (uint32_t)out[4 + 4 * 19 + 1] << 8;
-  /* the same frame again (a retransmission): not executed, NAK 6 */
+  /* the same frame again (a retransmission): not run again, the firmware
+   * replays its reply byte for byte */
   t = raw_exchange(seed, soc, p, PAL_MSG_FW, 4, msg, 4, out, &n);
-  PAL_TEST_CHECK(seed, t == PAL_MSG_NAK && out[0] == PAL_NAK_REFUSED, "repeated FW: 0x%02x %u", t, out[0]);
-  /* a fresh SEQ: executed; the firmware saw exactly one more command */
+  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && n == sizeof first && !memcmp(out, first, sizeof first),
+                 "repeated FW: type 0x%02x, %zu bytes, %s the first reply", t, n,
+                 n == sizeof first && !memcmp(out, first, sizeof first) ? "equal to" : "not");
+  /* a fresh SEQ: run; the firmware ran exactly one more command and made one replay */
   t = raw_exchange(seed, soc, p, PAL_MSG_FW, 5, msg, 4, out, &n);
   uint32_t commands2 = (uint32_t)out[4 + 4 * 19] | (uint32_t)out[4 + 4 * 19 + 1] << 8;
-  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && commands2 == commands + 1,
-                 "commands %u then %u: the repeated frame reached the firmware", (unsigned)commands,
-                 (unsigned)commands2);
+  uint32_t replays = (uint32_t)out[4 + 4 * 23] | (uint32_t)out[4 + 4 * 23 + 1] << 8;
+  PAL_TEST_CHECK(seed, t == PAL_MSG_FW_REPLY && commands2 == commands + 1 && replays == 1,
+                 "commands %u then %u, %u replays: the repeated frame ran again", (unsigned)commands,
+                 (unsigned)commands2, (unsigned)replays);
   pal_soc_destroy(soc);
   pal_frame_parser_destroy(p);
 }
 
 /* ---- lost replies ------------------------------------------------------------------ */
 
-/* A FW command whose reply is lost has run; its retransmission is NAK 6
- * (docs/protocol.md §4.2). Over a link that drops bytes both ways, the
- * read-only commands still all succeed, the host sending each again under
- * a new SEQ when that happens, and the firmware's own command count shows
- * exactly one extra run per such re-send: nothing ran twice unseen. */
+/* A FW command whose reply is lost has run; the host retransmits it with
+ * the same SEQ, the link engine marks it, and the firmware sends its kept
+ * reply again instead of running it twice (docs/protocol.md §4.2). Over a
+ * link that drops bytes both ways, 150 rounds of RUN (not idempotent: a
+ * kernel start) and STATUS polls all succeed, and nothing ran twice: the
+ * tile's CYC_TOTAL is exactly 150 runs' worth, the link engine counted 150
+ * kernel starts and the firmware exactly the commands the host made. */
 static void test_fw_lost_replies(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed() + 33;
@@ -458,33 +466,69 @@ static void test_fw_lost_replies(void **state) {
   pal_device_options_t o;
   pal_device_options_initialize(&o);
   o.timeout_ms = 5; /* model time: 60 000 cycles, 20x a STATUS exchange */
-  o.retries = 10;
+  o.retries = 12;
   o.faults.drop_rate = 0.004;
   o.faults.seed = seed;
   pal_device_t *d = NULL;
   DOK(seed, FW_URI, pal_device_open(FW_URI, &o, &d));
+  /* one END: a kernel of a few cycles, written over the bare path */
+  uint32_t end[4];
+  pal_isa_instr_t in;
+  memset(&in, 0, sizeof in);
+  in.opcode = PAL_ISA_OP_END;
+  DOK(seed, FW_URI, pal_isa_encode(&in, end));
+  DOK(seed, FW_URI, pal_device_load_program(d, 0, end, 4));
+  DOK(seed, FW_URI, pal_device_reset(d));
   uint32_t r[32];
   size_t n = 0;
   DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
-  PAL_TEST_CHECK(seed, n == 23 && r[0] == 0, "COUNTERS: %zu words, status %u", n, (unsigned)r[0]);
-  uint32_t c1 = r[19];
+  uint32_t commands0 = r[19];
+  pal_link_counters_t l0, l1;
+  DOK(seed, FW_URI, pal_device_read_link_counters(d, &l0));
   pal_link_stats_t s0, s1;
   pal_device_link_stats(d, &s0);
-  enum { COMMANDS = 300 };
-  for (int k = 0; k < COMMANDS; k++) {
-    DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_STATUS, NULL, 0, r, 32, &n));
-    PAL_TEST_CHECK(seed, n >= 2 && r[0] == 0, "STATUS %d: %zu words, status %u", k, n, (unsigned)r[0]);
+  enum { RUNS = 150 };
+  uint32_t sent = 0, pc = 0;
+  for (int k = 0; k < RUNS; k++) {
+    DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_RUN, &pc, 1, r, 32, &n));
+    sent++;
+    PAL_TEST_CHECK(seed, n >= 1 && r[0] == 0, "RUN %d: status %u", k, (unsigned)r[0]);
+    do {
+      DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_STATUS, NULL, 0, r, 32, &n));
+      sent++;
+    } while (r[1] == 1); /* running */
+    PAL_TEST_CHECK(seed, r[0] == 0 && r[1] == 2, "run %d: STATUS status %u, run state %u", k,
+                   (unsigned)r[0], (unsigned)r[1]);
   }
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
   pal_device_link_stats(d, &s1);
-  uint32_t c2 = r[19];
-  uint64_t reissued = s1.fw_reissued - s0.fw_reissued;
-  PAL_TEST_CHECK(seed, reissued > 0 && s1.retransmissions > s0.retransmissions,
-                 "no reply was lost in %d commands (%llu retransmissions): raise the drop rate",
-                 COMMANDS, (unsigned long long)(s1.retransmissions - s0.retransmissions));
-  PAL_TEST_CHECK(seed, (uint64_t)(c2 - c1) == COMMANDS + 1 + reissued,
-                 "the firmware ran %u commands for %d STATUS + 1 COUNTERS and %llu re-sends",
-                 (unsigned)(c2 - c1), COMMANDS, (unsigned long long)reissued);
+  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, r, 32, &n));
+  sent++;
+  PAL_TEST_CHECK(seed, r[23] > 0 && s1.retransmissions > s0.retransmissions,
+                 "no reply was lost (%u replays, %llu retransmissions): raise the drop rate",
+                 (unsigned)r[23], (unsigned long long)(s1.retransmissions - s0.retransmissions));
+  PAL_TEST_CHECK(seed, r[19] - commands0 == sent,
+                 "the firmware ran %u commands for the host's %u (%u replays)",
+                 (unsigned)(r[19] - commands0), (unsigned)sent, (unsigned)r[23]);
+  DOK(seed, FW_URI, pal_device_read_link_counters(d, &l1));
+  PAL_TEST_CHECK(seed, l1.value[PAL_LINK_CTR_KERNEL_STARTS] - l0.value[PAL_LINK_CTR_KERNEL_STARTS] == RUNS,
+                 "%u kernel starts for %d runs",
+                 (unsigned)(l1.value[PAL_LINK_CTR_KERNEL_STARTS] - l0.value[PAL_LINK_CTR_KERNEL_STARTS]), RUNS);
+  pal_tile_counters_t c;
+  DOK(seed, FW_URI, pal_device_read_counters(d, &c));
+  pal_tile_counters_t ref;
+  pal_tile_config_t cfg;
+  pal_tile_config_initialize(&cfg, 4, 4);
+  pal_emu_t *emu = NULL;
+  DOK(seed, "emu", pal_emu_create(&cfg, &emu));
+  pal_tile_device_t *ed = pal_emu_device(emu);
+  DOK(seed, "emu", pal_tile_device_load_program(ed, 0, end, 4));
+  DOK(seed, "emu", pal_tile_device_run(ed, 0, PAL_TILE_NO_CYCLE_LIMIT, NULL));
+  DOK(seed, "emu", pal_tile_device_read_counters(ed, &ref));
+  pal_emu_destroy(emu);
+  PAL_TEST_CHECK(seed, c.value[PAL_TILE_CTR_CYC_TOTAL] == RUNS * ref.value[PAL_TILE_CTR_CYC_TOTAL],
+                 "CYC_TOTAL %llu after %d runs of a %llu-cycle kernel",
+                 (unsigned long long)c.value[PAL_TILE_CTR_CYC_TOTAL], RUNS,
+                 (unsigned long long)ref.value[PAL_TILE_CTR_CYC_TOTAL]);
   pal_device_close(d);
 }
 
