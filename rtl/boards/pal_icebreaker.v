@@ -21,7 +21,11 @@ module pal_icebreaker #(
     parameter integer BIAS_DEPTH = 256,
     parameter integer OBUF_DEPTH = 256,
     parameter integer MAX_PAYLOAD = 1024,
-    parameter integer RESET_HOLD_BITS = 10
+    parameter integer RESET_HOLD_BITS = 10,
+    // 1: the control core with its firmware (docs/control-core.md); the
+    // firmware image is baked into its IMEM from FW_INIT_FILE ($readmemh)
+    parameter integer CONTROL_CORE = 0,
+    parameter FW_INIT_FILE = ""
 ) (
     input  wire CLK,
     input  wire RX,
@@ -59,6 +63,7 @@ module pal_icebreaker #(
   pal_soc #(
       .R(R), .C(C), .CLKS_PER_BIT(CLKS_PER_BIT), .MAX_PAYLOAD(MAX_PAYLOAD),
       .CLOCK_HZ(CLOCK_HZ), .USE_UART(1), .DEVICE_NAME("icebreaker"),
+      .CONTROL_CORE(CONTROL_CORE), .FW_INIT_FILE(FW_INIT_FILE),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH)
   ) u_soc (

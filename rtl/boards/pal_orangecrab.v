@@ -22,6 +22,10 @@ module pal_orangecrab #(
     parameter integer OBUF_DEPTH = 1024,
     parameter integer MAX_PAYLOAD = 4096,
     parameter integer RESET_HOLD_BITS = 10,
+    // 1: the control core with its firmware (docs/control-core.md); the
+    // firmware image is baked into its IMEM from FW_INIT_FILE ($readmemh)
+    parameter integer CONTROL_CORE = 0,
+    parameter FW_INIT_FILE = "",
     // core clock = 48 MHz * PLL_CLKFB_DIV / PLL_CLKI_DIV; CORE_HZ must say
     // the same (the UART divider and the INFO reply use it)
     parameter integer PLL_CLKI_DIV = 4,
@@ -58,6 +62,7 @@ module pal_orangecrab #(
   pal_soc #(
       .R(R), .C(C), .CLKS_PER_BIT(CLOCK_HZ / BAUD), .MAX_PAYLOAD(MAX_PAYLOAD),
       .CLOCK_HZ(CLOCK_HZ), .USE_UART(1), .DEVICE_NAME("orangecrab"),
+      .CONTROL_CORE(CONTROL_CORE), .FW_INIT_FILE(FW_INIT_FILE),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH)
   ) u_soc (
