@@ -22,6 +22,7 @@ extern const pal_soc_variant_t pal_soc_variant_8x8_fifo __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_8x8_uart __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_p256 __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fw __attribute__((weak));
+extern const pal_soc_variant_t pal_soc_variant_4x4_uart_fw __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fwbroken __attribute__((weak));
 }
 
@@ -34,6 +35,7 @@ const pal_soc_variant_t *const kVariants[] = {
     &pal_soc_variant_8x8_uart,
     &pal_soc_variant_4x4_fifo_p256,
     &pal_soc_variant_4x4_fifo_fw,
+    &pal_soc_variant_4x4_uart_fw,
     &pal_soc_variant_4x4_fifo_fwbroken,
 };
 

@@ -103,6 +103,13 @@ static void test_conformance_fw(void **state) {
   conformance(pal_test_seed() + 11, FW_URI, NULL, 4, 4, true);
 }
 
+/* the same over the UART (the boards' attachment), 4 clocks per bit */
+static void test_conformance_fw_uart(void **state) {
+  (void)state;
+  setup_scheme();
+  conformance(pal_test_seed() + 13, FW_URI "&attach=uart&timeout_ms=4000", NULL, 4, 4, true);
+}
+
 static void test_conformance_fw_bare(void **state) {
   (void)state;
   setup_scheme();
@@ -609,6 +616,7 @@ int main(void) {
       cmocka_unit_test(test_fw_broken),
       cmocka_unit_test(test_fw_lost_replies),
       cmocka_unit_test(test_conformance_fw),
+      cmocka_unit_test(test_conformance_fw_uart),
       cmocka_unit_test(test_conformance_fw_bare),
       cmocka_unit_test(test_watchdog),
       cmocka_unit_test(test_bad_image),
