@@ -20,20 +20,24 @@ static void send_word(pal_fw_t *fw, uint32_t word)
 }
 
 /* Sends a reply and keeps it for a replay (every reply fits: at most
- * PAL_FW_REPLY_MAX_WORDS payload words). */
+ * PAL_FW_REPLY_MAX_WORDS payload words), each word kept as it goes out. */
 static void reply(pal_fw_t *fw, uint32_t status, const uint32_t *data, uint32_t n)
 {
     uint32_t head = fw->msg[0];
     uint32_t *keep = fw->last_reply;
-    keep[0] = (head & 0xFFu) | PAL_FW_REPLY | (head & 0xFF00u) | (n + 1u) << 16;
+    uint32_t w = (head & 0xFFu) | PAL_FW_REPLY | (head & 0xFF00u) | (n + 1u) << 16;
+    keep[0] = w;
+    send_word(fw, w);
     keep[1] = status;
-    for (uint32_t i = 0; i < n && i + 1u < PAL_FW_REPLY_MAX_WORDS; i++)
-        keep[2u + i] = data[i];
-    fw->last_reply_words = n + 1u <= PAL_FW_REPLY_MAX_WORDS ? n + 2u : 0u;
-    send_word(fw, keep[0]);
     send_word(fw, status);
-    for (uint32_t i = 0; i < n; i++)
-        send_word(fw, data[i]);
+    uint32_t room = PAL_FW_REPLY_MAX_WORDS - 1u;
+    for (uint32_t i = 0; i < n; i++) {
+        w = data[i];
+        if (i < room)
+            keep[2u + i] = w;
+        send_word(fw, w);
+    }
+    fw->last_reply_words = n <= room ? n + 2u : 0u;
 }
 
 /* A retransmitted request: its kept reply again, or NO_REPLAY when it is
