@@ -112,13 +112,14 @@ board_pnr_ulx3s := --85k --package CABGA381 --lpf constraints/ulx3s.lpf
 board_pnr_orangecrab := --25k --package CSFBGA285 --lpf constraints/orangecrab.lpf
 board_mhz_icebreaker := 24
 # ECP5 boards: the core clock from the EHXPLLL (the oscillator is 25 / 48 MHz)
-board_mhz_ulx3s := 5
+board_mhz_ulx3s := 10
 board_mhz_orangecrab := 12
 board_device_icebreaker := iCE40UP5K-SG48
 board_device_ulx3s := LFE5U-85F-CABGA381
 board_device_orangecrab := LFE5U-25F-CSFBGA285
 BOARD_PARAMS_icebreaker ?= R 2 C 2
-BOARD_PARAMS_ulx3s ?= R 4 C 4
+# the ULX3S with the control core and its firmware (docs/boards.md): 10 MHz met
+BOARD_PARAMS_ulx3s ?= R 4 C 4 CONTROL_CORE 1
 # the 25F has 24 k LUTs: the 4x4 SoC needs 57 k (ULX3S build), so 2x2 with
 # the iCEBreaker's small memory depths
 BOARD_PARAMS_orangecrab ?= R 2 C 2 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024

@@ -411,6 +411,7 @@ module pal_link_exec #(
       kernel_starts <= 32'd0;
       wcnt <= 2'd0;
       fw_dead <= 1'b0;
+      fw_replay <= 1'b0;
     end else begin
       if (o_bus_valid && i_bus_ready) o_bus_valid <= 1'b0;
       if (o_mb_req_valid && i_mb_req_ready) o_mb_req_valid <= 1'b0;

@@ -2,10 +2,11 @@
 // (FPGA receives on M1 = ftdi_txd, transmits on L4 = ftdi_rxd), pins in
 // constraints/ulx3s.lpf. The whole 4x4 SoC does not close timing at the
 // 25 MHz oscillator (nextpnr-ecp5 estimated 10.4 MHz after placement), so
-// an EHXPLLL divides it to a 5 MHz core clock (25 / 5 * 1, VCO 600 MHz):
-// half that estimate, and a whole number of cycles per bit of the UART at
-// 1 Mbaud (5 clocks per bit; 3 Mbaud, the host's default, is not), so the
-// host names the rate: serial:///dev/ttyUSB0?baud=1000000. FIRE1 resets the
+// an EHXPLLL makes a 10 MHz core clock (25 * 2 / 5, VCO 600 MHz; the
+// routed 4x4 SoC reaches 13-14 MHz, docs/boards.md), a whole number of
+// cycles per bit of the UART at 1 Mbaud (10 clocks per bit; 3 Mbaud, the
+// host's default, is not), so the host names the rate:
+// serial:///dev/ttyUSB0?baud=1000000. FIRE1 resets the
 // SoC; led[3:0] = {activity, error, done, busy}. wifi_gpio0 is held high:
 // the ESP32 would otherwise take the board over.
 `default_nettype none
@@ -28,9 +29,9 @@ module pal_ulx3s #(
     // core clock = 25 MHz * PLL_CLKFB_DIV / PLL_CLKI_DIV; CORE_HZ must say
     // the same (the UART divider and the INFO reply use it)
     parameter integer PLL_CLKI_DIV = 5,
-    parameter integer PLL_CLKFB_DIV = 1,
-    parameter integer PLL_CLKOP_DIV = 120,
-    parameter integer CORE_HZ = 5000000
+    parameter integer PLL_CLKFB_DIV = 2,
+    parameter integer PLL_CLKOP_DIV = 60,
+    parameter integer CORE_HZ = 10000000
 ) (
     input  wire       clk_25mhz,
     input  wire       ftdi_txd,
