@@ -1,11 +1,12 @@
 /* The firmware names the tile's device addresses, registers and bits in
- * firmware/pal_fw_map.h (it is built freestanding and keeps its map in one
- * header of its own); this test holds every one of them to the project's
- * source of truth, include/pal/protocol.h and include/pal/tile.h, so the
- * two can never drift apart. */
+ * firmware/pal_fw_map.h and its command codes in firmware/pal_fw_cmd.h (it
+ * is built freestanding and keeps its own headers); this test holds every
+ * one of them to the project's source of truth, include/pal/protocol.h
+ * and include/pal/tile.h, so the two can never drift apart. */
 #include "fw_test_util.h"
 
 #include "pal/protocol.h"
+#include "pal_fw_cmd.h"
 #include "pal_fw_map.h"
 
 typedef struct pair {
@@ -47,6 +48,15 @@ static void test_device_map_matches_protocol(void **state)
         {"CONTROL_CLEAR", PAL_FW_CONTROL_CLEAR, PAL_TILE_CONTROL_RESET},
         {"STATUS_BUSY", PAL_FW_STATUS_BUSY, PAL_TILE_STATUS_BUSY},
         {"STATUS_DONE", PAL_FW_STATUS_DONE, PAL_TILE_STATUS_DONE},
+        /* the firmware's command codes (pal_fw_cmd.h) against the host's */
+        {"CMD_INFO", PAL_FW_CMD_INFO, PAL_FWMSG_INFO},
+        {"CMD_LOAD_BEGIN", PAL_FW_CMD_LOAD_BEGIN, PAL_FWMSG_LOAD_BEGIN},
+        {"CMD_LOAD_DATA", PAL_FW_CMD_LOAD_DATA, PAL_FWMSG_LOAD_DATA},
+        {"CMD_START", PAL_FW_CMD_START, PAL_FWMSG_START},
+        {"CMD_STATUS", PAL_FW_CMD_STATUS, PAL_FWMSG_STATUS},
+        {"CMD_COUNTERS", PAL_FW_CMD_COUNTERS, PAL_FWMSG_COUNTERS},
+        {"CMD_RUN", PAL_FW_CMD_RUN, PAL_FWMSG_RUN},
+        {"MSG_MAX_WORDS", PAL_FW_MSG_MAX_WORDS, PAL_FWMSG_MAX_WORDS},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
