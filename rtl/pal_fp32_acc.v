@@ -1,7 +1,7 @@
 // FP32 accumulate unit (pal-format.md §3, pal_fp32_accumulate): adds one
 // block sum s (22-bit two's complement) scaled by 2^e to a running FP32
 // accumulator, with e = Ew + Ea - 15 = Xw + Xa - 269 formed by the caller.
-// NaR of the block comes in with i_nar: the caller ORs in pal_pe's o_nar
+// NaR of the block comes in with i_nar: the caller ORs in the PE's NaR flag
 // (which covers a weight scale of 255) and an activation scale of 255.
 //
 //   s = 0 or |t| < FLT_MIN   -> acc unchanged
@@ -9,14 +9,18 @@
 //   otherwise                -> acc + t, one binary32 addition (RNE),
 //                               subnormal result -> signed zero, inf -> NaR
 //
-// t = s * 2^e is exact in binary32 (|s| < 2^24). A skipped block is added as
-// -0, which leaves every non-subnormal acc unchanged (the accumulator never
-// holds a subnormal: pal_fp32_start and every addition flush them).
+// t = s * 2^e is exact in binary32 (|s| < 2^24). "Unchanged" is literal: a
+// skipped or overflowing block returns i_acc itself, as the golden model
+// does, so a subnormal or NaN accumulator that the host wrote into ACC and
+// continues from with GEMM init=acc stays as it is (adding -0 would flush a
+// subnormal).
 //
 // Pipeline: latency 4 (1 stage forms t, 3 in pal_fp32_add), one block per
 // cycle. o_ready = ~o_valid | i_ready: the whole pipe stalls while the
 // output is held; tie i_ready high for a fixed-latency pipe. i_tag travels
-// with the data (e.g. the accumulator-memory address to write back).
+// with the data (e.g. the accumulator-memory address to write back). Stage
+// 1 is evaluated only for a valid input, for simulation speed (see
+// pal_fp32_add).
 `default_nettype none
 
 module pal_fp32_acc #(
@@ -42,44 +46,47 @@ module pal_fp32_acc #(
   assign o_ready = advance;
 
   // ---- stage 1: t = s * 2^e as binary32 ------------------------------------
-  wire        neg = i_sum[21];
-  wire [21:0] mag = neg ? 22'd0 - i_sum : i_sum;  // 2^21 fits unsigned
-
-  // Normalise |s|: shift left until bit 21 is set, in five stages that
-  // count the zeros; the leading one is then at bit 21 - zeros.
-  reg [21:0] mag_norm;
-  reg [4:0]  zeros;
-  always @* begin
-    mag_norm = mag;
-    zeros = 5'd0;
-    if (mag_norm[21:6] == 16'd0) begin
-      mag_norm = {mag_norm[5:0], 16'd0};
-      zeros[4] = 1'b1;
+  // {skip, over, t[32]}
+  function automatic [33:0] scaled(input [21:0] sum, input [9:0] e);
+    reg neg;
+    reg [21:0] mag, mag_norm;
+    reg [4:0] zeros;
+    reg signed [11:0] t_exp;
+    reg t_skip, t_over;
+    begin
+      neg = sum[21];
+      mag = neg ? 22'd0 - sum : sum;  // 2^21 fits unsigned
+      // normalise |s| in five stages that count the zeros
+      mag_norm = mag;
+      zeros = 5'd0;
+      if (mag_norm[21:6] == 16'd0) begin
+        mag_norm = {mag_norm[5:0], 16'd0};
+        zeros[4] = 1'b1;
+      end
+      if (mag_norm[21:14] == 8'd0) begin
+        mag_norm = {mag_norm[13:0], 8'd0};
+        zeros[3] = 1'b1;
+      end
+      if (mag_norm[21:18] == 4'd0) begin
+        mag_norm = {mag_norm[17:0], 4'd0};
+        zeros[2] = 1'b1;
+      end
+      if (mag_norm[21:20] == 2'd0) begin
+        mag_norm = {mag_norm[19:0], 2'd0};
+        zeros[1] = 1'b1;
+      end
+      if (!mag_norm[21]) begin
+        mag_norm = {mag_norm[20:0], 1'd0};
+        zeros[0] = 1'b1;
+      end
+      // biased exponent of t: (21 - zeros) + e + 127
+      t_exp = $signed({{2{e[9]}}, e}) + 12'sd148 - $signed({7'd0, zeros});
+      t_skip = (mag == 22'd0) | (t_exp < 12'sd1);
+      t_over = ~t_skip & (t_exp > 12'sd254);
+      scaled = {t_skip, t_over,
+                (t_skip | t_over) ? 32'h8000_0000 : {neg, t_exp[7:0], mag_norm[20:0], 2'b00}};
     end
-    if (mag_norm[21:14] == 8'd0) begin
-      mag_norm = {mag_norm[13:0], 8'd0};
-      zeros[3] = 1'b1;
-    end
-    if (mag_norm[21:18] == 4'd0) begin
-      mag_norm = {mag_norm[17:0], 4'd0};
-      zeros[2] = 1'b1;
-    end
-    if (mag_norm[21:20] == 2'd0) begin
-      mag_norm = {mag_norm[19:0], 2'd0};
-      zeros[1] = 1'b1;
-    end
-    if (!mag_norm[21]) begin
-      mag_norm = {mag_norm[20:0], 1'd0};
-      zeros[0] = 1'b1;
-    end
-  end
-
-  // Biased exponent of t: (21 - zeros) + e + 127, signed, 12 bits is plenty.
-  wire signed [11:0] t_exp = $signed({{2{i_exp[9]}}, i_exp}) + 12'sd148 - $signed({7'd0, zeros});
-  wire t_skip = (mag == 22'd0) | (t_exp < 12'sd1);
-  wire t_over = ~t_skip & (t_exp > 12'sd254);
-  wire [31:0] t_bits = (t_skip | t_over) ? 32'h8000_0000
-                                          : {neg, t_exp[7:0], mag_norm[20:0], 2'b00};
+  endfunction
 
   reg             s0_valid;
   reg [31:0]      s0_acc, s0_t;
@@ -92,42 +99,42 @@ module pal_fp32_acc #(
     end else if (advance) begin
       s0_valid <= i_valid;
     end
-    if (advance) begin
+    if (advance && i_valid) begin
       s0_acc <= i_acc;
-      s0_t <= t_bits;
       s0_nar <= i_nar;
-      s0_skip <= t_skip;
-      s0_over <= t_over;
       s0_tag <= i_tag;
+      {s0_skip, s0_over, s0_t} <= scaled(i_sum, i_exp);
     end
   end
 
   // ---- stages 2-4: the addition ---------------------------------------------
-  wire [TAG_W+2:0] side_out;
-  wire             add_nar;
+  wire [TAG_W+34:0] side_out;
+  wire [31:0]       add_sum;
+  wire              add_nar;
 
   pal_fp32_add #(
-      .SIDE_W(TAG_W + 3)
+      .SIDE_W(TAG_W + 35)
   ) adder (
-      .i_clk(i_clk),
-      .i_rst(i_rst),
-      .i_en(advance),
+      .i_clk  (i_clk),
+      .i_rst  (i_rst),
+      .i_en   (advance),
       .i_valid(s0_valid),
-      .i_a(s0_acc),
-      .i_b(s0_t),
-      .i_side({s0_tag, s0_nar, s0_skip, s0_over}),
+      .i_a    (s0_acc),
+      .i_b    (s0_t),
+      .i_side ({s0_tag, s0_acc, s0_nar, s0_skip, s0_over}),
       .o_valid(o_valid),
-      .o_sum(o_acc),
-      .o_nar(add_nar),
-      .o_side(side_out)
+      .o_sum  (add_sum),
+      .o_nar  (add_nar),
+      .o_side (side_out)
   );
 
   wire side_nar = side_out[2];
   wire side_skip = side_out[1];
   wire side_over = side_out[0];
-  // A skipped block never raises NaR, even when acc itself is infinite.
+  // a skipped block never raises NaR, even when acc itself is infinite
   assign o_nar = side_nar | side_over | (add_nar & ~side_skip);
-  assign o_tag = side_out[TAG_W+2:3];
+  assign o_acc = (side_skip | side_over) ? side_out[34:3] : add_sum;
+  assign o_tag = side_out[TAG_W+34:35];
 
 endmodule
 

@@ -4,12 +4,19 @@
 // NaR out as the quiet NaN 0x7FC00000 with o_nar set. NaR never becomes a
 // number: a NaR input skips the bias and the activation.
 //
+// As the golden model, also for inputs the datapath never produces but the
+// host can write into ACC: without a bias the value passes through
+// unchanged (adding -0 would flush a subnormal), and ReLU is
+// !(x > 0) -> +0 as in C, so a NaN that is not NaR becomes +0.
+//
 // Configuration (i_bias_en, i_act, i_clip_lo, i_clip_hi) is static while
 // elements are in flight: i_bias_en is sampled on input, the activation
 // fields 3 cycles later. i_act: 0 none, 1 ReLU, 2 clip (pal_activation_t).
 //
 // Pipeline: latency 4 (3 in pal_fp32_add, 1 activation), one element per
-// cycle; o_ready = ~o_valid | i_ready as in pal_fp32_acc.
+// cycle; o_ready = ~o_valid | i_ready as in pal_fp32_acc. The activation
+// stage is evaluated only for a valid sum, for simulation speed (see
+// pal_fp32_add).
 `default_nettype none
 
 module pal_post #(
@@ -50,8 +57,7 @@ module pal_post #(
       .o_nar  (bias_nar)
   );
 
-  // A NaR input skips the bias in pal_postprocess; adding it anyway changes
-  // nothing, as the output is NaR whatever the sum.
+  // a NaR input skips the bias; adding it anyway changes nothing (NaR out)
   wire add_en = i_bias_en;
   wire nar_in = i_nar | (add_en & bias_nar);
   wire [31:0] addend = add_en ? bias_value : 32'h8000_0000;
@@ -59,30 +65,26 @@ module pal_post #(
   wire             sum_valid;
   wire [31:0]      sum;
   wire             sum_nar;
-  wire [TAG_W+1:0] side;
+  wire [TAG_W+33:0] side;
 
   pal_fp32_add #(
-      .SIDE_W(TAG_W + 2)
+      .SIDE_W(TAG_W + 34)
   ) adder (
-      .i_clk(i_clk),
-      .i_rst(i_rst),
-      .i_en(advance),
+      .i_clk  (i_clk),
+      .i_rst  (i_rst),
+      .i_en   (advance),
       .i_valid(i_valid),
-      .i_a(i_acc),
-      .i_b(addend),
-      .i_side({i_tag, nar_in, add_en}),
+      .i_a    (i_acc),
+      .i_b    (addend),
+      .i_side ({i_tag, i_acc, nar_in, add_en}),
       .o_valid(sum_valid),
-      .o_sum(sum),
-      .o_nar(sum_nar),
-      .o_side(side)
+      .o_sum  (sum),
+      .o_nar  (sum_nar),
+      .o_side (side)
   );
 
-  wire nar = side[1] | (side[0] & sum_nar);
-
   // ---- activation -------------------------------------------------------------
-  // a < b as C floats: false when either is NaN, -0 == +0. On sign and
-  // magnitude: one magnitude comparison and an equality serve all four sign
-  // cases.
+  // a < b as C floats: false when either is NaN, -0 == +0
   function automatic fp32_lt(input [31:0] a, input [31:0] b);
     reg nan, mag_lt, mag_eq, both_zero;
     begin
@@ -100,14 +102,25 @@ module pal_post #(
     end
   endfunction
 
-  // ReLU: !(x > 0) -> +0, which also turns -0 into +0 (a NaN sum only comes
-  // with NaR, which overrides the output). Clip: if (x < lo) x = lo;
+  // ReLU: !(x > 0) -> +0 (also -0 -> +0). Clip: if (x < lo) x = lo;
   // if (x > hi) x = hi; in that order, so hi wins when lo > hi.
-  wire below_lo = fp32_lt(sum, i_clip_lo);
-  wire above_hi = below_lo ? fp32_lt(i_clip_hi, i_clip_lo) : fp32_lt(i_clip_hi, sum);
-  wire take_hi = (i_act == ACT_CLIP) & above_hi;
-  wire take_lo = (i_act == ACT_CLIP) & below_lo & ~above_hi;
-  wire take_zero = (i_act == ACT_RELU) & sum[31];
+  function automatic [31:0] activate(input [31:0] x, input nar, input [1:0] act,
+                                     input [31:0] lo, input [31:0] hi);
+    reg below_lo, above_hi, take_hi, take_lo, take_zero;
+    begin
+      below_lo = fp32_lt(x, lo);
+      above_hi = below_lo ? fp32_lt(hi, lo) : fp32_lt(hi, x);
+      take_hi = (act == ACT_CLIP) & above_hi;
+      take_lo = (act == ACT_CLIP) & below_lo & ~above_hi;
+      // !(x > 0): negative, zero or NaN
+      take_zero = (act == ACT_RELU)
+                & (x[31] | (x[30:0] == 31'd0) | (&x[30:23] & (|x[22:0])));
+      activate = nar ? FP32_NAR : take_hi ? hi : take_lo ? lo : take_zero ? 32'd0 : x;
+    end
+  endfunction
+
+  wire        nar = side[1] | (side[0] & sum_nar);
+  wire [31:0] value = side[0] ? sum : side[33:2];  // no bias: the input itself
 
   always @(posedge i_clk) begin
     if (i_rst) begin
@@ -115,11 +128,10 @@ module pal_post #(
     end else if (advance) begin
       o_valid <= sum_valid;
     end
-    if (advance) begin
-      o_data <= nar ? FP32_NAR : take_hi ? i_clip_hi : take_lo ? i_clip_lo
-                  : take_zero ? 32'd0 : sum;
+    if (advance && sum_valid) begin
+      o_data <= activate(value, nar, i_act, i_clip_lo, i_clip_hi);
       o_nar <= nar;
-      o_tag <= side[TAG_W+1:2];
+      o_tag <= side[TAG_W+33:34];
     end
   end
 

@@ -175,7 +175,7 @@ module pal_tile_accu #(
         end
       end
 
-      pal_tile_fp32_acc #(
+      pal_fp32_acc #(
           .TAG_W(HW)
       ) unit (
           .i_clk  (i_clk),

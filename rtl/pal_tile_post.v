@@ -62,7 +62,7 @@ module pal_tile_post #(
   wire             out_nar;
   wire [TAG_W-1:0] out_tag;
 
-  pal_tile_postproc #(
+  pal_post #(
       .TAG_W(TAG_W)
   ) post (
       .i_clk    (i_clk),

@@ -11,7 +11,8 @@ YOSYS ?= yosys
 VERILATOR_ROOT_DIR := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null || echo /usr/share/verilator)
 
 # The tile and the leaf modules it instantiates.
-TILE_RTL_SRCS := $(sort $(wildcard rtl/pal_tile*.v rtl/pal_seq*.v)) rtl/pal_fp32_start.v
+TILE_RTL_SRCS := $(sort $(wildcard rtl/pal_tile*.v rtl/pal_seq*.v)) rtl/pal_fp32_start.v \
+                 rtl/pal_fp32_add.v rtl/pal_fp32_acc.v rtl/pal_post.v
 TILE_RTL_MODULES := $(patsubst rtl/%.v,%,$(TILE_RTL_SRCS))
 
 SIM_CXX ?= g++
@@ -81,35 +82,12 @@ $(SIM_BUILD)/tests/%: tests/sim/%.c $(SIM_TEST_HDRS) $(SIM_TEST_MODELS) $(SIM_LI
 	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
 	$(SIM_CXX) -o $@ $@.o $(SIM_TEST_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
 
-# The leaf testbenches of tests/rtl/ (their golden-model comparisons) run
-# against the tile's copies of the FP32 units too: pal_tile_fp32_add,
-# pal_tile_fp32_acc, pal_tile_postproc have the ports of pal_fp32_add,
-# pal_fp32_acc and pal_post and must give the same bits.
-# $(call sim_leaf_test,LEAF,MODULE): build/sim/tests/test_tile_LEAF
-define sim_leaf_test
-$(SIM_BUILD)/tests/test_tile_$(1): tests/rtl/test_rtl_$(1).cpp tests/rtl/rtl_test.h $(TILE_RTL_SRCS) \
-                                   $(GEN_TABLES) $(rel_LIB)
-	@mkdir -p $$(@D) $(SIM_BUILD)/leaf
-	@MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
-	  -Irtl -I$(GEN_DIR) --top-module $(2) --prefix Vpal_$(1) -Mdir $(SIM_BUILD)/leaf/$(1) \
-	  -CFLAGS "-O2 -ffp-contract=off -fno-fast-math -I$(abspath include) -I$(abspath tests/rtl)" \
-	  -LDFLAGS "$(abspath $(rel_LIB)) $(CMOCKA_LIBS) $(LDLIBS)" \
-	  -o test_tile_$(1) $(abspath $$<) rtl/$(2).v >$(SIM_BUILD)/leaf/$(1).log 2>&1 \
-	  || { cat $(SIM_BUILD)/leaf/$(1).log; exit 1; }
-	cp $(SIM_BUILD)/leaf/$(1)/test_tile_$(1) $$@
-endef
-$(eval $(call sim_leaf_test,fp32_add,pal_tile_fp32_add))
-$(eval $(call sim_leaf_test,fp32_acc,pal_tile_fp32_acc))
-$(eval $(call sim_leaf_test,post,pal_tile_postproc))
-SIM_LEAF_TESTS := $(SIM_BUILD)/tests/test_tile_fp32_add $(SIM_BUILD)/tests/test_tile_fp32_acc \
-                  $(SIM_BUILD)/tests/test_tile_post
-
-EXTRA_TESTS += $(SIM_TESTS) $(SIM_LEAF_TESTS)
+EXTRA_TESTS += $(SIM_TESTS)
 CHECKS += tile-lint tile-synth
 
 .PHONY: sim sim-tests sim-trace tile-lint tile-synth bench-tile
 sim: $(SIM_LIB) $(SIM_TEST_MODELS)
-sim-tests: $(SIM_TESTS) $(SIM_LEAF_TESTS)
+sim-tests: $(SIM_TESTS)
 
 # ---- pal-sim: a kernel on the RTL; make sim-trace: the same with FST ---------------
 # pal-sim runs an assembly program on the RTL (docs/tile-rtl.md, "Running a
