@@ -6,12 +6,10 @@
  * and weights (also NaR weights facing skipped zeros), on 4x4 and 8x8. */
 #include "sim_gemm_case.h"
 
-static const size_t kShapes[][3] = {
-    {1, 1, 32},  {1, 16, 64}, {3, 17, 33}, {5, 50, 100}, {7, 64, 256}, {2, 1, 300},
-    {1, 100, 32}, {9, 15, 31}, {4, 33, 320}, {6, 65, 96}, {1, 7, 1},
-};
-#define N_SHAPES (sizeof kShapes / sizeof kShapes[0])
-static const double kSparsity[] = {0.0, 0.5, 0.9, 1.0};
+static void run_on_pair(uint64_t seed, pal_test_rng_t *rng, void *pair, const gemm_case_t *c,
+                        const char *label) {
+  gc_run_case(seed, rng, (st_pair_t *)pair, c, label);
+}
 
 static void shapes_for_geometry(uint32_t rows, uint32_t cols, uint64_t salt) {
   uint64_t seed = pal_test_seed();
@@ -19,25 +17,8 @@ static void shapes_for_geometry(uint32_t rows, uint32_t cols, uint64_t salt) {
   pal_test_rng_init(&rng, seed + salt);
   st_pair_t pair;
   st_pair_create(seed, rows, cols, &pair);
-  int cases = 0;
-  for (size_t s = 0; s < N_SHAPES; s++)
-    for (size_t sp = 0; sp < 4; sp++)
-      for (uint32_t init = 0; init < 3; init++) {
-        gemm_case_t c = {0};
-        c.M = kShapes[s][0], c.N = kShapes[s][1], c.K = kShapes[s][2];
-        c.ga.zero_rate = kSparsity[sp];
-        c.ga.zero_block_rate = sp == 1 ? 0.3 : 0.0; /* whole zero blocks too */
-        c.gw.zero_rate = sp == 2 ? 0.5 : 0.1;         /* zero weights */
-        c.gw.zero_block_rate = sp == 3 ? 0.2 : 0.0;
-        c.init = init == 2 ? pal_test_rng_below(&rng, 2) : init;
-        c.split = init == 2;
-        char label[96];
-        snprintf(label, sizeof label, "%ux%u M=%zu N=%zu K=%zu zeros=%.1f init=%u split=%d", rows,
-                 cols, c.M, c.N, c.K, c.ga.zero_rate, c.init, c.split);
-        gc_run_case(seed, &rng, &pair, &c, label);
-        cases++;
-      }
-  PAL_TEST_CHECK(seed, cases == (int)(N_SHAPES * 12), "case count");
+  int cases = gc_sweep_shapes(seed, &rng, rows, cols, run_on_pair, &pair);
+  PAL_TEST_CHECK(seed, cases == (int)(GC_N_SHAPES * 12), "case count");
   st_pair_destroy(&pair);
 }
 
@@ -57,34 +38,10 @@ static void test_nar_everywhere(void **state) {
   uint64_t seed = pal_test_seed();
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed + 300);
-  for (int geo = 0; geo < 2; geo++) {
+  for (uint32_t side = 4; side <= 8; side += 4) {
     st_pair_t pair;
-    st_pair_create(seed, geo ? 8 : 4, geo ? 8 : 4, &pair);
-    for (int variant = 0; variant < 4; variant++)
-      for (size_t s = 0; s < N_SHAPES; s++) {
-        gemm_case_t c = {0};
-        c.M = kShapes[s][0], c.N = kShapes[s][1], c.K = kShapes[s][2];
-        c.ga.zero_rate = 0.6, c.ga.zero_block_rate = 0.3;
-        c.gw.zero_rate = 0.3;
-        double rate = 0.3 / (double)c.K; /* a few NaR per output on average */
-        switch (variant) {
-          case 0: c.ga.nar_code_rate = rate; break;
-          case 1: c.ga.nar_scale_rate = 0.05; break;
-          case 2: c.gw.nar_code_rate = rate; break;
-          default: c.gw.nar_scale_rate = 0.05; break;
-        }
-        c.init = pal_test_rng_below(&rng, 2);
-        c.split = pal_test_rng_below(&rng, 2);
-        c.post = true;
-        c.fmt = pal_test_rng_below(&rng, 2);
-        c.act = pal_test_rng_below(&rng, 3);
-        c.bias_post = c.init == PAL_ISA_INIT_ZERO && pal_test_rng_below(&rng, 2);
-        c.odd_bias = pal_test_rng_below(&rng, 2);
-        char label[96];
-        snprintf(label, sizeof label, "NaR variant %d geo %d M=%zu N=%zu K=%zu", variant, geo, c.M,
-                 c.N, c.K);
-        gc_run_case(seed, &rng, &pair, &c, label);
-      }
+    st_pair_create(seed, side, side, &pair);
+    gc_sweep_nar(seed, &rng, side, side, run_on_pair, &pair);
     st_pair_destroy(&pair);
   }
 }

@@ -5,35 +5,20 @@
  * 8x8. */
 #include "sim_gemm_case.h"
 
-static const size_t kShapes[][3] = {
-    {1, 1, 32},  {1, 16, 64}, {3, 17, 33}, {5, 50, 100}, {7, 64, 256}, {2, 1, 300},
-    {1, 100, 32}, {9, 15, 31}, {4, 33, 320}, {6, 65, 96}, {1, 7, 1},
-};
-#define N_SHAPES (sizeof kShapes / sizeof kShapes[0])
+static void run_on_pair(uint64_t seed, pal_test_rng_t *rng, void *pair, const gemm_case_t *c,
+                        const char *label) {
+  gc_run_case(seed, rng, (st_pair_t *)pair, c, label);
+}
 
 static void test_post_variants(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed();
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed + 500);
-  for (int geo = 0; geo < 2; geo++) {
+  for (uint32_t side = 4; side <= 8; side += 4) {
     st_pair_t pair;
-    st_pair_create(seed, geo ? 8 : 4, geo ? 8 : 4, &pair);
-    for (uint32_t fmt = 0; fmt < 2; fmt++)
-      for (uint32_t act = 0; act < 3; act++)
-        for (int bp = 0; bp < 2; bp++)
-          for (size_t s = 0; s < N_SHAPES; s += 2) {
-            gemm_case_t c = {0};
-            c.M = kShapes[s][0], c.N = kShapes[s][1], c.K = kShapes[s][2];
-            c.ga.zero_rate = 0.5, c.gw.zero_rate = 0.2;
-            c.init = bp ? PAL_ISA_INIT_ZERO : PAL_ISA_INIT_BIAS;
-            c.post = true, c.fmt = fmt, c.act = act, c.bias_post = bp;
-            c.odd_bias = s % 4 == 0;
-            char label[96];
-            snprintf(label, sizeof label, "post fmt=%u act=%u bp=%d geo %d M=%zu N=%zu K=%zu", fmt,
-                     act, bp, geo, c.M, c.N, c.K);
-            gc_run_case(seed, &rng, &pair, &c, label);
-          }
+    st_pair_create(seed, side, side, &pair);
+    gc_sweep_post(seed, &rng, side, side, run_on_pair, &pair);
     st_pair_destroy(&pair);
   }
 }
