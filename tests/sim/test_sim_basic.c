@@ -4,6 +4,7 @@
  * tests/tile/test_tile_timing.c, from the operands alone) and against the
  * emulator, counter by counter, on 4x4 and 8x8. */
 #include "sim_test_util.h"
+#include "tile_timing_model.h"
 
 /* ---- registers and memories ------------------------------------------------ */
 
@@ -117,89 +118,6 @@ static void test_regions_round_trip(void **state) {
 }
 
 /* ---- the timing contract -------------------------------------------------- */
-
-typedef struct model {
-  uint64_t total, busy, stall, macs, gated, act_skipped, blocks_skipped;
-} model_t;
-
-typedef struct handoffs {
-  uint64_t time, units_free, stalled, h;
-} handoffs_t;
-
-static void handoff(handoffs_t *s, uint64_t steps) {
-  s->time += steps;
-  uint64_t begin = s->time > s->units_free ? s->time : s->units_free;
-  s->stalled += begin - s->time;
-  s->time = begin;
-  s->units_free = begin + s->h;
-}
-
-/* The §4 model from the operands (A at ABUF as tt_write_act lays it out,
- * W over nt tiles). */
-static void model_gemm(const pal_b32_matrix_t *A, const pal_b32_matrix_t *W, uint32_t P, uint32_t H,
-                       model_t *md) {
-  size_t kb = A->kblocks, nt = (W->rows + P - 1) / P;
-  handoffs_t s = {0, 0, 0, H};
-  for (size_t t = 0; t < nt; t++)
-    for (size_t m = 0; m < A->rows; m++) {
-      for (size_t k = 0; k < kb; k++) {
-        const uint8_t *a = A->codes + (m * kb + k) * 32;
-        unsigned nnz = 0;
-        for (int i = 0; i < 32; i++) nnz += a[i] != 0;
-        bool nar_w = false;
-        for (uint32_t p = 0; p < P; p++) {
-          size_t n = t * P + p;
-          if (n >= W->rows) continue;
-          const uint8_t *w = W->codes + (n * kb + k) * 32;
-          nar_w |= W->scales[n * kb + k] == PAL_SCALE_NAR;
-          for (int i = 0; i < 32; i++) nar_w |= w[i] == PAL_CODE8_NAR;
-        }
-        bool visit = nnz > 0 || A->scales[m * kb + k] == PAL_SCALE_NAR || nar_w;
-        if (!visit) {
-          md->blocks_skipped++;
-          continue;
-        }
-        unsigned steps = nnz ? nnz : 1;
-        md->busy += steps;
-        md->macs += (uint64_t)steps * P;
-        md->act_skipped += 32 - nnz;
-        if (!nnz) {
-          md->gated += P;
-        } else {
-          for (uint32_t p = 0; p < P; p++) {
-            size_t n = t * P + p;
-            for (int i = 0; i < 32; i++)
-              if (a[i] && (n >= W->rows || W->codes[(n * kb + k) * 32 + i] == 0)) md->gated++;
-          }
-        }
-        handoff(&s, steps);
-      }
-      handoff(&s, 0);
-    }
-  uint64_t end = (s.time > s.units_free ? s.time : s.units_free) + 3;
-  md->total += 1 + 2 + end;
-  md->stall += s.stalled;
-}
-
-static void check_model(uint64_t seed, pal_tile_device_t *dev, const model_t *md, const char *label) {
-  pal_tile_counters_t c = tt_counters(seed, dev);
-  const uint64_t *v = c.value;
-  PAL_TEST_CHECK(seed, v[PAL_TILE_CTR_CYC_TOTAL] == md->total && v[PAL_TILE_CTR_CYC_BUSY] == md->busy &&
-                           v[PAL_TILE_CTR_CYC_STALL] == md->stall &&
-                           v[PAL_TILE_CTR_MACS_ISSUED] == md->macs &&
-                           v[PAL_TILE_CTR_MACS_GATED] == md->gated &&
-                           v[PAL_TILE_CTR_ACT_SKIPPED] == md->act_skipped &&
-                           v[PAL_TILE_CTR_BLOCKS_SKIPPED] == md->blocks_skipped,
-                 "%s: rtl total %llu busy %llu stall %llu macs %llu gated %llu act %llu blk %llu; "
-                 "model %llu %llu %llu %llu %llu %llu %llu",
-                 label, (unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
-                 (unsigned long long)v[4], (unsigned long long)v[5], (unsigned long long)v[6],
-                 (unsigned long long)v[7], (unsigned long long)md->total, (unsigned long long)md->busy,
-                 (unsigned long long)md->stall, (unsigned long long)md->macs,
-                 (unsigned long long)md->gated, (unsigned long long)md->act_skipped,
-                 (unsigned long long)md->blocks_skipped);
-  PAL_TEST_CHECK(seed, v[PAL_TILE_CTR_CYC_TOTAL] == v[1] + v[2] + v[3], "%s: TOTAL != BUSY + STALL + IDLE", label);
-}
 
 #define CTR(c, name) ((unsigned long long)(c).value[PAL_TILE_CTR_##name])
 
@@ -328,7 +246,7 @@ static void random_against_model(uint32_t g, uint64_t salt, int iterations) {
     char label[128];
     snprintf(label, sizeof label, "%ux%u M=%zu N=%zu K=%zu it %d", g, g, M, N, K, it);
     run_prog(seed, &pair, prog);
-    check_model(seed, pair.dev[ST_RTL], &md, label);
+    check_counters(seed, pair.dev[ST_RTL], &md, label);
     st_check_region(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, M * nt * P, label);
     st_check_region(seed, &pair, PAL_TILE_REGION_OBUF, 0, 0, M * N, label);
     st_check_region(seed, &pair, PAL_TILE_REGION_ABUF_CODES, 0, 300 * 32, ((N + 31) / 32) * M * 32, label);
