@@ -34,4 +34,10 @@ static inline void gc_run_case(uint64_t seed, pal_test_rng_t *rng, st_pair_t *pa
   gc_release(&L);
 }
 
+/* gc_run_case as the sweeps' gc_run_fn, ctx = the st_pair_t. */
+static inline void gc_run_on_pair(uint64_t seed, pal_test_rng_t *rng, void *pair, const gemm_case_t *c,
+                                  const char *label) {
+  gc_run_case(seed, rng, (st_pair_t *)pair, c, label);
+}
+
 #endif /* SIM_GEMM_CASE_H */

@@ -6,18 +6,13 @@
  * and weights (also NaR weights facing skipped zeros), on 4x4 and 8x8. */
 #include "sim_gemm_case.h"
 
-static void run_on_pair(uint64_t seed, pal_test_rng_t *rng, void *pair, const gemm_case_t *c,
-                        const char *label) {
-  gc_run_case(seed, rng, (st_pair_t *)pair, c, label);
-}
-
 static void shapes_for_geometry(uint32_t rows, uint32_t cols, uint64_t salt) {
   uint64_t seed = pal_test_seed();
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed + salt);
   st_pair_t pair;
   st_pair_create(seed, rows, cols, &pair);
-  int cases = gc_sweep_shapes(seed, &rng, rows, cols, run_on_pair, &pair);
+  int cases = gc_sweep_shapes(seed, &rng, rows, cols, gc_run_on_pair, &pair);
   PAL_TEST_CHECK(seed, cases == (int)(GC_N_SHAPES * 12), "case count");
   st_pair_destroy(&pair);
 }
@@ -41,7 +36,7 @@ static void test_nar_everywhere(void **state) {
   for (uint32_t side = 4; side <= 8; side += 4) {
     st_pair_t pair;
     st_pair_create(seed, side, side, &pair);
-    gc_sweep_nar(seed, &rng, side, side, run_on_pair, &pair);
+    gc_sweep_nar(seed, &rng, side, side, gc_run_on_pair, &pair);
     st_pair_destroy(&pair);
   }
 }

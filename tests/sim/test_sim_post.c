@@ -5,11 +5,6 @@
  * 8x8. */
 #include "sim_gemm_case.h"
 
-static void run_on_pair(uint64_t seed, pal_test_rng_t *rng, void *pair, const gemm_case_t *c,
-                        const char *label) {
-  gc_run_case(seed, rng, (st_pair_t *)pair, c, label);
-}
-
 static void test_post_variants(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed();
@@ -18,7 +13,7 @@ static void test_post_variants(void **state) {
   for (uint32_t side = 4; side <= 8; side += 4) {
     st_pair_t pair;
     st_pair_create(seed, side, side, &pair);
-    gc_sweep_post(seed, &rng, side, side, run_on_pair, &pair);
+    gc_sweep_post(seed, &rng, side, side, gc_run_on_pair, &pair);
     st_pair_destroy(&pair);
   }
 }
