@@ -7,7 +7,9 @@
 //          min(biased exponent + (significand != 1.0), 254)  (E = X - 127)
 //   code = NaR (0x80) for NaN/Inf, 0 for zero/subnormal/d > 126, else
 //          S, M = 127 - max(d, 0) with d = 16 (X - biased exponent) - u,
-//          u = #{ j : significand >= T_j } (the generated pal_t8 table).
+//          u = #{ j : significand >= T_j } (the generated pal_t8 table);
+//          the code of one value is pal_tile_enc8, which the tile's POST
+//          unit uses too.
 //
 // The scale needs the whole block before the first code, so values are kept
 // in a 2 x 32 x 32-bit memory (two EBRs on an iCE40): one half fills while
@@ -29,10 +31,6 @@ module pal_requant (
     output wire [7:0]  o_scale,
     output wire        o_last
 );
-
-  /* verilator lint_off UNUSEDPARAM */
-  `include "pal_tables.vh"
-  /* verilator lint_on UNUSEDPARAM */
 
   (* no_rw_check *)
   reg [31:0] values[0:63];  // {half, index}
@@ -126,45 +124,14 @@ module pal_requant (
             & ~({1'b0, issue && rd_index == 5'd31} << rd_half);
   end
 
-  // ---- per-element encoder -------------------------------------------------
-  wire [7:0]  value_exp = out_value[30:23];
-  wire [22:0] value_frac = out_value[22:0];
-
-  // m >= c for a constant c, as a chain of ANDs and ORs from the LSB up
-  // (c's bit picks the gate), which maps to a few LUTs instead of a carry
-  // chain per threshold.
-  function automatic ge_const(input [23:0] m, input [23:0] c);
-    integer b;
-    reg ge;
-    begin
-      ge = 1'b1;
-      for (b = 0; b < 24; b = b + 1) ge = c[b] ? (m[b] & ge) : (m[b] | ge);
-      ge_const = ge;
-    end
-  endfunction
-
-  // u: how many thresholds the significand reaches. The table is sorted, so
-  // u is one past the highest threshold reached.
-  reg [4:0] steps;
-  integer j;
-  always @* begin
-    steps = 5'd0;
-    for (j = 0; j < 16; j = j + 1)
-      if (ge_const({1'b1, value_frac}, pal_t8(j[3:0]))) steps = j[4:0] + 5'd1;
-  end
-
-  // d = 16 (X - exp) - u, signed: -4096 .. 4064
-  wire signed [13:0] code_dist = $signed({1'b0, out_scale, 4'd0}) - $signed({1'b0, value_exp, 4'd0})
-                          - $signed({9'd0, steps});
-
-  reg [7:0] code;
-  always @* begin
-    if (out_pad || value_exp == 8'd0) code = PAL_CODE_ZERO;
-    else if (&value_exp) code = PAL_CODE_NAR;
-    else if (code_dist > 14'sd126) code = PAL_CODE_ZERO;
-    else if (code_dist < 14'sd0) code = {out_value[31], 7'd127};  // E was clamped
-    else code = {out_value[31], 7'd127 - code_dist[6:0]};
-  end
+  // ---- per-element encoder: the tile's, so the rule is written once ---------
+  wire [7:0] code;
+  pal_tile_enc8 enc (
+      .i_en(~out_pad),
+      .i_value(out_value),
+      .i_scale(out_scale),
+      .o_code(code)
+  );
 
   assign o_valid = out_valid;
   assign o_code = code;

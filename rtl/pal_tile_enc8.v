@@ -1,8 +1,9 @@
 // PAL8 code of one FP32 value in a block of scale X (pal-format.md §2,
 // pal_b32_encode_block), combinational: the per-element half of
-// rtl/pal_requant.v, for the POST unit that encodes one element per cycle
-// into a whole ABUF line (pal_requant streams 32 codes per block, which is
-// slower than docs/isa.md §4 allows for rows shorter than 16).
+// requantisation, used by pal_requant (which streams 32 codes per block)
+// and by the tile's POST unit, which encodes one element per cycle into a
+// whole ABUF line (pal_requant's stream is slower than docs/isa.md §4
+// allows for rows shorter than 16).
 //
 //   code = NaR (0x80) for NaN/Inf, 0 for zero/subnormal/d > 126, else
 //          S, M = 127 - max(d, 0) with d = 16 (X - biased exponent) - u,
