@@ -111,6 +111,10 @@ board_pnr_icebreaker := --up5k --package sg48 --pcf constraints/icebreaker.pcf
 board_pnr_ulx3s := --85k --package CABGA381 --lpf constraints/ulx3s.lpf
 board_pnr_orangecrab := --25k --package CSFBGA285 --lpf constraints/orangecrab.lpf
 board_mhz_icebreaker := 24
+# Yosys options per board. The UP5K's 8 SB_MAC16 are otherwise idle, and the
+# sequencer's range checks multiply (docs/boards.md): -dsp maps those
+# products there instead of onto LUTs. synth_ecp5 uses its DSPs by default.
+board_synth_opts_icebreaker := -dsp
 # ECP5 boards: the core clock from the EHXPLLL (the oscillator is 25 / 48 MHz)
 board_mhz_ulx3s := 10
 board_mhz_orangecrab := 12
@@ -137,8 +141,8 @@ board_fw_param = $(if $(call board_core,$(1)),chparam -set FW_INIT_FILE \"$(absp
 # $(BUILD)/boards/<board>/params: the board's synthesis parameters, rewritten
 # only when they change, so that editing this file does not redo a synthesis
 # of many minutes unless the board's parameters changed.
-$(foreach b,$(BOARDS),$(shell mkdir -p $(BUILD)/boards/$(b) && { echo '$(BOARD_PARAMS_$(b))' | \
-  cmp -s - $(BUILD)/boards/$(b)/params || echo '$(BOARD_PARAMS_$(b))' > $(BUILD)/boards/$(b)/params; }))
+$(foreach b,$(BOARDS),$(shell mkdir -p $(BUILD)/boards/$(b) && { echo '$(BOARD_PARAMS_$(b)) $(board_synth_opts_$(b))' | \
+  cmp -s - $(BUILD)/boards/$(b)/params || echo '$(BOARD_PARAMS_$(b)) $(board_synth_opts_$(b))' > $(BUILD)/boards/$(b)/params; }))
 
 # $(call board_synth,BOARD): the Yosys netlist of one board top.
 define board_synth
@@ -148,7 +152,7 @@ $(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES
 	@echo "bitstream: yosys synth_$(board_family_$(1)) pal_$(1) ($(BOARD_PARAMS_$(1))), log in $$(@D)/yosys.log"
 	@$$(YOSYS) -q -l $$(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
 	    $(BOARD_RTL) $(board_srcs_$(1)); $(call board_chparams,$(1)) $(call board_fw_param,$(1)) \
-	    synth_$(board_family_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json; \
+	    synth_$(board_family_$(1)) $(board_synth_opts_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json; \
 	    $(if $(filter ice40,$(board_family_$(1))),write_verilog -noattr $$(@D)/pal_$(1)_gates.v)" >/dev/null \
 	  || { tail -20 $$(@D)/yosys.log; exit 1; }
 	@mv $$@.tmp $$@
@@ -201,10 +205,10 @@ FIT_DIR := $(FPGA_BUILD)/fit
 $(FIT_DIR)/stat.json: $(BOARD_RTL) $(board_srcs_icebreaker) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh \
                       $(if $(call board_core,icebreaker),$(FW_HEX))
 	@mkdir -p $(@D)
-	@echo "fpga-fit: yosys synth_ice40 -noflatten pal_icebreaker ($(BOARD_PARAMS_icebreaker)), log in $(@D)/yosys.log"
+	@echo "fpga-fit: yosys synth_ice40 $(board_synth_opts_icebreaker) -noflatten pal_icebreaker ($(BOARD_PARAMS_icebreaker)), log in $(@D)/yosys.log"
 	@$(YOSYS) -q -l $(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
 	    $(BOARD_RTL) $(board_srcs_icebreaker); $(call board_chparams,icebreaker) $(call board_fw_param,icebreaker) \
-	    synth_ice40 -noflatten -top pal_icebreaker -json $(@D)/hier.json; tee -q -o $@.tmp stat -json" >/dev/null \
+	    synth_ice40 $(board_synth_opts_icebreaker) -noflatten -top pal_icebreaker -json $(@D)/hier.json; tee -q -o $@.tmp stat -json" >/dev/null \
 	  || { tail -20 $(@D)/yosys.log; exit 1; }
 	@mv $@.tmp $@
 fpga-fit: $(FIT_DIR)/stat.json
