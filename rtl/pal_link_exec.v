@@ -175,14 +175,22 @@ module pal_link_exec #(
   localparam [7:0]  P8 = PM1[7:0];   // highest PE (P <= 256: pal_bus_check_geometry)
   localparam [1:0] K_NONE = 2'd0, K_REGS = 2'd1, K_LINK = 2'd2, K_MEM = 2'd3;
   localparam integer WC_SB = PAL_ADDR_WMEM_CODES_STRIDE_BITS, WS_SB = PAL_ADDR_WMEM_SCALES_STRIDE_BITS;
-  localparam [31:0] WC_OFF_MASK = (32'd1 << WC_SB) - 32'd1, WS_OFF_MASK = (32'd1 << WS_SB) - 32'd1;
-  function automatic in_win(input [31:0] a, input [31:0] lo, input [31:0] hi);
-    in_win = a >= lo && a < hi;
+  // Every window but IMEM is an aligned power of two (pal_isagen refuses a
+  // map where it is not), so the decode uses the generated pal_addr_in and
+  // pal_addr_off: no 32-bit subtractions or comparisons.
+  function automatic [32:0] low_bits(input [31:0] a, input integer bits);
+    low_bits = {1'b0, pal_addr_off(a, bits)};
   endfunction
-  // an access [a, end33) inside the register run [lo, hi)
-  function automatic reg_run(input [31:0] a, input [32:0] end33, input [31:0] lo, input [31:0] hi);
-    reg_run = a >= lo && end33 <= {1'b0, hi};
+  // an access [off, end33) inside the register run [lo, hi), as offsets
+  function automatic reg_run(input [32:0] off, input [32:0] end33, input [31:0] lo, input [31:0] hi);
+    reg_run = off >= {1'b0, lo} && end33 <= {1'b0, hi};
   endfunction
+  // offsets in the register windows (the upper bits are constant zeros,
+  // which synthesis drops) and the ends of the access
+  wire [32:0] tr_off = low_bits(A, PAL_ADDR_TILE_REGS_BITS);
+  wire [32:0] lr_off = low_bits(A, PAL_ADDR_LINK_REGS_BITS);
+  wire [32:0] tr_end = tr_off + {16'd0, n};
+  wire [32:0] lr_end = lr_off + {16'd0, n};
   reg [1:0]  dec_kind;
   reg        dec_ok, dec_nar;
   reg [32:0] o33, bytes33;
@@ -194,49 +202,50 @@ module pal_link_exec #(
     o33 = 33'd0;
     bytes33 = 33'd0;
     dec_ok = 1'b0;
-    if (in_win(A, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_END)) begin
+    if (pal_addr_in(A, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS)) begin
       dec_kind = K_REGS;
-      o33 = {1'b0, A - PAL_ADDR_TILE_REGS} + {16'd0, n};
       dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 &&
-               (reg_run(A, o33, PAL_TILE_REGS_RUN0_LO, PAL_TILE_REGS_RUN0_END) ||
-                reg_run(A, o33, PAL_TILE_REGS_RUN1_LO, PAL_TILE_REGS_RUN1_END) ||
-                reg_run(A, o33, PAL_TILE_REGS_RUN2_LO, PAL_TILE_REGS_RUN2_END));
-    end else if (in_win(A, PAL_ADDR_LINK_REGS, PAL_ADDR_LINK_REGS_END)) begin
+               (reg_run(tr_off, tr_end, PAL_TILE_REGS_RUN0_LO - PAL_ADDR_TILE_REGS,
+                        PAL_TILE_REGS_RUN0_END - PAL_ADDR_TILE_REGS) ||
+                reg_run(tr_off, tr_end, PAL_TILE_REGS_RUN1_LO - PAL_ADDR_TILE_REGS,
+                        PAL_TILE_REGS_RUN1_END - PAL_ADDR_TILE_REGS) ||
+                reg_run(tr_off, tr_end, PAL_TILE_REGS_RUN2_LO - PAL_ADDR_TILE_REGS,
+                        PAL_TILE_REGS_RUN2_END - PAL_ADDR_TILE_REGS));
+    end else if (pal_addr_in(A, PAL_ADDR_LINK_REGS, PAL_ADDR_LINK_REGS_BITS)) begin
       dec_kind = K_LINK;
-      o33 = {1'b0, A - PAL_ADDR_LINK_REGS} + {16'd0, n};
-      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && o33 <= {1'b0, PAL_LINK_REGS_BYTES};
+      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && lr_end <= {1'b0, PAL_LINK_REGS_BYTES};
     end else begin
-      if (in_win(A, PAL_ADDR_IMEM, PAL_ADDR_IMEM_END)) begin
+      if (A >= PAL_ADDR_IMEM && A < PAL_ADDR_IMEM_END) begin  // not a power of two
         o33 = {1'b0, A - PAL_ADDR_IMEM};
         bytes33 = B_IMEM;
         es4 = 1'b1;
-      end else if (in_win(A, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_END)) begin
-        o33 = {1'b0, A - PAL_ADDR_ABUF_CODES};
+      end else if (pal_addr_in(A, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_BITS)) begin
+        o33 = low_bits(A, PAL_ADDR_ABUF_CODES_BITS);
         bytes33 = B_ABUF;
-      end else if (in_win(A, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_END)) begin
-        o33 = {1'b0, A - PAL_ADDR_ABUF_SCALES};
+      end else if (pal_addr_in(A, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_BITS)) begin
+        o33 = low_bits(A, PAL_ADDR_ABUF_SCALES_BITS);
         bytes33 = B_ASCALE;
-      end else if (in_win(A, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_END)) begin
+      end else if (pal_addr_in(A, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_BITS)) begin
         // PE in the bits above the stride, the offset below
-        o33 = {1'b0, A & WC_OFF_MASK};
+        o33 = low_bits(A, WC_SB);
         bytes33 = (A[WC_SB +: 8] <= P8) ? B_WMEM : 33'd0;
-      end else if (in_win(A, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_END)) begin
-        o33 = {1'b0, A & WS_OFF_MASK};
+      end else if (pal_addr_in(A, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_BITS)) begin
+        o33 = low_bits(A, WS_SB);
         bytes33 = (A[WS_SB +: 8] <= P8) ? B_WSCALE : 33'd0;
-      end else if (in_win(A, PAL_ADDR_ACC, PAL_ADDR_ACC_END)) begin
-        o33 = {1'b0, A - PAL_ADDR_ACC};
+      end else if (pal_addr_in(A, PAL_ADDR_ACC, PAL_ADDR_ACC_BITS)) begin
+        o33 = low_bits(A, PAL_ADDR_ACC_BITS);
         bytes33 = B_ACC;
         es4 = 1'b1;
-      end else if (in_win(A, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_END)) begin
-        o33 = {1'b0, A - PAL_ADDR_ACC_NAR};
+      end else if (pal_addr_in(A, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_BITS)) begin
+        o33 = low_bits(A, PAL_ADDR_ACC_NAR_BITS);
         bytes33 = B_NAR;
         dec_nar = 1'b1;
-      end else if (in_win(A, PAL_ADDR_BIAS, PAL_ADDR_BIAS_END)) begin
-        o33 = {1'b0, A - PAL_ADDR_BIAS};
+      end else if (pal_addr_in(A, PAL_ADDR_BIAS, PAL_ADDR_BIAS_BITS)) begin
+        o33 = low_bits(A, PAL_ADDR_BIAS_BITS);
         bytes33 = B_BIAS;
         es4 = 1'b1;
-      end else if (in_win(A, PAL_ADDR_OBUF, PAL_ADDR_OBUF_END)) begin
-        o33 = {1'b0, A - PAL_ADDR_OBUF};
+      end else if (pal_addr_in(A, PAL_ADDR_OBUF, PAL_ADDR_OBUF_BITS)) begin
+        o33 = low_bits(A, PAL_ADDR_OBUF_BITS);
         bytes33 = B_OBUF;
         es4 = 1'b1;
       end else begin

@@ -39,21 +39,20 @@ module pal_soc_arb (
   /* verilator lint_off UNUSEDPARAM */
   `include "pal_proto.vh"
   /* verilator lint_on UNUSEDPARAM */
-  function automatic in_win(input [31:0] x, input [31:0] lo, input [31:0] hi);
-    in_win = x >= lo && x < hi;
-  endfunction
+  // IMEM is the one window that is not an aligned power of two (pal_isagen
+  // checks the others); those are decoded by their upper bits alone
   wire [31:0] a = i_c_addr;
   // the windows of the map that reach the tile (not the link registers)
-  wire c_mapped = in_win(a, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_END) ||
-                  in_win(a, PAL_ADDR_IMEM, PAL_ADDR_IMEM_END) ||
-                  in_win(a, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_END) ||
-                  in_win(a, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_END) ||
-                  in_win(a, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_END) ||
-                  in_win(a, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_END) ||
-                  in_win(a, PAL_ADDR_ACC, PAL_ADDR_ACC_END) ||
-                  in_win(a, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_END) ||
-                  in_win(a, PAL_ADDR_BIAS, PAL_ADDR_BIAS_END) ||
-                  in_win(a, PAL_ADDR_OBUF, PAL_ADDR_OBUF_END);
+  wire c_mapped = pal_addr_in(a, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS) ||
+                  (a >= PAL_ADDR_IMEM && a < PAL_ADDR_IMEM_END) ||
+                  pal_addr_in(a, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_ACC, PAL_ADDR_ACC_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_BIAS, PAL_ADDR_BIAS_BITS) ||
+                  pal_addr_in(a, PAL_ADDR_OBUF, PAL_ADDR_OBUF_BITS);
   wire c_req = i_c_valid && c_mapped;
 
   reg lock, owner, last;      // owner/last: 1 = core

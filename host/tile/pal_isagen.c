@@ -134,6 +134,17 @@ static int write_proto(const char *path) {
   fprintf(f, "\n// link-engine registers (section 5.1)\n");
   emit(f, "PAL_LINK_CTR_COUNT", 0, PAL_LINK_CTR_COUNT);
   emit(f, "PAL_LINK_REGS_BYTES", 32, 4u * PAL_LINK_CTR_COUNT);
+  /* The decoders' two operations on a window decoded by its upper bits:
+   * inside is an equality of the bits above the window, the offset the
+   * bits below it; no 32-bit subtraction or comparison (a carry chain each
+   * on an FPGA). */
+  fprintf(f, "\n// a window decoded by its upper bits (the *_BITS above): inside, offset\n"
+             "function automatic pal_addr_in(input [31:0] a, input [31:0] base, input integer bits);\n"
+             "  pal_addr_in = ((a ^ base) >> bits) == 32'd0;\n"
+             "endfunction\n"
+             "function automatic [31:0] pal_addr_off(input [31:0] a, input integer bits);\n"
+             "  pal_addr_off = a & ((32'd1 << bits) - 32'd1);\n"
+             "endfunction\n");
   if (fclose(f) != 0) {
     perror(path);
     return -1;
