@@ -23,6 +23,7 @@ extern const pal_soc_variant_t pal_soc_variant_8x8_uart __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_p256 __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fw __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_uart_fw __attribute__((weak));
+extern const pal_soc_variant_t pal_soc_variant_8x8_fifo_fw __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fwbroken __attribute__((weak));
 }
 
@@ -36,6 +37,7 @@ const pal_soc_variant_t *const kVariants[] = {
     &pal_soc_variant_4x4_fifo_p256,
     &pal_soc_variant_4x4_fifo_fw,
     &pal_soc_variant_4x4_uart_fw,
+    &pal_soc_variant_8x8_fifo_fw,
     &pal_soc_variant_4x4_fifo_fwbroken,
 };
 

@@ -49,15 +49,18 @@ $(eval $(call soc_model,8x8_uart,8,8,1,4096))
 # (pal_soc_create_with_max_payload in sim/pal_soc_debug.h).
 $(eval $(call soc_model,4x4_fifo_p256,4,4,0,256))
 # With the control core and its firmware (sim://?fw=1), on the FIFO and on
-# the UART (sim://?fw=1&attach=uart: the boards' attachment).
+# the UART (sim://?fw=1&attach=uart: the boards' attachment), and the 8x8
+# tile on the FIFO (sim://?fw=1&rows=8&cols=8: the firmware reads the
+# geometry and the buffer sizes from the tile, it has no 4x4 built in).
 $(eval $(call soc_model,4x4_fifo_fw,4,4,0,4096,1))
 $(eval $(call soc_model,4x4_uart_fw,4,4,1,4096,1))
+$(eval $(call soc_model,8x8_fifo_fw,8,8,0,4096,1))
 # With a firmware that never answers, for the tests only
 # (pal_soc_create_with_broken_firmware in sim/pal_soc_debug.h).
 $(eval $(call soc_model,4x4_fifo_fwbroken,4,4,0,4096,2))
 
 SOC_MODELS := $(SOC_MODEL_4x4_fifo) $(SOC_MODEL_4x4_uart) $(SOC_MODEL_8x8_fifo) $(SOC_MODEL_8x8_uart) \
-              $(SOC_MODEL_4x4_fifo_fw) $(SOC_MODEL_4x4_uart_fw)
+              $(SOC_MODEL_4x4_fifo_fw) $(SOC_MODEL_4x4_uart_fw) $(SOC_MODEL_8x8_fifo_fw)
 SOC_TEST_MODELS := $(SOC_MODELS) $(SOC_MODEL_4x4_fifo_p256) $(SOC_MODEL_4x4_fifo_fwbroken)
 
 $(SIM_BUILD)/pal_soc.o: sim/pal_soc.cpp sim/pal_soc_model.h sim/pal_soc_debug.h include/pal/soc.h include/pal/driver.h \

@@ -4,7 +4,7 @@
  *    firmware -> reply packet, through the driver;
  *  - the driver conformance suite, unchanged, with kernel launches, waits,
  *    STATUS and counters going through the firmware (and bare=1 keeping
- *    the link-only path);
+ *    the link-only path), on 4x4 (FIFO and UART) and 8x8;
  *  - a kernel far longer than its watchdog limit is stopped by the
  *    firmware, the host gets a clear error, the next kernel is exact;
  *  - a bad kernel image sent as raw FW packets (the host's checks
@@ -108,6 +108,14 @@ static void test_conformance_fw_uart(void **state) {
   (void)state;
   setup_scheme();
   conformance(pal_test_seed() + 13, FW_URI "&attach=uart&timeout_ms=4000", NULL, 4, 4, true);
+}
+
+/* the 8x8 tile behind the same firmware image: geometry and buffer sizes
+ * come from the tile's ID registers, nothing about 4x4 is built in */
+static void test_conformance_fw_8x8(void **state) {
+  (void)state;
+  setup_scheme();
+  conformance(pal_test_seed() + 14, FW_URI "&rows=8&cols=8", NULL, 8, 8, true);
 }
 
 static void test_conformance_fw_bare(void **state) {
@@ -617,6 +625,7 @@ int main(void) {
       cmocka_unit_test(test_fw_lost_replies),
       cmocka_unit_test(test_conformance_fw),
       cmocka_unit_test(test_conformance_fw_uart),
+      cmocka_unit_test(test_conformance_fw_8x8),
       cmocka_unit_test(test_conformance_fw_bare),
       cmocka_unit_test(test_watchdog),
       cmocka_unit_test(test_bad_image),
