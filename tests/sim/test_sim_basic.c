@@ -1,7 +1,7 @@
 /* The RTL tile's bus port, registers and memories, and the timing contract
  * (docs/isa.md §4) on the RTL: hand-computed cycle counts, and random GEMM
- * programs against an independent transcription of the §4 model (the one of
- * tests/tile/test_tile_timing.c, from the operands alone) and against the
+ * programs against an independent transcription of the §4 model
+ * (tests/tile/tile_timing_model.h, from the operands alone) and against the
  * emulator, counter by counter, on 4x4 and 8x8. */
 #include "sim_test_util.h"
 #include "tile_timing_model.h"

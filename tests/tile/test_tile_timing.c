@@ -1,6 +1,6 @@
 /* The timing contract (docs/isa.md §4): hand-computed cycle counts for
  * small programs, and random GEMMs against an independent transcription of
- * the §4 model computed here from the test's own operands, with every
+ * the §4 model (tile_timing_model.h) from the test's own operands, with every
  * counter and the identities between them. */
 #include "tile_timing_model.h"
 
