@@ -296,9 +296,10 @@ module pal_tile #(
 
   // ---- activation buffer -------------------------------------------------------------------
   wire [31:0]  abuf_rdata;
-  wire         ab_we;
+  wire         ab_we, ab_cwe;
   wire [ABW-1:0] ab_blk;
-  wire [255:0] ab_codes;
+  wire [4:0]   ab_idx;
+  wire [7:0]   ab_code;
   wire [31:0]  ab_bmap;
   wire [7:0]   ab_scale;
   wire [7:0]   step_code;
@@ -315,9 +316,11 @@ module pal_tile #(
       .i_fe_blk    (fe_blk),
       .o_fe_bmap   (fe_bmap),
       .o_fe_scale  (fe_scale),
+      .i_pc_we     (ab_cwe & wr_ok & ~ctl_reset),
+      .i_pc_k      (ab_idx),
+      .i_pc_code   (ab_code),
       .i_pw_en     (ab_we & wr_ok & ~ctl_reset),
       .i_pw_blk    (ab_blk),
-      .i_pw_codes  (ab_codes),
       .i_pw_bmap   (ab_bmap),
       .i_pw_scale  (ab_scale),
       .i_bus_rd    (rd_a & ok_a),
@@ -510,9 +513,11 @@ module pal_tile #(
       .o_ob_we   (ob_we),
       .o_ob_addr (ob_addr),
       .o_ob_data (ob_data),
+      .o_ab_cwe  (ab_cwe),
+      .o_ab_idx  (ab_idx),
+      .o_ab_code (ab_code),
       .o_ab_we   (ab_we),
       .o_ab_blk  (ab_blk),
-      .o_ab_codes(ab_codes),
       .o_ab_bmap (ab_bmap),
       .o_ab_scale(ab_scale),
       .o_nar_out (post_nar)

@@ -1,15 +1,25 @@
-// Activation buffer (docs/isa.md §1): ABUF_BLOCKS PAL8-B32 blocks, one
-// 32-code line per block, their E8M0 scales (4 per word), and what the
+// Activation buffer (docs/isa.md §1): ABUF_BLOCKS PAL8-B32 blocks, each
+// 8 words of 4 codes, their E8M0 scales (4 per word), and what the
 // hardware keeps beside them, updated on every write: the non-zero bitmap
 // of each block (bit i: code i != 0, NaR included) and, as flip-flops, the
 // per-block "any non-zero" and "scale is 255" bits (o_avis is their OR: the
 // blocks the walk must visit for the activation side).
 //
-// Ports: the walk's step read (a line in the address phase, the code at
+// The bitmap is the authority on which codes are zero: a stored code whose
+// bit is clear reads as 0 on the bus, whatever the byte holds. POST
+// therefore writes only the codes of its elements, one byte per cycle as
+// pass 2 encodes them, and the bitmap at the block's last element clears
+// the tail; the buffer needs no whole-block line (no 256-bit write port, no
+// 32:1 read mux) and the codes are 32 bits wide, which on the iCE40 is 4
+// EBR per 64 blocks instead of 16 (docs/tile-rtl.md, "ABUF"). The walk
+// reads only codes whose bit is set (it steps through the bitmap).
+//
+// Ports: the walk's step read (a word in the address phase, the code at
 // position k in the data phase), the walk front end's bitmap/scale read
-// (data the next cycle), POST's whole-block write (codes, bitmap, scale in
-// one cycle) and the bus (idle tile only; phase A reads, phase B writes
-// with byte strobes, the bitmap rewritten from the merged line).
+// (data the next cycle), POST's code write (one code) and block write
+// (bitmap, scale, flags; at the block's last code) and the bus (idle tile
+// only; phase A reads, phase B writes with byte strobes, the bitmap
+// rewritten from the strobed bytes).
 `default_nettype none
 
 module pal_tile_abuf #(
@@ -27,10 +37,13 @@ module pal_tile_abuf #(
     input  wire [ABW-1:0]         i_fe_blk,
     output wire [31:0]            o_fe_bmap,
     output wire [7:0]             o_fe_scale,
-    // POST block write
+    // POST: a code of block i_pw_blk (i_pc_we), the block's bitmap and
+    // scale (i_pw_en, with or after its last code)
+    input  wire                   i_pc_we,
+    input  wire [4:0]             i_pc_k,
+    input  wire [7:0]             i_pc_code,
     input  wire                   i_pw_en,
     input  wire [ABW-1:0]         i_pw_blk,
-    input  wire [255:0]           i_pw_codes,
     input  wire [31:0]            i_pw_bmap,
     input  wire [7:0]             i_pw_scale,
     // bus: code words (8 per block) or scale words (4 blocks each)
@@ -56,37 +69,26 @@ module pal_tile_abuf #(
   wire           bus_wr = |i_bus_we;
 
   // ---- codes ------------------------------------------------------------------
-  wire [255:0] line_q;
-  // a bus write merges its bytes into the line read in phase A
-  reg  [255:0] line_wdata;
-  integer c;
-  always @* begin
-    line_wdata = i_pw_codes;
-    if (!i_pw_en) begin
-      line_wdata = line_q;
-      for (c = 0; c < 4; c = c + 1)
-        if (i_bus_we[c]) line_wdata[{bus_q, c[1:0], 3'b000}+:8] = i_bus_wdata[8*c+:8];
-    end
-  end
-  wire line_we = i_pw_en | (bus_wr & ~i_bus_scales);
+  wire [31:0] word_q;
+  wire        code_bus_we = bus_wr & ~i_bus_scales;
 
   pal_tile_ram #(
-      .DEPTH(ABUF_BLOCKS),
-      .WIDTH(256),
-      .LANES(1)
+      .DEPTH(ABUF_BLOCKS * 8),
+      .WIDTH(32),
+      .LANES(4)
   ) codes (
       .i_clk  (i_clk),
       .i_re   (i_step_re | (i_bus_rd & ~i_bus_scales)),
-      .i_raddr(i_bus_rd ? bus_blk : i_step_blk),
-      .o_rdata(line_q),
-      .i_we   (line_we),
-      .i_waddr(i_pw_en ? i_pw_blk : bus_blk),
-      .i_wdata(line_wdata)
+      .i_raddr(i_bus_rd ? {bus_blk, bus_q} : {i_step_blk, i_step_k[4:2]}),
+      .o_rdata(word_q),
+      .i_we   (i_pc_we ? (4'd1 << i_pc_k[1:0]) : (code_bus_we ? i_bus_we : 4'd0)),
+      .i_waddr(i_pc_we ? {i_pw_blk, i_pc_k[4:2]} : {bus_blk, bus_q}),
+      .i_wdata(i_pc_we ? {4{i_pc_code}} : i_bus_wdata)
   );
 
-  reg [4:0] k_d;
-  always @(posedge i_clk) k_d <= i_step_k;
-  assign o_step_code = line_q[8*k_d+:8];
+  reg [1:0] k_d;
+  always @(posedge i_clk) k_d <= i_step_k[1:0];
+  assign o_step_code = word_q[8*k_d+:8];
 
   // ---- non-zero bitmaps ----------------------------------------------------------
   wire [31:0] bmap_q;
@@ -97,7 +99,7 @@ module pal_tile_abuf #(
     for (b = 0; b < 4; b = b + 1)
       if (i_bus_we[b]) bmap_new[{bus_q, b[1:0]}] = i_bus_wdata[8*b+:8] != PAL_CODE_ZERO;
   end
-  wire bmap_bus_we = bus_wr & ~i_bus_scales;
+  wire bmap_bus_we = code_bus_we;
 
   pal_tile_ram #(
       .DEPTH(ABUF_BLOCKS),
@@ -134,9 +136,12 @@ module pal_tile_abuf #(
   );
   assign o_fe_scale = scale_q[8*fe_lane_d+:8];
 
+  // a code reads as stored where its bitmap bit is set, else as 0
   reg [2:0] bus_q_d;
   always @(posedge i_clk) bus_q_d <= bus_q;
-  assign o_bus_rdata = i_bus_scales ? scale_q : line_q[32*bus_q_d+:32];
+  wire [3:0]  word_nz = bmap_q[{bus_q_d, 2'b00}+:4];
+  wire [31:0] word_vis = word_q & {{8{word_nz[3]}}, {8{word_nz[2]}}, {8{word_nz[1]}}, {8{word_nz[0]}}};
+  assign o_bus_rdata = i_bus_scales ? scale_q : word_vis;
 
   // ---- per-block flags --------------------------------------------------------------
   // Updated through shifted masks (one shifter, not a decoder per write).

@@ -5,9 +5,11 @@
 //   PAL8 out:  one of two passes over each block of up to 32 outputs of a
 //              row: pass 1 finds the block's largest finite magnitude and so
 //              its scale X (as pal_b32_encode_block), pass 2 recomputes the
-//              same elements and encodes each with X (pal_tile_enc8) into
-//              the block's line; the last one writes codes, non-zero bitmap
-//              and scale to ABUF in one cycle (o_ab_*), tail padded with 0.
+//              same elements and encodes each with X (pal_tile_enc8),
+//              writing each code to ABUF as it comes (o_ab_cwe); the last
+//              one also writes the block's non-zero bitmap and scale
+//              (o_ab_we). The bitmap's clear bits make the tail read as 0
+//              (pal_tile_abuf), so no line of 32 codes is kept here.
 // This is the model's "2 cycles per element: one pass for the block
 // maximum, one to encode", and it needs no buffer for the values.
 // o_nar_out pulses for every NaR output (pass 2 only for PAL8).
@@ -39,9 +41,11 @@ module pal_tile_post #(
     output wire           o_ob_we,
     output wire [OAW-1:0] o_ob_addr,
     output wire [31:0]    o_ob_data,
-    output wire           o_ab_we,
+    output wire           o_ab_cwe,   // a code: o_ab_code at o_ab_idx
+    output wire [4:0]     o_ab_idx,
+    output wire [7:0]     o_ab_code,
+    output wire           o_ab_we,    // the block's bitmap and scale
     output wire [ABW-1:0] o_ab_blk,
-    output reg  [255:0]   o_ab_codes,
     output reg  [31:0]    o_ab_bmap,
     output wire [7:0]     o_ab_scale,
     output wire           o_nar_out
@@ -120,7 +124,7 @@ module pal_tile_post #(
     if (pass1 && t_last) scale <= scale_next;
   end
 
-  // ---- PAL8 pass 2: codes into the line --------------------------------------------
+  // ---- PAL8 pass 2: codes into ABUF --------------------------------------------------
   wire [7:0] code;
   pal_tile_enc8 enc (
       .i_en   (pass2),
@@ -129,26 +133,21 @@ module pal_tile_post #(
       .o_code (code)
   );
 
-  reg [255:0] line;
-  reg [31:0]  bmap;
+  reg [31:0] bmap;
   always @* begin
-    o_ab_codes = line;
-    o_ab_codes[8*t_idx+:8] = code;
     o_ab_bmap = bmap;
     o_ab_bmap[t_idx] = code != 8'd0;
   end
+  assign o_ab_cwe = pass2;
+  assign o_ab_idx = t_idx;
+  assign o_ab_code = code;
   assign o_ab_we = pass2 & t_last;
   assign o_ab_blk = t_addr[ABW-1:0];
   assign o_ab_scale = scale;
 
   always @(posedge i_clk) begin
-    if (i_rst || o_ab_we) begin
-      line <= 256'd0;
-      bmap <= 32'd0;
-    end else if (pass2) begin
-      line <= o_ab_codes;
-      bmap <= o_ab_bmap;
-    end
+    if (i_rst || o_ab_we) bmap <= 32'd0;
+    else if (pass2) bmap <= o_ab_bmap;
   end
 
 endmodule
