@@ -156,10 +156,12 @@ module pal_link_exec #(
   wire [7:0] q;
   // The executor writes a firmware reply into the buffer (X_FWOUT) while
   // the receiver is stalled on the event, so the two writers never meet.
+  // The read port runs every cycle beside the receiver's writes, so a
+  // collision reads the old byte (OLD_WORD).
   wire           fw_we;
   wire [BAW-1:0] fw_waddr;
   wire [7:0]     fw_wdata;
-  pal_tile_ram #(.DEPTH(1 << BAW), .WIDTH(8), .LANES(1)) u_buf (
+  pal_tile_ram #(.DEPTH(1 << BAW), .WIDTH(8), .LANES(1), .OLD_WORD(1)) u_buf (
       .i_clk(i_clk), .i_re(1'b1), .i_raddr(ptr_nxt), .o_rdata(q),
       .i_we(i_buf_we | fw_we), .i_waddr(fw_we ? fw_waddr : i_buf_addr),
       .i_wdata(fw_we ? fw_wdata : i_buf_data));

@@ -4,7 +4,15 @@
 // separately (byte or word strobes), contents zero at power-on (the
 // emulator's power-on state; i_rst does not clear memories).
 //
-// A read and a write of the same address in one cycle return the old word.
+// A read and a write of the same address in one cycle: with OLD_WORD = 1
+// the read returns the old word. With OLD_WORD = 0 (the tile's memories)
+// the user promises that this never happens: simulation stops with an
+// error if it does, and synthesis may return anything (Yosys'
+// no_rw_check). Block RAMs do not define the collision (the iCE40's
+// SB_RAM40_4K, the ECP5's DP16KD in this mode), so without the promise Yosys
+// delays every write by a cycle and forwards it, which is a register per
+// data and address bit and a comparator per memory: 1 000 flip-flops and
+// 560 LUT4 of the 2x2 iCEBreaker SoC (docs/boards.md).
 //
 // Synthesis: a plain Yosys `synth` would turn each array into flip-flops
 // and a read mux (minutes per 16 KiB, and the default tile holds ~190 KiB),
@@ -23,6 +31,7 @@ module pal_tile_ram #(
     parameter DEPTH = 256,
     parameter WIDTH = 32,
     parameter LANES = 1,                          // must divide WIDTH
+    parameter OLD_WORD = 0,                       // 1: collisions read old
     parameter AW = (DEPTH > 1) ? $clog2(DEPTH) : 1 // derived: do not override
 ) (
     input  wire             i_clk,
@@ -36,6 +45,11 @@ module pal_tile_ram #(
 
   localparam LW = WIDTH / LANES;
 
+  // for Yosys only (Verilator ignores the attribute)
+  /* verilator lint_off UNUSEDPARAM */
+  localparam RW_ANY = (OLD_WORD == 0) ? 1 : 0;
+  /* verilator lint_on UNUSEDPARAM */
+  (* no_rw_check = RW_ANY *)
   reg [WIDTH-1:0] mem[0:DEPTH-1];
 
 `ifndef SYNTHESIS
@@ -49,6 +63,12 @@ module pal_tile_ram #(
   always @(posedge i_clk) begin
     if (i_re) o_rdata <= mem[i_raddr];
   end
+
+`ifndef SYNTHESIS
+  always @(posedge i_clk)
+    if (OLD_WORD == 0 && i_re && i_we != {LANES{1'b0}} && i_raddr == i_waddr)
+      $fatal(1, "%m: read and write of word %0d in one cycle (OLD_WORD = 0)", i_raddr);
+`endif
 
   integer l;
   always @(posedge i_clk) begin
