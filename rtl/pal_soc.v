@@ -27,6 +27,7 @@ module pal_soc #(
     parameter integer ACC_DEPTH = 4096,
     parameter integer BIAS_DEPTH = 1024,
     parameter integer OBUF_DEPTH = 4096,
+    parameter integer ABUF_SPRAM = 0,           // 1: ABUF's codes in iCE40UP5K SPRAM
     parameter integer IDLE_BYTE_TIMES = 4096,
     parameter integer LED_STRETCH_BITS = 20,    // activity and error LEDs stay on 2^N cycles
     parameter integer CONTROL_CORE = 0,         // 1: control core + firmware (docs/control-core.md)
@@ -174,7 +175,7 @@ module pal_soc #(
   pal_tile #(
       .R(R), .C(C), .ACC_UNITS(ACC_UNITS), .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS),
       .WMEM_BLOCKS(WMEM_BLOCKS), .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH),
-      .OBUF_DEPTH(OBUF_DEPTH)
+      .OBUF_DEPTH(OBUF_DEPTH), .ABUF_SPRAM(ABUF_SPRAM)
   ) u_tile (
       .i_clk(i_clk), .i_rst(tile_rst),
       .i_bus_valid(t_valid), .i_bus_we(t_we), .i_bus_addr(t_addr), .i_bus_wdata(t_wdata),

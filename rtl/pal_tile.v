@@ -26,7 +26,8 @@ module pal_tile #(
     parameter WMEM_BLOCKS = 256,
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
-    parameter OBUF_DEPTH = 4096
+    parameter OBUF_DEPTH = 4096,
+    parameter ABUF_SPRAM = 0   // 1: ABUF's codes in iCE40UP5K SPRAM (pal_tile_abuf)
 ) (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -305,7 +306,8 @@ module pal_tile #(
   wire [7:0]   step_code;
 
   pal_tile_abuf #(
-      .ABUF_BLOCKS(ABUF_BLOCKS)
+      .ABUF_BLOCKS(ABUF_BLOCKS),
+      .ABUF_SPRAM (ABUF_SPRAM)
   ) abuf (
       .i_clk       (i_clk),
       .i_step_re   (step_en),

@@ -24,6 +24,7 @@
 
 module pal_tile_abuf #(
     parameter ABUF_BLOCKS = 512,            // >= 8
+    parameter ABUF_SPRAM = 0,               // 1: the codes in iCE40 SPRAM
     parameter ABW = $clog2(ABUF_BLOCKS)     // derived: do not override
 ) (
     input  wire                   i_clk,
@@ -75,7 +76,11 @@ module pal_tile_abuf #(
   pal_tile_ram #(
       .DEPTH(ABUF_BLOCKS * 8),
       .WIDTH(32),
-      .LANES(4)
+      .LANES(4),
+      // reads (walk, bus phase A) and writes (POST, bus phase B) never
+      // share a cycle, so one port does
+      .SINGLE_PORT(1),
+      .RAM_STYLE(ABUF_SPRAM ? "huge" : "auto")
   ) codes (
       .i_clk  (i_clk),
       .i_re   (i_step_re | (i_bus_rd & ~i_bus_scales)),

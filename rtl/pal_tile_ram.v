@@ -14,6 +14,14 @@
 // data and address bit and a comparator per memory: 1 000 flip-flops and
 // 560 LUT4 of the 2x2 iCEBreaker SoC (docs/boards.md).
 //
+// SINGLE_PORT = 1: one address for both ports (i_waddr while writing, else
+// i_raddr) and a read in the cycle of a write is a design error (simulation
+// stops), so the memory maps onto a single-port RAM; RAM_STYLE = "huge"
+// then puts it into the iCE40UP5K's SPRAM (Yosys' ram_style; the ECP5 has
+// no such RAM, so the ECP5 boards keep "auto"). SPRAM contents are not
+// defined at power-on, unlike block RAM: only ABUF's codes use it, whose
+// bitmap (in block RAM, zero at power-on) masks every code (pal_tile_abuf).
+//
 // Synthesis: a plain Yosys `synth` would turn each array into flip-flops
 // and a read mux (minutes per 16 KiB, and the default tile holds ~190 KiB),
 // so under SYNTHESIS the module is a black box, i.e. a RAM macro of the
@@ -32,6 +40,10 @@ module pal_tile_ram #(
     parameter WIDTH = 32,
     parameter LANES = 1,                          // must divide WIDTH
     parameter OLD_WORD = 0,                       // 1: collisions read old
+    parameter SINGLE_PORT = 0,                    // 1: one address, no read while writing
+    /* verilator lint_off UNUSEDPARAM */
+    parameter RAM_STYLE = "auto",                 // Yosys ram_style ("huge": SPRAM)
+    /* verilator lint_on UNUSEDPARAM */
     parameter AW = (DEPTH > 1) ? $clog2(DEPTH) : 1 // derived: do not override
 ) (
     input  wire             i_clk,
@@ -49,8 +61,12 @@ module pal_tile_ram #(
   /* verilator lint_off UNUSEDPARAM */
   localparam RW_ANY = (OLD_WORD == 0) ? 1 : 0;
   /* verilator lint_on UNUSEDPARAM */
-  (* no_rw_check = RW_ANY *)
+  (* no_rw_check = RW_ANY, ram_style = RAM_STYLE *)
   reg [WIDTH-1:0] mem[0:DEPTH-1];
+  wire            writing = i_we != {LANES{1'b0}};
+  wire [AW-1:0]   raddr = (SINGLE_PORT != 0 && writing) ? i_waddr : i_raddr;
+  wire [AW-1:0]   waddr = (SINGLE_PORT != 0) ? raddr : i_waddr;  // one signal: one port
+  wire            re = i_re && (SINGLE_PORT == 0 || !writing);
 
 `ifndef SYNTHESIS
   // power-on contents for simulation (FPGA block RAMs start at zero too)
@@ -61,19 +77,22 @@ module pal_tile_ram #(
 `endif
 
   always @(posedge i_clk) begin
-    if (i_re) o_rdata <= mem[i_raddr];
+    if (re) o_rdata <= mem[raddr];
   end
 
 `ifndef SYNTHESIS
-  always @(posedge i_clk)
-    if (OLD_WORD == 0 && i_re && i_we != {LANES{1'b0}} && i_raddr == i_waddr)
+  always @(posedge i_clk) begin
+    if (OLD_WORD == 0 && i_re && writing && i_raddr == i_waddr)
       $fatal(1, "%m: read and write of word %0d in one cycle (OLD_WORD = 0)", i_raddr);
+    if (SINGLE_PORT != 0 && i_re && writing)
+      $fatal(1, "%m: read in the cycle of a write (SINGLE_PORT = 1)");
+  end
 `endif
 
   integer l;
   always @(posedge i_clk) begin
     for (l = 0; l < LANES; l = l + 1)
-      if (i_we[l]) mem[i_waddr][l*LW+:LW] <= i_wdata[l*LW+:LW];
+      if (i_we[l]) mem[waddr][l*LW+:LW] <= i_wdata[l*LW+:LW];
   end
 
 endmodule
