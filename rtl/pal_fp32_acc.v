@@ -21,10 +21,17 @@
 // with the data (e.g. the accumulator-memory address to write back). Stage
 // 1 is evaluated only for a valid input, for simulation speed (see
 // pal_fp32_add).
+//
+// EXT_ADD = 1: the unit has no adder of its own; stages 2-4 are an adder
+// outside that it shares (the tile shares one between its first accumulate
+// unit and POST, which never run in the same cycle): o_add_* are that
+// adder's inputs (o_add_en its i_en), i_add_* its outputs. EXT_ADD = 0
+// leaves those ports unused.
 `default_nettype none
 
 module pal_fp32_acc #(
-    parameter TAG_W = 1
+    parameter TAG_W = 1,
+    parameter EXT_ADD = 0
 ) (
     input  wire             i_clk,
     input  wire             i_rst,
@@ -39,7 +46,19 @@ module pal_fp32_acc #(
     input  wire             i_ready,
     output wire [31:0]      o_acc,
     output wire             o_nar,
-    output wire [TAG_W-1:0] o_tag
+    output wire [TAG_W-1:0] o_tag,
+    // the adder outside (EXT_ADD = 1)
+    output wire             o_add_en,
+    output wire             o_add_valid,
+    output wire [31:0]      o_add_a,
+    output wire [31:0]      o_add_b,
+    output wire [TAG_W+34:0] o_add_side,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire             i_add_valid,
+    input  wire [31:0]      i_add_sum,
+    input  wire             i_add_nar,
+    input  wire [TAG_W+34:0] i_add_side
+    /* verilator lint_on UNUSEDSIGNAL */
 );
 
   wire advance = ~o_valid | i_ready;
@@ -112,21 +131,38 @@ module pal_fp32_acc #(
   wire [31:0]       add_sum;
   wire              add_nar;
 
-  pal_fp32_add #(
-      .SIDE_W(TAG_W + 35)
-  ) adder (
-      .i_clk  (i_clk),
-      .i_rst  (i_rst),
-      .i_en   (advance),
-      .i_valid(s0_valid),
-      .i_a    (s0_acc),
-      .i_b    (s0_t),
-      .i_side ({s0_tag, s0_acc, s0_nar, s0_skip, s0_over}),
-      .o_valid(o_valid),
-      .o_sum  (add_sum),
-      .o_nar  (add_nar),
-      .o_side (side_out)
-  );
+  wire             add_valid;
+  assign o_add_en = advance;
+  assign o_add_valid = s0_valid;
+  assign o_add_a = s0_acc;
+  assign o_add_b = s0_t;
+  assign o_add_side = {s0_tag, s0_acc, s0_nar, s0_skip, s0_over};
+
+  generate
+    if (EXT_ADD != 0) begin : g_ext
+      assign add_valid = i_add_valid;
+      assign add_sum = i_add_sum;
+      assign add_nar = i_add_nar;
+      assign side_out = i_add_side;
+    end else begin : g_own
+      pal_fp32_add #(
+          .SIDE_W(TAG_W + 35)
+      ) adder (
+          .i_clk  (i_clk),
+          .i_rst  (i_rst),
+          .i_en   (o_add_en),
+          .i_valid(o_add_valid),
+          .i_a    (o_add_a),
+          .i_b    (o_add_b),
+          .i_side (o_add_side),
+          .o_valid(add_valid),
+          .o_sum  (add_sum),
+          .o_nar  (add_nar),
+          .o_side (side_out)
+      );
+    end
+  endgenerate
+  assign o_valid = add_valid;
 
   wire side_nar = side_out[2];
   wire side_skip = side_out[1];

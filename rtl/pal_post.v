@@ -17,10 +17,15 @@
 // cycle; o_ready = ~o_valid | i_ready as in pal_fp32_acc. The activation
 // stage is evaluated only for a valid sum, for simulation speed (see
 // pal_fp32_add).
+//
+// EXT_ADD = 1: no adder of its own, the bias addition is an adder outside
+// (o_add_* its inputs, o_add_en its i_en, i_add_* its outputs), as in
+// pal_fp32_acc; EXT_ADD = 0 leaves those ports unused.
 `default_nettype none
 
 module pal_post #(
-    parameter TAG_W = 1
+    parameter TAG_W = 1,
+    parameter EXT_ADD = 0
 ) (
     input  wire             i_clk,
     input  wire             i_rst,
@@ -38,7 +43,19 @@ module pal_post #(
     input  wire             i_ready,
     output reg  [31:0]      o_data,
     output reg              o_nar,
-    output reg  [TAG_W-1:0] o_tag
+    output reg  [TAG_W-1:0] o_tag,
+    // the adder outside (EXT_ADD = 1)
+    output wire             o_add_en,
+    output wire             o_add_valid,
+    output wire [31:0]      o_add_a,
+    output wire [31:0]      o_add_b,
+    output wire [TAG_W+33:0] o_add_side,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire             i_add_valid,
+    input  wire [31:0]      i_add_sum,
+    input  wire             i_add_nar,
+    input  wire [TAG_W+33:0] i_add_side
+    /* verilator lint_on UNUSEDSIGNAL */
 );
 
   localparam [1:0] ACT_RELU = 2'd1;
@@ -67,21 +84,36 @@ module pal_post #(
   wire             sum_nar;
   wire [TAG_W+33:0] side;
 
-  pal_fp32_add #(
-      .SIDE_W(TAG_W + 34)
-  ) adder (
-      .i_clk  (i_clk),
-      .i_rst  (i_rst),
-      .i_en   (advance),
-      .i_valid(i_valid),
-      .i_a    (i_acc),
-      .i_b    (addend),
-      .i_side ({i_tag, i_acc, nar_in, add_en}),
-      .o_valid(sum_valid),
-      .o_sum  (sum),
-      .o_nar  (sum_nar),
-      .o_side (side)
-  );
+  assign o_add_en = advance;
+  assign o_add_valid = i_valid;
+  assign o_add_a = i_acc;
+  assign o_add_b = addend;
+  assign o_add_side = {i_tag, i_acc, nar_in, add_en};
+
+  generate
+    if (EXT_ADD != 0) begin : g_ext
+      assign sum_valid = i_add_valid;
+      assign sum = i_add_sum;
+      assign sum_nar = i_add_nar;
+      assign side = i_add_side;
+    end else begin : g_own
+      pal_fp32_add #(
+          .SIDE_W(TAG_W + 34)
+      ) adder (
+          .i_clk  (i_clk),
+          .i_rst  (i_rst),
+          .i_en   (o_add_en),
+          .i_valid(o_add_valid),
+          .i_a    (o_add_a),
+          .i_b    (o_add_b),
+          .i_side (o_add_side),
+          .o_valid(sum_valid),
+          .o_sum  (sum),
+          .o_nar  (sum_nar),
+          .o_side (side)
+      );
+    end
+  endgenerate
 
   // ---- activation -------------------------------------------------------------
   // a < b as C floats: false when either is NaN, -0 == +0

@@ -386,7 +386,8 @@ module pal_tile #(
       .P(P),
       .U(U),
       .ACC_DEPTH(ACC_DEPTH),
-      .BIAS_DEPTH(BIAS_DEPTH)
+      .BIAS_DEPTH(BIAS_DEPTH),
+      .SHARE_ADD(1)
   ) accu (
       .i_clk         (i_clk),
       .i_rst         (seq_rst),
@@ -414,8 +415,55 @@ module pal_tile #(
       .o_bias_re     (bias_re),
       .o_bias_raddr  (bias_raddr),
       .o_bias_rlane  (bias_rlane),
-      .i_bias_rdata  (bias_rdata)
+      .i_bias_rdata  (bias_rdata),
+      .o_add_en      (aa_en),
+      .o_add_valid   (aa_valid),
+      .o_add_a       (aa_a),
+      .o_add_b       (aa_b),
+      .o_add_side    (aa_side),
+      .i_add_valid   (sh_valid & ~sh_post),
+      .i_add_sum     (sh_sum),
+      .i_add_nar     (sh_nar),
+      .i_add_side    (sh_side[HW+34:0])
   );
+
+  // ---- the FP32 adder shared by accumulate unit 0 and POST ------------------------
+  // A GEMM's blocks have all left the accumulate units before a POST
+  // issues its first element, and a POST's last result is written in its
+  // last cycle (§4), so the two never offer an operand in the same cycle
+  // (the simulation stops if they do); a side bit says whose result comes
+  // out. One adder fewer: about 600 LUT4 on the iCE40 (docs/boards.md).
+  // sides: POST's 58 bits (pal_post: TAG_W + 34), the unit's HW + 35 < 58
+  localparam SH_W = 58;
+  wire            aa_en, aa_valid, pa_en, pa_valid;
+  wire [31:0]     aa_a, aa_b, pa_a, pa_b;
+  wire [HW+34:0]  aa_side;
+  wire [57:0]     pa_side;
+  wire            sh_valid, sh_nar, sh_post;
+  wire [31:0]     sh_sum;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [SH_W-1:0] sh_side;
+  /* verilator lint_on UNUSEDSIGNAL */
+  pal_fp32_add #(
+      .SIDE_W(SH_W + 1)
+  ) shared_add (
+      .i_clk  (i_clk),
+      .i_rst  (seq_rst),
+      .i_en   (aa_en & pa_en),
+      .i_valid(aa_valid | pa_valid),
+      .i_a    (pa_valid ? pa_a : aa_a),
+      .i_b    (pa_valid ? pa_b : aa_b),
+      .i_side (pa_valid ? {1'b1, pa_side} : {1'b0, {(SH_W - HW - 35){1'b0}}, aa_side}),
+      .o_valid(sh_valid),
+      .o_sum  (sh_sum),
+      .o_nar  (sh_nar),
+      .o_side ({sh_post, sh_side})
+  );
+`ifndef SYNTHESIS
+  always @(posedge i_clk)
+    if (!seq_rst && aa_valid && pa_valid)
+      $fatal(1, "%m: accumulate unit 0 and POST offer the shared adder an operand in one cycle");
+`endif
 
   // single ports: POST reads while running, the bus while idle
   wire [31:0] acc_s_q, bias_s_q;
@@ -495,7 +543,8 @@ module pal_tile #(
 
   pal_tile_post #(
       .ABW(ABW),
-      .OAW(OAW)
+      .OAW(OAW),
+      .SHARE_ADD(1)
   ) post (
       .i_clk     (i_clk),
       .i_rst     (seq_rst),
@@ -522,7 +571,16 @@ module pal_tile #(
       .o_ab_blk  (ab_blk),
       .o_ab_bmap (ab_bmap),
       .o_ab_scale(ab_scale),
-      .o_nar_out (post_nar)
+      .o_nar_out (post_nar),
+      .o_add_en   (pa_en),
+      .o_add_valid(pa_valid),
+      .o_add_a    (pa_a),
+      .o_add_b    (pa_b),
+      .o_add_side (pa_side),
+      .i_add_valid(sh_valid & sh_post),
+      .i_add_sum  (sh_sum),
+      .i_add_nar  (sh_nar),
+      .i_add_side (sh_side[57:0])
   );
 
   pal_tile_ram #(

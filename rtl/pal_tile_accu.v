@@ -15,6 +15,10 @@
 // pal_fp32_start, or the ACC word and its NaR flag); later ones from the
 // running sum, forwarded from the unit's output when it arrives in the
 // same cycle (H = 4 = the unit's latency). Needs H >= 4.
+//
+// SHARE_ADD = 1: unit 0 has no FP32 adder of its own but uses one outside
+// through o_add_* / i_add_* (pal_fp32_acc's EXT_ADD); the tile shares that
+// adder with POST, which never runs while a GEMM's blocks are in flight.
 `default_nettype none
 
 module pal_tile_accu #(
@@ -22,6 +26,7 @@ module pal_tile_accu #(
     parameter U = 4,
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
+    parameter SHARE_ADD = 0,
     parameter H = (P + U - 1) / U,                          // derived: do not override
     parameter HW = (H > 1) ? $clog2(H) : 1,                 // derived
     parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,   // derived
@@ -56,7 +61,17 @@ module pal_tile_accu #(
     output wire              o_bias_re,
     output wire [BAW-1:0]    o_bias_raddr,
     output wire [U-1:0]      o_bias_rlane,
-    input  wire [32*U-1:0]   i_bias_rdata
+    input  wire [32*U-1:0]   i_bias_rdata,
+    // unit 0's adder outside (SHARE_ADD = 1; pal_fp32_acc's o_add_*, i_add_*)
+    output wire              o_add_en,
+    output wire              o_add_valid,
+    output wire [31:0]       o_add_a,
+    output wire [31:0]       o_add_b,
+    output wire [HW+34:0]    o_add_side,
+    input  wire              i_add_valid,
+    input  wire [31:0]       i_add_sum,
+    input  wire              i_add_nar,
+    input  wire [HW+34:0]    i_add_side
 );
 
   /* verilator lint_off UNUSEDPARAM */
@@ -175,8 +190,15 @@ module pal_tile_accu #(
         end
       end
 
+      // unit 0's adder ports reach the tile; the other units' stay inside
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire          add_en, add_valid;
+      wire [31:0]   add_a, add_b;
+      wire [HW+34:0] add_side;
+      /* verilator lint_on UNUSEDSIGNAL */
       pal_fp32_acc #(
-          .TAG_W(HW)
+          .TAG_W  (HW),
+          .EXT_ADD((u == 0) ? SHARE_ADD : 0)
       ) unit (
           .i_clk  (i_clk),
           .i_rst  (i_rst),
@@ -193,8 +215,24 @@ module pal_tile_accu #(
           .i_ready(1'b1),
           .o_acc  (fa_acc[u]),
           .o_nar  (fa_nar[u]),
-          .o_tag  (fa_tag[u])
+          .o_tag  (fa_tag[u]),
+          .o_add_en   (add_en),
+          .o_add_valid(add_valid),
+          .o_add_a    (add_a),
+          .o_add_b    (add_b),
+          .o_add_side (add_side),
+          .i_add_valid(i_add_valid),
+          .i_add_sum  (i_add_sum),
+          .i_add_nar  (i_add_nar),
+          .i_add_side (i_add_side)
       );
+      if (u == 0) begin : g_add0
+        assign o_add_en = add_en;
+        assign o_add_valid = add_valid;
+        assign o_add_a = add_a;
+        assign o_add_b = add_b;
+        assign o_add_side = add_side;
+      end
 
       // write-back value: NaR as the quiet NaN, the flag beside it
       assign o_acc_wdata[32*u+:32] = base[32] ? PAL_TILE_FP32_NAR : base[31:0];

@@ -13,11 +13,15 @@
 // This is the model's "2 cycles per element: one pass for the block
 // maximum, one to encode", and it needs no buffer for the values.
 // o_nar_out pulses for every NaR output (pass 2 only for PAL8).
+// SHARE_ADD = 1: pal_post's bias addition uses an adder outside through
+// o_add_* / i_add_* (pal_post's EXT_ADD), the one the tile shares with its
+// first accumulate unit.
 `default_nettype none
 
 module pal_tile_post #(
     parameter ABW = 9,
-    parameter OAW = 12
+    parameter OAW = 12,
+    parameter SHARE_ADD = 0
 ) (
     input  wire           i_clk,
     input  wire           i_rst,
@@ -48,7 +52,17 @@ module pal_tile_post #(
     output wire [ABW-1:0] o_ab_blk,
     output reg  [31:0]    o_ab_bmap,
     output wire [7:0]     o_ab_scale,
-    output wire           o_nar_out
+    output wire           o_nar_out,
+    // the adder outside (SHARE_ADD = 1)
+    output wire           o_add_en,
+    output wire           o_add_valid,
+    output wire [31:0]    o_add_a,
+    output wire [31:0]    o_add_b,
+    output wire [57:0]    o_add_side,   // pal_post's TAG_W + 34
+    input  wire           i_add_valid,
+    input  wire [31:0]    i_add_sum,
+    input  wire           i_add_nar,
+    input  wire [57:0]    i_add_side
 );
 
   localparam TAG_W = 24;
@@ -67,7 +81,8 @@ module pal_tile_post #(
   wire [TAG_W-1:0] out_tag;
 
   pal_post #(
-      .TAG_W(TAG_W)
+      .TAG_W  (TAG_W),
+      .EXT_ADD(SHARE_ADD)
   ) post (
       .i_clk    (i_clk),
       .i_rst    (i_rst),
@@ -87,7 +102,16 @@ module pal_tile_post #(
       .i_ready  (1'b1),
       .o_data   (out_data),
       .o_nar    (out_nar),
-      .o_tag    (out_tag)
+      .o_tag    (out_tag),
+      .o_add_en   (o_add_en),
+      .o_add_valid(o_add_valid),
+      .o_add_a    (o_add_a),
+      .o_add_b    (o_add_b),
+      .o_add_side (o_add_side),
+      .i_add_valid(i_add_valid),
+      .i_add_sum  (i_add_sum),
+      .i_add_nar  (i_add_nar),
+      .i_add_side (i_add_side)
   );
 
   wire        t_pal8 = out_tag[23];
