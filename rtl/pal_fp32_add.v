@@ -15,8 +15,8 @@
 //
 // Why each stage's logic is a function called in the clocked block: a
 // Verilated model evaluates all combinational logic of a clock domain every
-// cycle, and the tile holds ACC_UNITS + 1 of these adders, idle most of the
-// time. Evaluated only when a stage takes a valid operand, they cost the 4x4
+// cycle, and the tile holds ACC_UNITS of these adders (unit 0's shared with
+// POST), idle most of the time. Evaluated only when a stage takes a valid operand, they cost the 4x4
 // tile 5 081 host instructions per simulated cycle instead of 6 733 with the
 // same stages written as continuous logic. Synthesis gets the same
 // function (docs/tile-rtl.md, "Modules", has the cost in logic cells of the
