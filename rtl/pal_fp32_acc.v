@@ -53,12 +53,10 @@ module pal_fp32_acc #(
     output wire [31:0]      o_add_a,
     output wire [31:0]      o_add_b,
     output wire [TAG_W+34:0] o_add_side,
-    /* verilator lint_off UNUSEDSIGNAL */
     input  wire             i_add_valid,
     input  wire [31:0]      i_add_sum,
     input  wire             i_add_nar,
     input  wire [TAG_W+34:0] i_add_side
-    /* verilator lint_on UNUSEDSIGNAL */
 );
 
   wire advance = ~o_valid | i_ready;
@@ -138,30 +136,26 @@ module pal_fp32_acc #(
   assign o_add_b = s0_t;
   assign o_add_side = {s0_tag, s0_acc, s0_nar, s0_skip, s0_over};
 
-  generate
-    if (EXT_ADD != 0) begin : g_ext
-      assign add_valid = i_add_valid;
-      assign add_sum = i_add_sum;
-      assign add_nar = i_add_nar;
-      assign side_out = i_add_side;
-    end else begin : g_own
-      pal_fp32_add #(
-          .SIDE_W(TAG_W + 35)
-      ) adder (
-          .i_clk  (i_clk),
-          .i_rst  (i_rst),
-          .i_en   (o_add_en),
-          .i_valid(o_add_valid),
-          .i_a    (o_add_a),
-          .i_b    (o_add_b),
-          .i_side (o_add_side),
-          .o_valid(add_valid),
-          .o_sum  (add_sum),
-          .o_nar  (add_nar),
-          .o_side (side_out)
-      );
-    end
-  endgenerate
+  pal_fp32_add_slot #(
+      .SIDE_W(TAG_W + 35),
+      .EXT   (EXT_ADD)
+  ) adder (
+      .i_clk      (i_clk),
+      .i_rst      (i_rst),
+      .i_en       (o_add_en),
+      .i_valid    (o_add_valid),
+      .i_a        (o_add_a),
+      .i_b        (o_add_b),
+      .i_side     (o_add_side),
+      .i_ext_valid(i_add_valid),
+      .i_ext_sum  (i_add_sum),
+      .i_ext_nar  (i_add_nar),
+      .i_ext_side (i_add_side),
+      .o_valid    (add_valid),
+      .o_sum      (add_sum),
+      .o_nar      (add_nar),
+      .o_side     (side_out)
+  );
   assign o_valid = add_valid;
 
   wire side_nar = side_out[2];

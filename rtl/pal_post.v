@@ -50,7 +50,6 @@ module pal_post #(
     output wire [31:0]      o_add_a,
     output wire [31:0]      o_add_b,
     output wire [TAG_W+33:0] o_add_side,
-    /* verilator lint_off UNUSEDSIGNAL */
     input  wire             i_add_valid,
     input  wire [31:0]      i_add_sum,
     input  wire             i_add_nar,
@@ -90,30 +89,26 @@ module pal_post #(
   assign o_add_b = addend;
   assign o_add_side = {i_tag, i_acc, nar_in, add_en};
 
-  generate
-    if (EXT_ADD != 0) begin : g_ext
-      assign sum_valid = i_add_valid;
-      assign sum = i_add_sum;
-      assign sum_nar = i_add_nar;
-      assign side = i_add_side;
-    end else begin : g_own
-      pal_fp32_add #(
-          .SIDE_W(TAG_W + 34)
-      ) adder (
-          .i_clk  (i_clk),
-          .i_rst  (i_rst),
-          .i_en   (o_add_en),
-          .i_valid(o_add_valid),
-          .i_a    (o_add_a),
-          .i_b    (o_add_b),
-          .i_side (o_add_side),
-          .o_valid(sum_valid),
-          .o_sum  (sum),
-          .o_nar  (sum_nar),
-          .o_side (side)
-      );
-    end
-  endgenerate
+  pal_fp32_add_slot #(
+      .SIDE_W(TAG_W + 34),
+      .EXT   (EXT_ADD)
+  ) adder (
+      .i_clk      (i_clk),
+      .i_rst      (i_rst),
+      .i_en       (o_add_en),
+      .i_valid    (o_add_valid),
+      .i_a        (o_add_a),
+      .i_b        (o_add_b),
+      .i_side     (o_add_side),
+      .i_ext_valid(i_add_valid),
+      .i_ext_sum  (i_add_sum),
+      .i_ext_nar  (i_add_nar),
+      .i_ext_side (i_add_side),
+      .o_valid    (sum_valid),
+      .o_sum      (sum),
+      .o_nar      (sum_nar),
+      .o_side     (side)
+  );
 
   // ---- activation -------------------------------------------------------------
   // a < b as C floats: false when either is NaN, -0 == +0
