@@ -81,6 +81,7 @@ module pal_tile_array #(
   reg  signed [3:0] nar_delta;
   reg  [5:0]  cnt_new;
   reg  [7:0]  lane_scale;
+  reg  [14:0] lane_info;
   reg         flag_old, flag_new;
   wire [1:0]  code_lane = i_bus_word[4:3];  // block within the 4-block word
   integer b;
@@ -103,6 +104,7 @@ module pal_tile_array #(
     nar_delta = 4'sd0;
     cnt_new = 6'd0;
     lane_scale = 8'd0;
+    lane_info = 15'd0;
     flag_old = 1'b0;
     flag_new = 1'b0;
     if (bus_wr && !i_bus_scales) begin
@@ -113,15 +115,27 @@ module pal_tile_array #(
           nar_delta = nar_delta + ((i_bus_wdata[8*b+:8] == PAL_CODE_NAR) ? 4'sd1 : 4'sd0)
                                 - ((code_q[8*b+:8] == PAL_CODE_NAR) ? 4'sd1 : 4'sd0);
         end
-      cnt_new = info_q[15*code_lane+9+:6] + {{2{nar_delta[3]}}, nar_delta};
-      lane_scale = info_q[15*code_lane+:8];
-      flag_old = info_q[15*code_lane+8];
+      // The block's fields by a case on its lane, not a part-select at
+      // 15*lane: Yosys builds the latter as a 60-bit shifter in each
+      // direction (about 600 LUT4 on the iCE40).
+      case (code_lane)
+        2'd0: lane_info = info_q[14:0];
+        2'd1: lane_info = info_q[29:15];
+        2'd2: lane_info = info_q[44:30];
+        default: lane_info = info_q[59:45];
+      endcase
+      cnt_new = lane_info[14:9] + {{2{nar_delta[3]}}, nar_delta};
+      lane_scale = lane_info[7:0];
+      flag_old = lane_info[8];
       flag_new = (cnt_new != 6'd0) | (lane_scale == PAL_SCALE_NAR);
       code_we = 1'b1;
       info_we = 1'b1;
-      info_wdata[15*code_lane+:15] = {cnt_new, flag_new, lane_scale};
-      set[code_lane] = flag_new & ~flag_old;
-      clr[code_lane] = flag_old & ~flag_new;
+      for (b = 0; b < 4; b = b + 1)
+        if (code_lane == b[1:0]) begin
+          info_wdata[15*b+:15] = {cnt_new, flag_new, lane_scale};
+          set[b] = flag_new & ~flag_old;
+          clr[b] = flag_old & ~flag_new;
+        end
     end else if (bus_wr) begin
       // scales: each strobed block gets its new scale and flag
       info_we = 1'b1;
