@@ -81,7 +81,7 @@ module pal_link_exec #(
     // control-core mailbox (FIRMWARE = 1; docs/control-core.md §4): request
     // words out, reply words in
     output reg            o_mb_req_valid,
-    output reg  [31:0]    o_mb_req_data,
+    output wire [31:0]    o_mb_req_data,
     input  wire           i_mb_req_ready,
     input  wire           i_mb_resp_valid,
     input  wire [31:0]    i_mb_resp_data,
@@ -303,6 +303,14 @@ module pal_link_exec #(
   assign o_tx_seq = i_ev_seq;
   assign o_nak = state != X_IDLE && o_tx_type == T_NAK;
 
+  // The firmware states exist only with a control core: synthesis cannot
+  // tell that nothing enters them otherwise, so the states say so (about
+  // 250 logic cells of the iCE40 build without a core).
+  reg [31:0] mb_req_data;
+  assign o_mb_req_data = FIRMWARE != 0 ? mb_req_data : 32'd0;
+  wire in_fwin = FIRMWARE != 0 && state == X_FWIN;
+  wire in_fwout = FIRMWARE != 0 && state == X_FWOUT;
+
   wire [1:0] lane = ca[1:0];
   wire       last = i == len_d - 17'd1;
   wire       bus_free = !o_bus_valid || i_bus_ready;
@@ -369,12 +377,12 @@ module pal_link_exec #(
   wire wr_consume = state == X_WR && i < len_d && ((lane != 2'd3 && !last) || bus_free);
   // firmware request: bytes into words, a word to the mailbox when it can take it
   wire mb_free = !o_mb_req_valid || i_mb_req_ready;
-  wire fw_consume = state == X_FWIN && i < len_d && (i[1:0] != 2'd3 || mb_free);
+  wire fw_consume = in_fwin && i < len_d && (i[1:0] != 2'd3 || mb_free);
   // firmware reply: a word is taken when the previous one is in the buffer
-  assign o_mb_resp_ready = state == X_FWOUT && fw_bytes == 3'd0 && fw_words != 17'd0;
+  assign o_mb_resp_ready = in_fwout && fw_bytes == 3'd0 && fw_words != 17'd0;
   wire fw_take = o_mb_resp_ready && i_mb_resp_valid;
   wire [18:0] fw_hdr_bytes = ({3'd0, i_mb_resp_data[31:16]} + 19'd1) << 2;  // header + N words
-  assign fw_we = state == X_FWOUT && fw_bytes != 3'd0 && fw_wpos < MAXP17;
+  assign fw_we = in_fwout && fw_bytes != 3'd0 && fw_wpos < MAXP17;
   assign fw_waddr = fw_wpos[BAW-1:0];
   assign fw_wdata = fw_word[7:0];
 
@@ -382,7 +390,7 @@ module pal_link_exec #(
     ptr_nxt = ptr;
     if (state == X_WCHK || wr_consume || fw_consume || (state == X_STREAM && src == SRC_BUF && pull))
       ptr_nxt = ptr + 1'b1;
-    if (state == X_FWOUT) ptr_nxt = 0;  // the reply is streamed from byte 0
+    if (in_fwout) ptr_nxt = 0;  // the reply is streamed from byte 0
     if (state == X_DEC) ptr_nxt = (is_write && i_ev_kind == EV_OK) ? 4 : 0;
     if (state == X_WCHK && (last || (kind_regs && lane == 2'd3 && (!w_writable || w_refused))))
       ptr_nxt = 4;
@@ -412,6 +420,7 @@ module pal_link_exec #(
       last_was_write <= 1'b0;
       last_was_fw <= 1'b0;
       o_mb_req_valid <= 1'b0;
+
       last_seq <= 8'd0;
       o_bus_valid <= 1'b0;
       o_tx_type <= 8'd0;
@@ -521,7 +530,7 @@ module pal_link_exec #(
             reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
           end
         end
-        X_FWIN: begin
+        X_FWIN: if (FIRMWARE != 0) begin
           // q = byte at ptr; lane 3 completes a word for the mailbox
           fw_wait <= fw_consume ? {TW{1'b0}} : fw_wait + 1'b1;
           if (i_fw_halted || fw_wait == FW_TIMEOUT_W) begin
@@ -533,7 +542,7 @@ module pal_link_exec #(
             if (i[1:0] == 2'd3) begin
               o_mb_req_valid <= 1'b1;
               // header word: bit 7 marks a replay (commands are 0x01..0x7F)
-              o_mb_req_data <= word_now | {24'd0, i == 17'd3 && fw_replay, 7'd0};
+              mb_req_data <= word_now | {24'd0, i == 17'd3 && fw_replay, 7'd0};
             end else begin
               pack <= {q, pack[23:8]};
             end
@@ -547,7 +556,7 @@ module pal_link_exec #(
             state <= X_FWOUT;
           end
         end
-        X_FWOUT: begin
+        X_FWOUT: if (FIRMWARE != 0) begin
           fw_wait <= fw_take ? {TW{1'b0}} : fw_wait + 1'b1;
           if ((i_fw_halted && !i_mb_resp_valid && (!fw_have_hdr || fw_words != 17'd0)) ||
               fw_wait == FW_TIMEOUT_W) begin
