@@ -179,7 +179,7 @@ module pal_tile #(
   wire [7:0]  error;
   wire [15:0] err_pc;
   wire [31:0] clip_lo, clip_hi;
-  wire [63:0] c_total, c_busy, c_stall, c_gated, c_act, c_blk, c_nar;
+  wire [63:0] c_total, c_busy, c_stall, c_idle, c_gated, c_act, c_blk, c_nar;
   wire        imem_re;
   wire [IAW-1:0] imem_raddr;
   wire [127:0] imem_q;
@@ -238,6 +238,7 @@ module pal_tile #(
       .o_ctr_total    (c_total),
       .o_ctr_busy     (c_busy),
       .o_ctr_stall    (c_stall),
+      .o_ctr_idle     (c_idle),
       .o_ctr_gated    (c_gated),
       .o_ctr_act_skip (c_act),
       .o_ctr_blk_skip (c_blk),
@@ -626,7 +627,7 @@ module pal_tile #(
       4'd0: ctr_value = c_total;
       4'd1: ctr_value = c_busy;
       4'd2: ctr_value = c_stall;
-      4'd3: ctr_value = c_total - c_busy - c_stall;
+      4'd3: ctr_value = c_idle;
       4'd4: ctr_value = c_busy * P64;
       4'd5: ctr_value = c_gated;
       4'd6: ctr_value = c_act;
