@@ -56,7 +56,19 @@ module pal_link_rx #(
   reg [23:0] crc_rx;             // first three CRC-32 bytes received
   reg [47:0] replay;             // header bytes 1..6 being replayed, byte 1 lowest
   reg [2:0]  replay_n;
-  reg [31:0] silence;
+  // cycles since the last byte, saturating at IDLE_CYCLES (all the idle
+  // check needs; a 32-bit count costs twice the logic cells)
+  function automatic integer bits_for(input [31:0] v);  // at least 1
+    integer b;
+    begin
+      bits_for = 1;
+      for (b = 1; b < 32; b = b + 1)
+        if ((v >> b) != 32'd0) bits_for = b + 1;
+    end
+  endfunction
+  localparam integer SLW = bits_for(IDLE_CYCLES);
+  localparam [SLW-1:0] IDLE_SL = IDLE_CYCLES[SLW-1:0];
+  reg [SLW-1:0] silence;
 
   assign o_ready = !waiting && replay_n == 3'd0 && !i_rst;
   assign o_ev_valid = waiting;
@@ -82,7 +94,7 @@ module pal_link_rx #(
       hunting_sync <= 1'b0;
       in_body <= 1'b0;
       replay_n <= 3'd0;
-      silence <= 32'd0;
+      silence <= {SLW{1'b0}};
       o_rx_frames <= 32'd0;
       o_bad_hcrc <= 32'd0;
       o_bad_crc <= 32'd0;
@@ -90,8 +102,8 @@ module pal_link_rx #(
       o_discarded <= 32'd0;
     end else begin
       if (i_ev_done) waiting <= 1'b0;
-      if (take_in) silence <= 32'd0;
-      else if (silence != 32'hFFFFFFFF) silence <= silence + 32'd1;
+      if (take_in) silence <= {SLW{1'b0}};
+      else if (silence != IDLE_SL) silence <= silence + 1'b1;
       if (replay_n != 3'd0) begin
         replay <= {8'd0, replay[47:8]};
         replay_n <= replay_n - 3'd1;
@@ -171,7 +183,7 @@ module pal_link_rx #(
             body_n <= 17'd0;
           end
         end
-      end else if (silence >= IDLE_CYCLES && busy && !waiting && replay_n == 3'd0) begin
+      end else if (silence == IDLE_SL && busy && !waiting && replay_n == 3'd0) begin
         // the idle timeout drops a partial frame
         hunting_sync <= 1'b0;
         in_body <= 1'b0;

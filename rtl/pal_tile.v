@@ -119,6 +119,20 @@ module pal_tile #(
   localparam [31:0] OBUF_WORDS = OBUF_DEPTH;
   localparam [31:0] P32 = P;
 
+  // x < k for a depth k: the bits above k's width must be clear, and the
+  // rest is compared in k's width (Yosys builds a comparison with a
+  // constant as a carry chain as wide as x)
+  function automatic lt_depth(input [31:0] x, input [31:0] k);
+    reg [31:0] m;
+    integer b;
+    begin
+      m = 32'd0;
+      for (b = 0; b < 32; b = b + 1)
+        if ((k >> b) != 32'd0) m[b] = 1'b1;
+      lt_depth = (x & ~m) == 32'd0 && (x & m) < k;
+    end
+  endfunction
+
   // {ok_imem, ok_abuf, ok_ascale, ok_wmem, ok_wscale, ok_acc, ok_accnar,
   //  ok_bias, ok_obuf, WMEM PE, WMEM code or scale word}
   localparam DW = 9 + PEW + WBW + 3;
@@ -137,15 +151,15 @@ module pal_tile #(
       wc_word = (off & ((28'd1 << WC_SHIFT) - 28'd1)) >> 2;
       ws_word = (off & ((28'd1 << WS_SHIFT) - 28'd1)) >> 2;
       scales = rg == RG_WSCALE;
-      decode_addr = {rg == RG_IMEM && w < IMEM_WORDS,
-                     rg == RG_ABUF && w < ABUF_WORDS,
-                     rg == RG_ASCALE && w < ASCALE_WORDS,
-                     rg == RG_WMEM && {4'd0, wc_pe} < P32 && {4'd0, wc_word} < WMEM_WORDS,
-                     scales && {4'd0, ws_pe} < P32 && {4'd0, ws_word} < WSCALE_WORDS,
-                     rg == RG_ACC && w < ACC_WORDS,
-                     rg == RG_ACCNAR && w < ACC_WORDS,
-                     rg == RG_BIAS && w < BIAS_WORDS,
-                     rg == RG_OBUF && w < OBUF_WORDS,
+      decode_addr = {rg == RG_IMEM && lt_depth(w, IMEM_WORDS),
+                     rg == RG_ABUF && lt_depth(w, ABUF_WORDS),
+                     rg == RG_ASCALE && lt_depth(w, ASCALE_WORDS),
+                     rg == RG_WMEM && lt_depth({4'd0, wc_pe}, P32) && lt_depth({4'd0, wc_word}, WMEM_WORDS),
+                     scales && lt_depth({4'd0, ws_pe}, P32) && lt_depth({4'd0, ws_word}, WSCALE_WORDS),
+                     rg == RG_ACC && lt_depth(w, ACC_WORDS),
+                     rg == RG_ACCNAR && lt_depth(w, ACC_WORDS),
+                     rg == RG_BIAS && lt_depth(w, BIAS_WORDS),
+                     rg == RG_OBUF && lt_depth(w, OBUF_WORDS),
                      scales ? ws_pe[PEW-1:0] : wc_pe[PEW-1:0],
                      scales ? ws_word[WBW+2:0] : wc_word[WBW+2:0]};
     end

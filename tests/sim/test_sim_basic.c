@@ -68,11 +68,14 @@ static void test_registers(void **state) {
     PAL_TEST_CHECK(seed, v == PAL_TILE_ID_VALUE, "ID after a write: 0x%08x", v);
     TT_OK(seed, pal_tile_device_read_reg(dev, PAL_TILE_REG_STATUS, &v));
     PAL_TEST_CHECK(seed, v == 0, "STATUS after a write: 0x%08x", v);
-    /* unmapped regions and past-the-end words read 0 */
+    /* unmapped regions and past-the-end words read 0 (also far past the
+     * end, where the word index's low bits alone would be in range) */
     const uint32_t past[] = {0xA0000000u, 0xF0000000u,
                              pal_sim_region_address(&cfg, PAL_TILE_REGION_OBUF, 0, cfg.obuf_depth),
+                             pal_sim_region_address(&cfg, PAL_TILE_REGION_OBUF, 0, 2 * cfg.obuf_depth + 1),
+                             pal_sim_region_address(&cfg, PAL_TILE_REGION_ACC, 0, 4 * cfg.acc_depth + 3),
                              pal_sim_region_address(&cfg, PAL_TILE_REGION_WMEM_CODES, g * g, 0)};
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof past / sizeof past[0]; i++) {
       TT_OK(seed, pal_sim_bus_write(sim, past[i], 0x12345678u, 0xF));
       TT_OK(seed, pal_sim_bus_read(sim, past[i], &v));
       PAL_TEST_CHECK(seed, v == 0, "0x%08x reads 0x%08x", past[i], v);
