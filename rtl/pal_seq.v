@@ -341,10 +341,15 @@ module pal_seq #(
   end
 
   // ---- instruction sequencing -----------------------------------------------------------
+  // A POST that runs has passed the range checks, so its elements fit in
+  // ACC (m * n <= m * acc_stride <= ACC_DEPTH) and its cycles in PLW bits.
+  localparam integer PLW = $clog2(2 * ACC_DEPTH + 5);
   wire [31:0] d_elems = {16'd0, d_m_count} * {16'd0, d_n_count};
+  /* verilator lint_off UNUSEDSIGNAL */
   wire [34:0] d_post_cycles = (d_out_fmt == PAL_ISA_OUT_PAL8 ? {2'd0, d_elems, 1'b0} : {3'd0, d_elems})
                             + 35'd4;
-  reg  [34:0] post_left;
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg  [PLW-1:0] post_left;
 
   always @(posedge i_clk) begin
     if (i_rst) begin
@@ -365,9 +370,9 @@ module pal_seq #(
     if (post_go) begin
       o_post_bias_en <= d_bias_post;
       o_post_act <= d_act;
-      post_left <= d_post_cycles;
+      post_left <= d_post_cycles[PLW-1:0];
     end else if (state == S_POST) begin
-      post_left <= post_left - 35'd1;
+      post_left <= post_left - 1'b1;
     end
   end
 
@@ -403,7 +408,7 @@ module pal_seq #(
           end
         end
         S_POST: begin
-          if (post_left == 35'd1) begin
+          if (post_left == {{(PLW - 1) {1'b0}}, 1'b1}) begin
             state <= S_FETCH;
             pc <= pc_inc;
           end
