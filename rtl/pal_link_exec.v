@@ -173,6 +173,23 @@ module pal_link_exec #(
   localparam [32:0] B_IMEM = IMEM_DEPTH * 16, B_ABUF = ABUF_BLOCKS * 32, B_ASCALE = ABUF_BLOCKS * 1,
                     B_WMEM = WMEM_BLOCKS * 32, B_WSCALE = WMEM_BLOCKS * 1, B_ACC = ACC_DEPTH * 4,
                     B_NAR = ACC_DEPTH * 1, B_BIAS = BIAS_DEPTH * 4, B_OBUF = OBUF_DEPTH * 4;
+  // the largest buffer in bytes, and the mask of its width: the bounds
+  // check below compares in that width (a term with a bit above it is out
+  // of bounds by itself), not in 33 bits
+  function automatic [32:0] max33(input [32:0] a, input [32:0] b);
+    max33 = a > b ? a : b;
+  endfunction
+  function automatic [32:0] mask33(input [32:0] k);
+    integer b;
+    begin
+      mask33 = 33'd0;
+      for (b = 0; b < 33; b = b + 1)
+        if ((k >> b) != 33'd0) mask33[b] = 1'b1;
+    end
+  endfunction
+  localparam [32:0] B_MAX = max33(max33(max33(B_IMEM, B_ABUF), max33(B_ASCALE, B_WMEM)),
+                                  max33(max33(B_WSCALE, B_ACC), max33(max33(B_NAR, B_BIAS), B_OBUF)));
+  localparam [32:0] B_MASK = mask33(B_MAX);
   localparam [31:0] PM1 = P - 1;
   localparam [7:0]  P8 = PM1[7:0];   // highest PE (P <= 256: pal_bus_check_geometry)
   localparam [1:0] K_NONE = 2'd0, K_REGS = 2'd1, K_LINK = 2'd2, K_MEM = 2'd3;
@@ -253,7 +270,8 @@ module pal_link_exec #(
       end else begin
         dec_kind = K_NONE;
       end
-      dec_ok = dec_kind == K_MEM && o33 + {16'd0, n} <= bytes33 &&
+      dec_ok = dec_kind == K_MEM && ((o33 | {16'd0, n}) & ~B_MASK) == 33'd0 &&
+               (o33 & B_MASK) + ({16'd0, n} & B_MASK) <= bytes33 &&
                (!es4 || (o33[1:0] == 2'd0 && n[1:0] == 2'd0));
     end
   end

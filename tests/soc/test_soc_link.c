@@ -222,7 +222,9 @@ static void test_malformed(void **state) {
                           0x02000000 + 16 * 0x1000, 0x02000000 + 256, 0x03000000 + 4096 * 4,
                           0x03000001, 0x03100000 + 4096, 0x03200000 + 1024 * 4, 0x03200002,
                           0x03300000 + 4096 * 4, 0x03400000, 0x0F000028, 0x0F000002,
-                          0x0F0000FC, 0x0F000100, 0x10000000, 0x70000000, 0xFFFFFFFC};
+                          0x0F0000FC, 0x0F000100, 0x10000000, 0x70000000, 0xFFFFFFFC,
+                          /* far past the end: offsets whose low bits alone are in range */
+                          0x00100000 + 0x40000, 0x03000000 + 0x40000, 0x03300000 + 0x80000};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     sd_read(&d, bad[i], 4, "bad address READ");
     sd_write32(&d, bad[i], 0, "bad address WRITE");
