@@ -143,18 +143,14 @@ module pal_seq_walk #(
     end
   endfunction
 
+  // The row's window of both tables, as part-selects: only KMAX bits are
+  // shifted out (a whole-vector shift costs Yosys a few hundred LUT4 more
+  // before it trims). A window may run past the end of a table; those bits
+  // are past k_blocks (the range checks), so the mask clears them.
   function automatic [KMAX-1:0] row_vec(input [ABUF_BLOCKS-1:0] avis,
                                        input [WMEM_BLOCKS-1:0] wnar, input [ABW-1:0] arow,
                                        input [WBW-1:0] wrow, input [KMAX-1:0] mask);
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [ABUF_BLOCKS-1:0] a;
-    reg [WMEM_BLOCKS-1:0] w;
-    /* verilator lint_on UNUSEDSIGNAL */
-    begin
-      a = avis >> arow;
-      w = wnar >> wrow;
-      row_vec = (a[KMAX-1:0] | w[KMAX-1:0]) & mask;
-    end
+    row_vec = (avis[arow +: KMAX] | wnar[wrow +: KMAX]) & mask;
   endfunction
 
   function automatic [KW-1:0] skipped(input [15:0] k_blocks, input [KMAX-1:0] v);
