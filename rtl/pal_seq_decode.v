@@ -135,34 +135,15 @@ module pal_seq_decode #(
   localparam [47:0] ACC48 = c48(ACC_DEPTH);
   localparam [47:0] BIAS48 = c48(BIAS_DEPTH);
   localparam [47:0] OBUF48 = c48(OBUF_DEPTH);
-  localparam [47:0] AB_M = low_mask(AB48), WB_M = low_mask(WB48), ACC_M = low_mask(ACC48),
-                    BIAS_M = low_mask(BIAS48), OBUF_M = low_mask(OBUF48);
   function automatic [47:0] x48(input [15:0] v);
     x48 = {32'd0, v};
-  endfunction
-  // The range checks: a + b + c > k for a depth k, in 48 bits so that
-  // nothing wraps. The same truth from narrow arithmetic: a term with a bit
-  // at or above k's width alone exceeds k, and below that the sum is exact
-  // in two more bits. Synthesis then builds adders and comparators of
-  // k's width plus two instead of 48 bits (docs/boards.md).
-  function automatic [47:0] low_mask(input [47:0] k);  // 2^bits(k) - 1
-    integer b;
-    begin
-      low_mask = 48'd0;
-      for (b = 0; b < 48; b = b + 1)
-        if ((k >> b) != 48'd0) low_mask[b] = 1'b1;
-    end
-  endfunction
-  function automatic gt3(input [47:0] a, input [47:0] b, input [47:0] c, input [47:0] k,
-                         input [47:0] m);
-    gt3 = ((a | b | c) & ~m) != 48'd0 || (a & m) + (b & m) + (c & m) > k;
   endfunction
 
   reg illegal, bad, zero, g_range, p_range;
   reg [15:0] m1;
   reg [31:0] rows, a_span, out_span;
   reg [23:0] w_span;
-  reg [47:0] acc_span;
+  reg [47:0] acc_span, out_last;
   reg [31:0] p_stride;
   always @* begin
     illegal = 1'b0;
@@ -176,6 +157,7 @@ module pal_seq_decode #(
     out_span = 32'd0;
     w_span = 24'd0;
     acc_span = 48'd0;
+    out_last = 48'd0;
     p_stride = 32'd0;
     if (i_en) begin
       illegal = ~(o_gemm | o_post | o_setr | sync | o_end);
@@ -193,10 +175,10 @@ module pal_seq_decode #(
         w_span = o_n_tiles * o_k_blocks;
         rows = {24'd0, o_n_tiles} * P32;
         acc_span = {16'd0, rows} * {32'd0, g_m_count};
-        g_range = gt3(x48(o_a_base), {16'd0, a_span}, x48(o_k_blocks), AB48, AB_M)
-                | gt3(x48(o_w_base), {24'd0, w_span}, 48'd0, WB48, WB_M)
-                | gt3(x48(g_acc_base), acc_span, 48'd0, ACC48, ACC_M)
-                | ((o_init == PAL_ISA_INIT_BIAS) & gt3(x48(g_bias_base), {16'd0, rows}, 48'd0, BIAS48, BIAS_M));
+        g_range = (x48(o_a_base) + {16'd0, a_span} + x48(o_k_blocks) > AB48)
+                | (x48(o_w_base) + {24'd0, w_span} > WB48)
+                | (x48(g_acc_base) + acc_span > ACC48)
+                | ((o_init == PAL_ISA_INIT_BIAS) & (x48(g_bias_base) + {16'd0, rows} > BIAS48));
       end
       if (o_post) begin
         zero = (o_n_count == 16'd0) | (p_m_count == 16'd0);
@@ -205,12 +187,12 @@ module pal_seq_decode #(
         m1 = p_m_count - 16'd1;
         out_span = m1 * o_out_stride;
         acc_span = {16'd0, p_stride} * {32'd0, p_m_count};
-        p_range = gt3(x48(p_acc_base), acc_span, 48'd0, ACC48, ACC_M)
-                | (o_bias_post & gt3(x48(p_bias_base), x48(o_n_count), 48'd0, BIAS48, BIAS_M))
-                | ((o_out_fmt == PAL_ISA_OUT_FP32)
-                   & gt3(x48(o_out_base), {16'd0, out_span}, x48(o_n_count), OBUF48, OBUF_M))
+        out_last = x48(o_out_base) + {16'd0, out_span};
+        p_range = (x48(p_acc_base) + acc_span > ACC48)
+                | (o_bias_post & (x48(p_bias_base) + x48(o_n_count) > BIAS48))
+                | ((o_out_fmt == PAL_ISA_OUT_FP32) & (out_last + x48(o_n_count) > OBUF48))
                 | ((o_out_fmt == PAL_ISA_OUT_PAL8)
-                   & gt3(x48(o_out_base), {16'd0, out_span}, (x48(o_n_count) + 48'd31) >> 5, AB48, AB_M));
+                   & (out_last + ((x48(o_n_count) + 48'd31) >> 5) > AB48));
       end
     end
   end
