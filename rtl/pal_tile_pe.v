@@ -20,7 +20,8 @@
 //                      block, NaR-only ones too), block i_step_wb and
 //                      position i_step_k: the weight word, and on a first
 //                      step the block's {flag, scale}, are read
-//   data phase t+1     i_code: the signed product (L table, shift, sign)
+//   data phase t+1     i_code: the signed product (L table, shift, sign:
+//                      one's complement, the +1 kept as a carry-in bit)
 //                      and the step's NaR; registered
 //   t+2                added into the 22-bit block sum
 // i_xfer in cycle X copies the block sum (with the product registered in
@@ -153,18 +154,24 @@ module pal_tile_pe #(
   end
   wire [7:0]  code_dist = {1'b0, ~wcode[6:0]} + {1'b0, ~i_code[6:0]};
   wire [15:0] prod = {l_rom[code_dist[3:0]], 7'd0} >> code_dist[7:4];
-  wire        neg = wcode[7] ^ i_code[7];
-  wire [21:0] term = step_mac ? ({22{neg}} ^ {6'd0, prod}) + {21'd0, neg} : 22'd0;
+  // One's complement of the signed term (0 when there is nothing to add);
+  // the +1 of a negation enters the block sum's adder as its carry-in, so
+  // the product stage needs no adder of its own.
+  wire        neg = step_mac & (wcode[7] ^ i_code[7]);
+  wire [16:0] term = {1'b0, step_mac ? prod : 16'd0} ^ {17{neg}};
 
-  reg [21:0] p_term;
+  reg [16:0] p_term;
+  reg        p_neg;
   reg        p_nar;
   always @(posedge i_clk) begin
     if (i_rst) begin
-      p_term <= 22'd0;
+      p_term <= 17'd0;
+      p_neg <= 1'b0;
       p_nar <= 1'b0;
       o_gated <= 1'b0;
     end else begin
       p_term <= term;
+      p_neg <= neg;
       p_nar <= step_nar;
       o_gated <= mac_d & w_zero;
     end
@@ -173,7 +180,12 @@ module pal_tile_pe #(
   // ---- block sum and hand-off -------------------------------------------------
   reg [21:0] acc;
   reg        acc_nar;
-  wire [21:0] acc_next = acc + p_term;
+  // acc + term + neg as one carry chain: the extra low bit is the carry-in
+  // (bit 0 of the sum is not used).
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [22:0] acc_sum = {acc, 1'b1} + {{5{p_term[16]}}, p_term, p_neg};
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [21:0] acc_next = acc_sum[22:1];
   wire        nar_next = acc_nar | p_nar;
 
   always @(posedge i_clk) begin
