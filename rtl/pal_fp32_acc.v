@@ -63,39 +63,24 @@ module pal_fp32_acc #(
   assign o_ready = advance;
 
   // ---- stage 1: t = s * 2^e as binary32 ------------------------------------
-  // {skip, over, t[32]}
-  function automatic [33:0] scaled(input [21:0] sum, input [9:0] e);
-    reg neg;
-    reg [21:0] mag, mag_norm;
-    reg [4:0] zeros;
+  wire        in_neg = i_sum[21];
+  wire [21:0] in_mag = in_neg ? 22'd0 - i_sum : i_sum;  // 2^21 fits unsigned
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [21:0] in_norm;  // bit 21: the implicit 1 (or 0 for s = 0)
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [4:0]  in_zeros;
+  pal_norm_lz #(.W(22)) u_norm (
+      .i_x    (in_mag),
+      .o_norm (in_norm),
+      .o_zeros(in_zeros)
+  );
+
+  // {skip, over, t[32]} from |s| normalised (mag_norm, with its zero count)
+  function automatic [33:0] scaled(input neg, input [21:0] mag, input [20:0] mag_norm,
+                                   input [4:0] zeros, input [9:0] e);
     reg signed [11:0] t_exp;
     reg t_skip, t_over;
     begin
-      neg = sum[21];
-      mag = neg ? 22'd0 - sum : sum;  // 2^21 fits unsigned
-      // normalise |s| in five stages that count the zeros
-      mag_norm = mag;
-      zeros = 5'd0;
-      if (mag_norm[21:6] == 16'd0) begin
-        mag_norm = {mag_norm[5:0], 16'd0};
-        zeros[4] = 1'b1;
-      end
-      if (mag_norm[21:14] == 8'd0) begin
-        mag_norm = {mag_norm[13:0], 8'd0};
-        zeros[3] = 1'b1;
-      end
-      if (mag_norm[21:18] == 4'd0) begin
-        mag_norm = {mag_norm[17:0], 4'd0};
-        zeros[2] = 1'b1;
-      end
-      if (mag_norm[21:20] == 2'd0) begin
-        mag_norm = {mag_norm[19:0], 2'd0};
-        zeros[1] = 1'b1;
-      end
-      if (!mag_norm[21]) begin
-        mag_norm = {mag_norm[20:0], 1'd0};
-        zeros[0] = 1'b1;
-      end
       // biased exponent of t: (21 - zeros) + e + 127
       t_exp = $signed({{2{e[9]}}, e}) + 12'sd148 - $signed({7'd0, zeros});
       t_skip = (mag == 22'd0) | (t_exp < 12'sd1);
@@ -120,7 +105,7 @@ module pal_fp32_acc #(
       s0_acc <= i_acc;
       s0_nar <= i_nar;
       s0_tag <= i_tag;
-      {s0_skip, s0_over, s0_t} <= scaled(i_sum, i_exp);
+      {s0_skip, s0_over, s0_t} <= scaled(in_neg, in_mag, in_norm[20:0], in_zeros, i_exp);
     end
   end
 

@@ -159,11 +159,21 @@ module pal_fp32_add #(
   end
 
   // ---- stage 3: normalise, round to nearest even, pack --------------------
+  // the sum shifted left until bit 27 is set, and the shift
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [27:0] s2_norm;  // bit 27: the implicit 1 (or 0 for a zero sum)
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [4:0]  s2_zeros;
+  pal_norm_lz #(.W(28)) u_norm (
+      .i_x    (s2_sum),
+      .o_norm (s2_norm),
+      .o_zeros(s2_zeros)
+  );
+
   // {nar, result[32]}
   function automatic [32:0] round(input nan, input inf, input inf_sign, input sign, input sub,
-                                  input [7:0] exp, input [27:0] sum);
-    reg [27:0] norm;
-    reg [4:0] lead_zeros;
+                                  input [7:0] exp, input [27:0] sum, input [26:0] norm,
+                                  input [4:0] lead_zeros);
     reg [22:0] frac, frac_final;
     reg guard, sticky, round_up, sum_zero, overflow, underflow;
     reg [23:0] frac_rounded;
@@ -171,29 +181,6 @@ module pal_fp32_add #(
     reg [31:0] result;
     reg result_nar;
     begin
-      // left shift until bit 27 is set, in five stages that count the zeros
-      norm = sum;
-      lead_zeros = 5'd0;
-      if (norm[27:12] == 16'd0) begin
-        norm = {norm[11:0], 16'd0};
-        lead_zeros[4] = 1'b1;
-      end
-      if (norm[27:20] == 8'd0) begin
-        norm = {norm[19:0], 8'd0};
-        lead_zeros[3] = 1'b1;
-      end
-      if (norm[27:24] == 4'd0) begin
-        norm = {norm[23:0], 4'd0};
-        lead_zeros[2] = 1'b1;
-      end
-      if (norm[27:26] == 2'd0) begin
-        norm = {norm[25:0], 2'd0};
-        lead_zeros[1] = 1'b1;
-      end
-      if (!norm[27]) begin
-        norm = {norm[26:0], 1'd0};
-        lead_zeros[0] = 1'b1;
-      end
       frac = norm[26:4];
       guard = norm[3];
       sticky = |norm[2:0];
@@ -241,7 +228,8 @@ module pal_fp32_add #(
     end
     if (i_en && s2_valid) begin
       s3_side <= s2_side;
-      {s3_nar, s3_sum} <= round(s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub, s2_exp, s2_sum);
+      {s3_nar, s3_sum} <= round(s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub, s2_exp, s2_sum,
+                                     s2_norm[26:0], s2_zeros);
     end
   end
 
