@@ -490,9 +490,84 @@ def fit_study(argv):
     return 0
 
 
+def pack_study(argv):
+    """make fpga-pack: which flip-flops of the flattened iCEBreaker netlist
+    cannot share a logic cell with a LUT. An iCE40 LC has one output, the
+    LUT's or the flip-flop's, so a flip-flop packs with the LUT that drives
+    its D only when that LUT drives nothing else; every other flip-flop (D
+    from a LUT with more loads, from a RAM, another flip-flop, a constant)
+    takes an LC of its own, as nextpnr-ice40's packer does it. Grouped by
+    the instance path of the flip-flop's output signal."""
+    ap = argparse.ArgumentParser(prog="bench_fpga.py pack-study")
+    ap.add_argument("--netlist", required=True, help="the flattened Yosys JSON of make bitstream")
+    ap.add_argument("--top", default="pal_icebreaker")
+    ap.add_argument("--depth", type=int, default=4, help="instance levels to group by")
+    ap.add_argument("--rows", type=int, default=20)
+    ap.add_argument("--json", required=True)
+    a = ap.parse_args(argv)
+    with open(a.netlist) as f:
+        mod = json.load(f)["modules"][a.top]
+    cells = mod["cells"]
+    # the name of each net bit: the public name with the fewest generated parts
+    name = {}
+    for n, v in mod["netnames"].items():
+        for b in v["bits"]:
+            if isinstance(b, int) and (b not in name or n.count("$") < name[b].count("$")):
+                name[b] = n
+    driver, loads = {}, {}
+    for cn, c in cells.items():
+        dirs = c.get("port_directions", {})
+        for port, bits in c["connections"].items():
+            for b in bits:
+                if not isinstance(b, int):
+                    continue
+                if dirs.get(port) == "output":
+                    driver[b] = c["type"]
+                else:
+                    loads[b] = loads.get(b, 0) + 1
+    ffs = alone = 0
+    reasons, groups = {}, {}
+    for c in cells.values():
+        if not c["type"].startswith("SB_DFF"):
+            continue
+        ffs += 1
+        d = c["connections"]["D"][0]
+        if not isinstance(d, int):
+            why = "constant"
+        elif driver.get(d) == "SB_LUT4":
+            if loads.get(d, 0) == 1:
+                continue
+            why = "LUT with other loads"
+        else:
+            why = "from %s" % driver.get(d, "a port")
+        alone += 1
+        reasons[why] = reasons.get(why, 0) + 1
+        q = c["connections"]["Q"][0]
+        path = re.sub(r"\[[0-9]+\]", "", name.get(q, "?")).split(".")
+        key = ".".join(path[:-1][:a.depth]) or "(top)"
+        g = groups.setdefault(key, {"ffs_alone": 0, "signals": {}})
+        g["ffs_alone"] += 1
+        g["signals"][path[-1]] = g["signals"].get(path[-1], 0) + 1
+    print("flip-flops: %d, of which %d cannot share an LC with their LUT" % (ffs, alone))
+    for why, n in sorted(reasons.items(), key=lambda x: -x[1]):
+        print("  %6d  %s" % (n, why))
+    print("%-44s %6s  %s" % ("instance", "alone", "largest signals"))
+    rows = sorted(groups.items(), key=lambda x: -x[1]["ffs_alone"])
+    for key, g in rows[:a.rows]:
+        top = sorted(g["signals"].items(), key=lambda x: -x[1])[:3]
+        print("%-44s %6d  %s" % (key[:44], g["ffs_alone"], ", ".join("%s %d" % (n[:24], k) for n, k in top)))
+    with open(a.json, "w") as f:
+        json.dump({"top": a.top, "flip_flops": ffs, "flip_flops_alone": alone, "reasons": reasons,
+                   "instances": [{"instance": k, **g} for k, g in rows]}, f, indent=1)
+    print("wrote %s" % a.json)
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "board-report":
         sys.exit(board_report(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "fit-study":
         sys.exit(fit_study(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "pack-study":
+        sys.exit(pack_study(sys.argv[2:]))
     main()

@@ -214,6 +214,13 @@ $(FIT_DIR)/stat.json: $(BOARD_RTL) $(board_srcs_icebreaker) $(GEN_TABLES) $(GEN_
 fpga-fit: $(FIT_DIR)/stat.json
 	@python3 bench/bench_fpga.py fit-study --stat $< --netlist $(FIT_DIR)/hier.json --json $(FIT_DIR)/fit.json
 
+# make fpga-pack: the flip-flops of the board's own (flattened) netlist that
+# take a logic cell of their own, per instance -> $(FIT_DIR)/pack.json
+.PHONY: fpga-pack
+fpga-pack: $(BUILD)/boards/icebreaker/pal_icebreaker.json
+	@mkdir -p $(FIT_DIR)
+	@python3 bench/bench_fpga.py pack-study --netlist $< --json $(FIT_DIR)/pack.json
+
 # ---- gate-level check (make check-gates) -------------------------------------------
 # The iCEBreaker top exactly as make bitstream BOARD=icebreaker synthesises
 # it (the same Yosys run writes the netlist as Verilog next to the JSON),
