@@ -24,11 +24,11 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PE_TYPES = {"pal8": 0, "int8": 1, "fp8": 2}
-PE_MODULE = {"pal8": ("pal_pe", "rtl/pal_pe.v"),
-             "int8": ("pal_pe_int8", "rtl/pe_cmp/pal_pe_int8.v"),
-             "fp8": ("pal_pe_fp8", "rtl/pe_cmp/pal_pe_fp8.v")}
-HARNESS_SRCS = ["rtl/pal_pe.v", "rtl/pe_cmp/pal_pe_int8.v", "rtl/pe_cmp/pal_pe_fp8.v",
-                "rtl/pe_cmp/pal_pe_cmp_harness.v"]
+PE_MODULE = {"pal8": ("pal_pe", ["rtl/pal_pe.v", "rtl/pal_pe_prod.v"]),
+             "int8": ("pal_pe_int8", ["rtl/pe_cmp/pal_pe_int8.v"]),
+             "fp8": ("pal_pe_fp8", ["rtl/pe_cmp/pal_pe_fp8.v"])}
+HARNESS_SRCS = ["rtl/pal_pe.v", "rtl/pal_pe_prod.v", "rtl/pe_cmp/pal_pe_int8.v",
+                "rtl/pe_cmp/pal_pe_fp8.v", "rtl/pe_cmp/pal_pe_cmp_harness.v"]
 PCF = "constraints/pe_cmp_up5k.pcf"
 # Place-and-route target for the comparison: high enough that nextpnr
 # optimises for speed; the achieved Fmax is what is reported.
@@ -87,7 +87,7 @@ class Flow:
                   "tee -q -o %s/%s.stat.json stat -json"
                   % (self.gen, " ".join(srcs), chp, "-dsp " if dsp else "", top,
                      self.out, name, self.out, name))
-        key = digest(srcs + [PE_MODULE["pal8"][1]], script)
+        key = digest(srcs + PE_MODULE["pal8"][1], script)
         m = self.cached(name + ".synth", key)
         if m:
             return m
@@ -152,9 +152,9 @@ class Flow:
         return s, p
 
     def lone_pe(self, pe, dsp):
-        top, src = PE_MODULE[pe]
+        top, srcs = PE_MODULE[pe]
         name = "%s_lone%s" % (pe, "_dsp" if dsp else "")
-        s = self.synth(name, top, [src], {}, dsp)
+        s = self.synth(name, top, srcs, {}, dsp)
         return s, self.pack_only(name, s["key"])
 
 

@@ -4,7 +4,7 @@
 # the flash script's dry-run / no-board paths.
 
 FPGA_BUILD := $(BUILD)/fpga
-PE_CMP_SRCS := rtl/pal_pe.v $(wildcard rtl/pe_cmp/*.v)
+PE_CMP_SRCS := rtl/pal_pe.v rtl/pal_pe_prod.v $(wildcard rtl/pe_cmp/*.v)
 NEXTPNR_ICE40 ?= nextpnr-ice40
 ICEPACK ?= icepack
 

@@ -89,10 +89,6 @@ module pal_pe #(
     output reg           o_gated
 );
 
-  /* verilator lint_off UNUSEDPARAM */
-  `include "pal_tables.vh"
-  /* verilator lint_on UNUSEDPARAM */
-
   // ---- local weight memory: {scale, code} per code ------------------------
   (* no_rw_check *)
   reg [15:0] weights[0:WDEPTH-1];
@@ -108,24 +104,23 @@ module pal_pe #(
     {wscale, wcode} <= weights[i_step_k];
   end
 
-  // ---- data phase: product magnitude through the L table and a shifter ----
+  // ---- data phase: the product ---------------------------------------------
   wire step_end = (i_step_valid & i_step_last) | i_flush;
-  wire w_nar = wcode == PAL_CODE_NAR;
-  wire a_nar = i_step_code == PAL_CODE_NAR;
-  wire w_zero = wcode == PAL_CODE_ZERO;
-  wire a_zero = i_step_code == PAL_CODE_ZERO;
-  wire step_nar = i_step_valid & (w_nar | a_nar);
-  wire step_mac = i_step_valid & ~(w_nar | a_nar) & ~w_zero & ~a_zero;
-  wire step_gated = i_step_valid & w_zero;
 
-  // 127 - M is the one's complement of the 7-bit magnitude.
-  wire [7:0]  code_dist = {1'b0, ~wcode[6:0]} + {1'b0, ~i_step_code[6:0]};
-  wire [15:0] prod = {pal_l8(code_dist[3:0]), 7'd0} >> code_dist[7:4];
-  wire        prod_neg = wcode[7] ^ i_step_code[7];
-  // One's complement of the signed contribution (0 when there is nothing to
-  // add); the accumulate stage adds the +1 of a negation as a carry-in.
-  wire        add_neg = step_mac & prod_neg;
-  wire [16:0] contrib = {1'b0, step_mac ? prod : 16'd0} ^ {17{add_neg}};
+  // The step's product (pal_pe_prod: L table, shift, sign) as the one's
+  // complement of the signed contribution (0 when there is nothing to add);
+  // the accumulate stage adds the +1 of a negation as a carry-in.
+  wire [16:0] contrib;
+  wire        add_neg, step_nar, step_gated;
+  pal_pe_prod u_prod (
+      .i_valid(i_step_valid),
+      .i_wcode(wcode),
+      .i_acode(i_step_code),
+      .o_term (contrib),
+      .o_neg  (add_neg),
+      .o_nar  (step_nar),
+      .o_gated(step_gated)
+  );
 
   // Product register: the step's signed contribution and flags.
   reg        p_end;

@@ -70,10 +70,6 @@ module pal_tile_pe #(
     output wire [59:0]    o_info_q       // 4 x {NaR-code count[6], NaR flag, scale[8]}
 );
 
-  /* verilator lint_off UNUSEDPARAM */
-  `include "pal_tables.vh"
-  /* verilator lint_on UNUSEDPARAM */
-
   // ---- memories -----------------------------------------------------------
   // codes: 4 per word. info: per block its scale, its NaR flag (a NaR code
   // or scale 255) and the count of NaR codes that keeps the flag; 4 blocks
@@ -136,29 +132,20 @@ module pal_tile_pe #(
     if (first_d) {cur_wnar, cur_scale} <= info_q[15*lsel_d+:9];
   end
 
-  wire w_nar = wcode == PAL_CODE_NAR;
-  wire a_nar = i_code == PAL_CODE_NAR;
-  wire w_zero = wcode == PAL_CODE_ZERO;
-  wire a_zero = i_code == PAL_CODE_ZERO;
-  wire step_nar = mac_d & (w_nar | a_nar);
-  wire step_mac = mac_d & ~(w_nar | a_nar) & ~w_zero & ~a_zero;
-
-  // as pal_pe: D = (127 - Mw) + (127 - Ma), p = (L[D & 15] << 7) >> (D >> 4),
-  // signed by Sw ^ Sa. L is a 16-entry ROM filled from the generated table
-  // (a lookup rather than a tree of comparisons, for the simulator). The
-  // signed product is registered, then added into the 22-bit block sum.
-  reg [8:0] l_rom[0:15];
-  integer r;
-  initial begin
-    for (r = 0; r < 16; r = r + 1) l_rom[r] = pal_l8(r[3:0]);
-  end
-  wire [7:0]  code_dist = {1'b0, ~wcode[6:0]} + {1'b0, ~i_code[6:0]};
-  wire [15:0] prod = {l_rom[code_dist[3:0]], 7'd0} >> code_dist[7:4];
-  // One's complement of the signed term (0 when there is nothing to add);
-  // the +1 of a negation enters the block sum's adder as its carry-in, so
-  // the product stage needs no adder of its own.
-  wire        neg = step_mac & (wcode[7] ^ i_code[7]);
-  wire [16:0] term = {1'b0, step_mac ? prod : 16'd0} ^ {17{neg}};
+  // the step's product (pal_pe_prod: L table, shift, sign; one's complement
+  // with the +1 apart) and flags, registered, then added into the 22-bit
+  // block sum with the +1 as the adder's carry-in
+  wire [16:0] term;
+  wire        neg, step_nar, step_gated;
+  pal_pe_prod u_prod (
+      .i_valid(mac_d),
+      .i_wcode(wcode),
+      .i_acode(i_code),
+      .o_term (term),
+      .o_neg  (neg),
+      .o_nar  (step_nar),
+      .o_gated(step_gated)
+  );
 
   reg [16:0] p_term;
   reg        p_neg;
@@ -173,7 +160,7 @@ module pal_tile_pe #(
       p_term <= term;
       p_neg <= neg;
       p_nar <= step_nar;
-      o_gated <= mac_d & w_zero;
+      o_gated <= step_gated;
     end
   end
 
