@@ -64,7 +64,6 @@ module pal_seq_walk #(
     input  wire [7:0]             i_fe_scale,
     // broadcast step (address phase)
     output wire                   o_step_en,
-    output wire                   o_step_first,
     output wire                   o_step_mac,
     output wire [ABW-1:0]         o_step_ab,
     output wire [4:0]             o_step_k,
@@ -76,6 +75,7 @@ module pal_seq_walk #(
     output wire [7:0]             o_ho_ascale,
     output wire [AAW-1:0]         o_ho_accrow,
     output wire [BAW-1:0]         o_ho_biasrow,
+    output wire [WBW-1:0]         o_ho_wblk,    // weight block of the block handed off
     // counter increments
     output wire                   o_busy,      // a step (CYC_BUSY)
     output wire                   o_stall,     // CYC_STALL
@@ -331,6 +331,7 @@ module pal_seq_walk #(
   /* verilator lint_off UNUSEDSIGNAL */
   reg [16:0]   pend_accrow, pend_biasrow;
   /* verilator lint_on UNUSEDSIGNAL */
+  reg [WBW-1:0] pend_wblk;
   reg          cur_v, cur_first;
   reg [31:0]   cur_rem;
   reg [16:0]   cur_ab, cur_wb, cur_accrow, cur_biasrow;
@@ -356,7 +357,6 @@ module pal_seq_walk #(
   wire        complete = begin_now & pend_last;
 
   assign o_step_en = step_en;
-  assign o_step_first = take_visit;
   assign o_step_mac = step_en & (src_rem != 32'd0);
   assign o_step_k = ctz32(src_rem);
   assign o_step_ab = src_ab[ABW-1:0];
@@ -368,6 +368,7 @@ module pal_seq_walk #(
   assign o_ho_ascale = pend_ascale;
   assign o_ho_accrow = pend_accrow[AAW-1:0];
   assign o_ho_biasrow = pend_biasrow[BAW-1:0];
+  assign o_ho_wblk = pend_wblk;
 
   assign o_busy = step_en;
   assign o_stall = run & ~step_en & ~complete;
@@ -424,6 +425,7 @@ module pal_seq_walk #(
       pend_ascale <= step_cur ? cur_ascale : h_ascale;
       pend_accrow <= step_cur ? cur_accrow : h_accrow;
       pend_biasrow <= step_cur ? cur_biasrow : h_biasrow;
+      pend_wblk <= src_wb[WBW-1:0];
     end
     // block being stepped
     if (step_en) cur_rem <= rem_next;

@@ -11,7 +11,11 @@
 // address, write flag, data and byte strobes held until o_bus_ready, which
 // comes for one cycle, two cycles after the cycle the request is accepted,
 // with the read data: the request is registered (accept), the memories are
-// read (phase A), then written or answered (phase B). Registers answer at
+// read (phase A), then written or answered (phase B). A word of WMEM's
+// codes or scales takes 2 or 4 such passes (A, B, A, B, ...; ready in the
+// last B): the PEs' code memories are 16 bits wide and the block tables
+// one block wide (pal_tile_array), since the iCE40's block RAM is at most 16
+// bits wide and a 32-bit memory costs two whatever its depth. Registers answer at
 // any time; memory regions only while the tile is idle (a request waits
 // while STATUS.busy is set). Unmapped addresses read as 0 and ignore
 // writes.
@@ -68,6 +72,8 @@ module pal_tile #(
   // ---- bus front: accept, phase A (read), phase B (write / answer) ------------------
   wire seq_busy;
   reg  pha, phb;
+  reg  [1:0] pass;  // WMEM / WSCALE words: the pass through the array
+  wire more;        // phase B of a pass that is not the word's last
   reg  q_we;
   reg  [31:0] q_addr, q_wdata;
   reg  [3:0]  q_wstrb;
@@ -79,9 +85,11 @@ module pal_tile #(
       pha <= 1'b0;
       phb <= 1'b0;
     end else begin
-      pha <= accept;
+      pha <= accept | more;
       phb <= pha;
     end
+    if (accept) pass <= 2'd0;
+    else if (more) pass <= pass + 2'd1;
     if (accept) begin
       q_we <= i_bus_we;
       q_addr <= i_bus_addr;
@@ -89,7 +97,7 @@ module pal_tile #(
       q_wstrb <= i_bus_wstrb;
     end
   end
-  assign o_bus_ready = phb;
+  assign o_bus_ready = phb & ~more;
 
   // Everything below sees the registered request only; the region checks
   // are made once, at accept.
@@ -174,6 +182,7 @@ module pal_tile #(
        w_pe, w_word} <= decode_addr(i_bus_addr);
   end
   wire ok_w = ok_wmem | ok_wscale;
+  assign more = phb && ((ok_wmem && pass != 2'd1) || (ok_wscale && pass != 2'd3));
   wire ok_a = ok_abuf | ok_ascale;
 
   // ---- sequencer ------------------------------------------------------------------------
@@ -203,7 +212,7 @@ module pal_tile #(
   wire [ABW-1:0] fe_blk;
   wire [31:0] fe_bmap;
   wire [7:0]  fe_scale;
-  wire        step_en, step_first, step_mac;
+  wire        step_en, step_mac;
   wire [ABW-1:0] step_ab;
   wire [4:0]  step_k;
   wire [WBW-1:0] step_wb;
@@ -211,6 +220,7 @@ module pal_tile #(
   wire [7:0]  ho_ascale;
   wire [AAW-1:0] ho_accrow;
   wire [BAW-1:0] ho_biasrow;
+  wire [WBW-1:0] ho_wblk;
   wire [1:0]  init;
   wire [GW-1:0] gated_count;
   wire        pe_issue, pe_pal8, pe_pass2, pe_last;
@@ -267,7 +277,6 @@ module pal_tile #(
       .i_fe_bmap      (fe_bmap),
       .i_fe_scale     (fe_scale),
       .o_step_en      (step_en),
-      .o_step_first   (step_first),
       .o_step_mac     (step_mac),
       .o_step_ab      (step_ab),
       .o_step_k       (step_k),
@@ -278,6 +287,7 @@ module pal_tile #(
       .o_ho_ascale    (ho_ascale),
       .o_ho_accrow    (ho_accrow),
       .o_ho_biasrow   (ho_biasrow),
+      .o_ho_wblk      (ho_wblk),
       .o_init         (init),
       .i_gated_count  (gated_count),
       .o_pe_issue     (pe_issue),
@@ -352,7 +362,9 @@ module pal_tile #(
   // ---- the array --------------------------------------------------------------------------
   localparam H = (P + U - 1) / U;
   localparam HW = (H > 1) ? $clog2(H) : 1;
-  wire [HW-1:0]   slot;
+  wire [HW-1:0]   slot, tab_slot;
+  wire            tab_re;
+  wire [WBW-1:0]  tab_wblk;
   wire [22*U-1:0] lane_sum;
   wire [U-1:0]    lane_nar;
   wire [8*U-1:0]  lane_scale;
@@ -367,12 +379,14 @@ module pal_tile #(
   ) array (
       .i_clk        (i_clk),
       .i_rst        (seq_rst),
-      .i_step_first (step_first),
       .i_step_mac   (step_mac),
       .i_step_wb    (step_wb),
       .i_step_k     (step_k),
       .i_code       (step_code),
       .i_xfer       (xfer),
+      .i_tab_re     (tab_re),
+      .i_tab_slot   (tab_slot),
+      .i_tab_wblk   (tab_wblk),
       .i_slot       (slot),
       .o_lane_sum   (lane_sum),
       .o_lane_nar   (lane_nar),
@@ -380,6 +394,8 @@ module pal_tile #(
       .o_gated_count(gated_count),
       .i_bus_on     (pha | phb),
       .i_bus_rd     (rd_a & ok_w),
+      .i_bus_b      (phb & ok_w),
+      .i_bus_pass   (pass),
       .i_bus_scales (region == RG_WSCALE),
       .i_bus_pe     (w_pe),
       .i_bus_word   (w_word),
@@ -402,7 +418,8 @@ module pal_tile #(
       .U(U),
       .ACC_DEPTH(ACC_DEPTH),
       .BIAS_DEPTH(BIAS_DEPTH),
-      .SHARE_ADD(1)
+      .SHARE_ADD(1),
+      .WBW(WBW)
   ) accu (
       .i_clk         (i_clk),
       .i_rst         (seq_rst),
@@ -412,9 +429,13 @@ module pal_tile #(
       .i_ho_ascale   (ho_ascale),
       .i_ho_accrow   (ho_accrow),
       .i_ho_biasrow  (ho_biasrow),
+      .i_ho_wblk     (ho_wblk),
       .i_init        (init),
       .o_xfer        (xfer),
       .o_slot        (slot),
+      .o_tab_re      (tab_re),
+      .o_tab_slot    (tab_slot),
+      .o_tab_wblk    (tab_wblk),
       .i_lane_sum    (lane_sum),
       .i_lane_nar    (lane_nar),
       .i_lane_scale  (lane_scale),

@@ -10,7 +10,10 @@
 //   execute phase  b+2+j   slot j: unit u takes PE j*U+u's hand-off register
 //                          (a block: acc (+) s * 2^e into pal_fp32_acc), or
 //                          writes the running sum to ACC (a row end)
-// and i_xfer (o_xfer) loads the PEs' hand-off registers in b+1. The first
+// and i_xfer (o_xfer) loads the PEs' hand-off registers in b+1. In read
+// phase b+1+j o_tab_* address the block table of pal_tile_array (slot j,
+// the weight block handed off), whose {NaR flag, scale} of each lane
+// arrive with the slot's hand-off registers in execute phase b+2+j. The first
 // hand-off of a row starts from the start value (init zero, bias through
 // pal_fp32_start, or the ACC word and its NaR flag); later ones from the
 // running sum, forwarded from the unit's output when it arrives in the
@@ -27,6 +30,7 @@ module pal_tile_accu #(
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
     parameter SHARE_ADD = 0,
+    parameter WBW = 8,                                      // weight block index width
     parameter H = (P + U - 1) / U,                          // derived: do not override
     parameter HW = (H > 1) ? $clog2(H) : 1,                 // derived
     parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,   // derived
@@ -41,10 +45,15 @@ module pal_tile_accu #(
     input  wire [7:0]        i_ho_ascale,  // activation block scale
     input  wire [AAW-1:0]    i_ho_accrow,  // ACC word of the row's PE 0
     input  wire [BAW-1:0]    i_ho_biasrow, // BIAS word of the row's PE 0
+    input  wire [WBW-1:0]    i_ho_wblk,    // weight block of the block handed off
     input  wire [1:0]        i_init,       // of the GEMM
     output wire              o_xfer,
     // the hand-off registers of slot o_slot's PEs, lane u = PE o_slot*U + u
     output wire [HW-1:0]     o_slot,
+    // read phase: the block table entry of slot o_tab_slot, block o_tab_wblk
+    output wire              o_tab_re,
+    output wire [HW-1:0]     o_tab_slot,
+    output wire [WBW-1:0]    o_tab_wblk,
     input  wire [22*U-1:0]   i_lane_sum,
     input  wire [U-1:0]      i_lane_nar,
     input  wire [8*U-1:0]    i_lane_scale,
@@ -86,6 +95,7 @@ module pal_tile_accu #(
   reg [7:0]    rd_ascale;
   reg [AAW-1:0] rd_accrow;
   reg [BAW-1:0] rd_biasrow;
+  reg [WBW-1:0] rd_wblk;
   reg          ex_v, ex_wb, ex_first;
   reg [HW-1:0] ex_j;
   reg [7:0]    ex_ascale;
@@ -110,6 +120,7 @@ module pal_tile_accu #(
       rd_ascale <= i_ho_ascale;
       rd_accrow <= i_ho_accrow;
       rd_biasrow <= i_ho_biasrow;
+      rd_wblk <= i_ho_wblk;
     end else if (rd_v) begin
       rd_j <= rd_j + 1'b1;
     end
@@ -122,6 +133,9 @@ module pal_tile_accu #(
 
   assign o_xfer = rd_v && rd_j == {HW{1'b0}} && !rd_wb;
   assign o_slot = ex_j;
+  assign o_tab_re = rd_v && !rd_wb;
+  assign o_tab_slot = rd_j;
+  assign o_tab_wblk = rd_wblk;
 
   // slot j covers PEs j*U .. j*U+U-1 (fewer in the last slot when U does
   // not divide P)

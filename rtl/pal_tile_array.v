@@ -7,6 +7,17 @@
 // flag set (gcnt, updated on every WMEM write) and the bit "count != 0"
 // (o_wnar_any) for the sequencer.
 //
+// The array also keeps every PE's block table: per weight block its scale,
+// its NaR flag (a NaR code in the block or scale 255) and the count of NaR
+// codes that maintains the flag on every write. The PEs need a block's
+// scale and flag only when they hand the block off, and the accumulate
+// units take the PEs one slot at a time, so the table is one RAM per lane
+// (unit) u, holding the blocks of the PEs j*U + u at {j, block word}: it is
+// read in the unit's read phase (i_tab_*) and its entry arrives with the
+// slot's hand-off registers. Kept in the PEs, the tables were a memory in
+// flip-flops on the iCE40 (720 of the 2x2 SoC's flip-flops,
+// docs/boards.md); here they are block RAM.
+//
 // The accumulate units take the PEs' hand-off registers (valid from the
 // cycle after i_xfer) one slot at a time: lane u of the o_lane_* outputs is
 // PE i_slot*U + u. o_gated_count: the gated MACs (zero weight codes) of the
@@ -22,6 +33,7 @@ module pal_tile_array #(
     parameter H = (P + U - 1) / U,          // derived
     parameter HW = (H > 1) ? $clog2(H) : 1, // derived
     parameter PEW = (P > 1) ? $clog2(P) : 1,  // derived
+    parameter UW = (U > 1) ? $clog2(U) : 1,   // derived
     parameter GW = $clog2(P + 1),           // derived: count width
     parameter WBW = $clog2(WMEM_BLOCKS),    // derived
     parameter CAW = WBW + 3                 // derived
@@ -29,13 +41,17 @@ module pal_tile_array #(
     input  wire               i_clk,
     input  wire               i_rst,
     // broadcast step
-    input  wire               i_step_first,
     input  wire               i_step_mac,
     input  wire [WBW-1:0]     i_step_wb,
     input  wire [4:0]         i_step_k,
     input  wire [7:0]         i_code,
     input  wire               i_xfer,
-    // hand-off registers of the PEs of one slot
+    // block table read (an accumulate unit's read phase): slot, weight block
+    input  wire               i_tab_re,
+    input  wire [HW-1:0]      i_tab_slot,
+    input  wire [WBW-1:0]     i_tab_wblk,
+    // hand-off registers of the PEs of one slot, with their blocks' table
+    // entries (i_slot = the i_tab_slot of the cycle before)
     input  wire [HW-1:0]      i_slot,
     output wire [22*U-1:0]    o_lane_sum,
     output wire [U-1:0]       o_lane_nar,
@@ -43,13 +59,15 @@ module pal_tile_array #(
     output wire [GW-1:0]      o_gated_count,
     // bus
     input  wire               i_bus_on,     // a bus transfer is in phase A or B
-    input  wire               i_bus_rd,
+    input  wire               i_bus_rd,     // phase A of a pass: read
+    input  wire               i_bus_b,      // phase B of a pass: write, answer
+    input  wire [1:0]         i_bus_pass,   // codes: the half word; scales: the block
     input  wire               i_bus_scales,
     input  wire [PEW-1:0]     i_bus_pe,
     input  wire [CAW-1:0]     i_bus_word,
     input  wire [3:0]         i_bus_we,
     input  wire [31:0]        i_bus_wdata,
-    output wire [31:0]        o_bus_rdata,
+    output wire [31:0]        o_bus_rdata,  // in the last pass's phase B
     // any-PE NaR weight, per weight block
     output reg  [WMEM_BLOCKS-1:0] o_wnar_any
 );
@@ -61,102 +79,114 @@ module pal_tile_array #(
   localparam BAW = WBW - 2;
 
   // ---- bus: one read-modify-write engine for the PE addressed ----------------
-  // Phase A reads the code word, the block-info word ({NaR flag, scale} x 4)
-  // and the NaR-code count word of every PE at the address (only the one
-  // addressed is used); phase B merges the write and keeps, for the blocks
-  // touched, the count of NaR codes, the flag (count != 0 or scale 255) and
-  // the any-PE table.
-  wire [BAW-1:0] bus_bw = i_bus_scales ? i_bus_word[BAW-1:0] : i_bus_word[CAW-1:5];
+  // A bus word goes through in passes (pal_tile.v): a code word in two, one
+  // per 16-bit half (2 codes), a scale word in four, one per block. Phase A
+  // of a pass reads the half word of every PE at the address and the block
+  // table entry of every lane at the PE's slot (only the addressed PE's are
+  // used); phase B merges the write and keeps, for the block touched, the
+  // count of NaR codes, the flag (count != 0 or scale 255) and the any-PE
+  // table. Passes of one word touch one block (codes) or four (scales) one
+  // at a time, so each reads what the previous one wrote.
+  wire [WBW-1:0] bus_blk = i_bus_scales ? {i_bus_word[BAW-1:0], i_bus_pass}
+                                        : i_bus_word[CAW-1:3];
+  wire [BAW-1:0] bus_bw = bus_blk[WBW-1:2];    // any-PE count word (4 blocks)
+  wire [1:0]     bus_lane = bus_blk[1:0];      // the block in that word
+  wire [CAW:0]   bus_hw = {i_bus_word, i_bus_pass[0]};  // code half word
   reg  [P-1:0]   bus_sel;
-  wire [31:0] pe_code_q[0:P-1];
-  wire [59:0] pe_info_q[0:P-1];
-  reg  [31:0] code_q;
-  reg  [59:0] info_q;  // 4 x {count[6], flag, scale[8]}
-  wire        bus_wr = |i_bus_we;
+  reg  [UW-1:0]  bus_u;   // the addressed PE's lane and slot: PE = slot*U + lane
+  reg  [HW-1:0]  bus_j;
+  wire [15:0] pe_code_q[0:P-1];
+  wire [14:0] tab_q[0:U-1];  // {count[6], flag, scale[8]}
+  reg  [15:0] code_q;
+  reg  [14:0] ent_q;
+  integer q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  reg [31:0] q_u, q_j;  // constants per q: only their low bits are used
+  /* verilator lint_on UNUSEDSIGNAL */
+  always @* begin
+    bus_u = {UW{1'b0}};
+    bus_j = {HW{1'b0}};
+    q_u = 32'd0;
+    q_j = 32'd0;
+    for (q = 0; q < P; q = q + 1)
+      if (i_bus_pe == q[PEW-1:0]) begin
+        q_u = q % U;
+        q_j = q / U;
+        bus_u = q_u[UW-1:0];
+        bus_j = q_j[HW-1:0];
+      end
+  end
+
+  // this pass's strobes: the half word's two bytes, or the block's scale
+  wire [1:0] we_half = i_bus_pass[0] ? i_bus_we[3:2] : i_bus_we[1:0];
+  wire [15:0] wd_half = i_bus_pass[0] ? i_bus_wdata[31:16] : i_bus_wdata[15:0];
+  wire       we_scale = i_bus_we[i_bus_pass];
+  wire [7:0] wd_scale = i_bus_wdata[8*i_bus_pass+:8];
 
   reg  [3:0]  set, clr;
-  reg         code_we, info_we;
-  reg  [31:0] code_wdata;
-  reg  [59:0] info_wdata;
-  reg  signed [3:0] nar_delta;
+  reg         code_we, tab_we;
+  reg  [15:0] code_wdata;
+  reg  [14:0] tab_wdata;
+  reg  signed [2:0] nar_delta;
   reg  [5:0]  cnt_new;
-  reg  [7:0]  lane_scale;
-  reg  [14:0] lane_info;
-  reg         flag_old, flag_new;
-  wire [1:0]  code_lane = i_bus_word[4:3];  // block within the 4-block word
+  reg  [7:0]  scale_new;
+  reg         flag_new;
   integer b;
   // (evaluated only during bus transfers)
   always @* begin
     bus_sel = {P{1'b0}};
-    code_q = 32'd0;
-    info_q = 60'd0;
+    code_q = 16'd0;
+    ent_q = 15'd0;
     if (i_bus_on) begin
       bus_sel[i_bus_pe] = 1'b1;
       code_q = pe_code_q[i_bus_pe];
-      info_q = pe_info_q[i_bus_pe];
+      ent_q = tab_q[bus_u];
     end
-    code_we = 1'b0;
-    info_we = 1'b0;
     code_wdata = code_q;
-    info_wdata = info_q;
+    nar_delta = 3'sd0;
+    for (b = 0; b < 2; b = b + 1)
+      if (we_half[b]) begin
+        code_wdata[8*b+:8] = wd_half[8*b+:8];
+        nar_delta = nar_delta + ((wd_half[8*b+:8] == PAL_CODE_NAR) ? 3'sd1 : 3'sd0)
+                              - ((code_q[8*b+:8] == PAL_CODE_NAR) ? 3'sd1 : 3'sd0);
+      end
+    // codes: count the NaR codes in and out; scales: the new scale
+    cnt_new = ent_q[14:9];
+    scale_new = ent_q[7:0];
+    code_we = 1'b0;
+    tab_we = 1'b0;
+    if (i_bus_b && !i_bus_scales && we_half != 2'b00) begin
+      cnt_new = ent_q[14:9] + {{3{nar_delta[2]}}, nar_delta};
+      code_we = 1'b1;
+      tab_we = 1'b1;
+    end else if (i_bus_b && i_bus_scales && we_scale) begin
+      scale_new = wd_scale;
+      tab_we = 1'b1;
+    end
+    flag_new = (cnt_new != 6'd0) | (scale_new == PAL_SCALE_NAR);
+    tab_wdata = {cnt_new, flag_new, scale_new};
     set = 4'd0;
     clr = 4'd0;
-    nar_delta = 4'sd0;
-    cnt_new = 6'd0;
-    lane_scale = 8'd0;
-    lane_info = 15'd0;
-    flag_old = 1'b0;
-    flag_new = 1'b0;
-    if (bus_wr && !i_bus_scales) begin
-      // codes: count the NaR codes in and out, refresh the block's flag
-      for (b = 0; b < 4; b = b + 1)
-        if (i_bus_we[b]) begin
-          code_wdata[8*b+:8] = i_bus_wdata[8*b+:8];
-          nar_delta = nar_delta + ((i_bus_wdata[8*b+:8] == PAL_CODE_NAR) ? 4'sd1 : 4'sd0)
-                                - ((code_q[8*b+:8] == PAL_CODE_NAR) ? 4'sd1 : 4'sd0);
-        end
-      // The block's fields by a case on its lane, not a part-select at
-      // 15*lane: Yosys builds the latter as a 60-bit shifter in each
-      // direction (about 600 LUT4 on the iCE40).
-      case (code_lane)
-        2'd0: lane_info = info_q[14:0];
-        2'd1: lane_info = info_q[29:15];
-        2'd2: lane_info = info_q[44:30];
-        default: lane_info = info_q[59:45];
-      endcase
-      cnt_new = lane_info[14:9] + {{2{nar_delta[3]}}, nar_delta};
-      lane_scale = lane_info[7:0];
-      flag_old = lane_info[8];
-      flag_new = (cnt_new != 6'd0) | (lane_scale == PAL_SCALE_NAR);
-      code_we = 1'b1;
-      info_we = 1'b1;
-      for (b = 0; b < 4; b = b + 1)
-        if (code_lane == b[1:0]) begin
-          info_wdata[15*b+:15] = {cnt_new, flag_new, lane_scale};
-          set[b] = flag_new & ~flag_old;
-          clr[b] = flag_old & ~flag_new;
-        end
-    end else if (bus_wr) begin
-      // scales: each strobed block gets its new scale and flag
-      info_we = 1'b1;
-      for (b = 0; b < 4; b = b + 1)
-        if (i_bus_we[b]) begin
-          info_wdata[15*b+:9] = {(info_q[15*b+9+:6] != 6'd0) | (i_bus_wdata[8*b+:8] == PAL_SCALE_NAR),
-                                 i_bus_wdata[8*b+:8]};
-          set[b] = info_wdata[15*b+8] & ~info_q[15*b+8];
-          clr[b] = info_q[15*b+8] & ~info_wdata[15*b+8];
-        end
+    if (tab_we) begin
+      set[bus_lane] = flag_new & ~ent_q[8];
+      clr[bus_lane] = ent_q[8] & ~flag_new;
     end
   end
 
-  assign o_bus_rdata = i_bus_scales ? {info_q[52:45], info_q[37:30], info_q[22:15], info_q[7:0]}
-                                    : code_q;
+  // read answer: the earlier passes' parts kept, the last pass's added
+  reg [23:0] rd_keep;
+  always @(posedge i_clk) begin
+    if (i_bus_b) begin
+      if (i_bus_scales) rd_keep[8*i_bus_pass+:8] <= ent_q[7:0];
+      else rd_keep[15:0] <= code_q;
+    end
+  end
+  assign o_bus_rdata = i_bus_scales ? {ent_q[7:0], rd_keep[23:0]} : {code_q, rd_keep[15:0]};
 
   // ---- the PEs ---------------------------------------------------------------
   wire [P-1:0] pe_gated;
   wire [21:0]  pe_sum[0:P-1];
   wire         pe_nar[0:P-1];
-  wire [7:0]   pe_scale[0:P-1];
   genvar p;
   generate
     for (p = 0; p < P; p = p + 1) begin : g_pe
@@ -165,7 +195,6 @@ module pal_tile_array #(
       ) pe (
           .i_clk       (i_clk),
           .i_rst       (i_rst),
-          .i_step_first(i_step_first),
           .i_step_mac  (i_step_mac),
           .i_step_wb   (i_step_wb),
           .i_step_k    (i_step_k),
@@ -173,35 +202,51 @@ module pal_tile_array #(
           .i_xfer      (i_xfer),
           .o_sum       (pe_sum[p]),
           .o_nar       (pe_nar[p]),
-          .o_scale     (pe_scale[p]),
           .o_gated     (pe_gated[p]),
           .i_bus_rd    (i_bus_rd),
           .i_bus_sel   (bus_sel[p]),
-          .i_bus_cw    (i_bus_word),
-          .i_bus_bw    (bus_bw),
+          .i_bus_hw    (bus_hw),
           .i_code_we   (code_we),
           .i_code_wdata(code_wdata),
-          .i_info_we   (info_we),
-          .i_info_wdata(info_wdata),
-          .o_code_q    (pe_code_q[p]),
-          .o_info_q    (pe_info_q[p])
+          .o_code_q    (pe_code_q[p])
       );
     end
   endgenerate
 
   assign o_gated_count = $countones(pe_gated);
 
+  // ---- block tables, one per lane ----------------------------------------------
+  // Lane u's table holds the blocks of PEs j*U + u at {j, block}, one
+  // block per word. One port each way: the bus (tile idle) and the slot
+  // reads (a GEMM's hand-offs) never meet.
+  localparam TAW = HW + WBW;
   // slot i_slot: lane u is PE i_slot*U + u (none past P)
   wire [31:0] slot_pe0 = {{(32 - HW) {1'b0}}, i_slot} * U;
   genvar u;
   generate
     for (u = 0; u < U; u = u + 1) begin : g_lane
+      localparam [31:0] U32 = u;
+      localparam [UW-1:0] LANE = U32[UW-1:0];
+      pal_tile_ram #(
+          .DEPTH(1 << TAW),
+          .WIDTH(15),
+          .LANES(1),
+          .RAM_STYLE("block")
+      ) tab (
+          .i_clk  (i_clk),
+          .i_re   (i_bus_rd | i_tab_re),
+          .i_raddr(i_bus_rd ? {bus_j, bus_blk} : {i_tab_slot, i_tab_wblk}),
+          .o_rdata(tab_q[u]),
+          .i_we   (tab_we && bus_u == LANE),
+          .i_waddr({bus_j, bus_blk}),
+          .i_wdata(tab_wdata)
+      );
       wire [31:0] pe = slot_pe0 + u;
       wire ok = pe < P;
       wire [PEW-1:0] pe_i = ok ? pe[PEW-1:0] : {PEW{1'b0}};
       assign o_lane_sum[22*u+:22] = pe_sum[pe_i];
-      assign o_lane_nar[u] = pe_nar[pe_i];
-      assign o_lane_scale[8*u+:8] = pe_scale[pe_i];
+      assign o_lane_nar[u] = pe_nar[pe_i] | tab_q[u][8];
+      assign o_lane_scale[8*u+:8] = tab_q[u][7:0];
     end
   endgenerate
 
