@@ -220,37 +220,56 @@ module pal_seq #(
   );
 
   // ---- POST element generator ---------------------------------------------------------
-  reg        g_on, g_pal8, g_pass2;
-  reg [15:0] g_m, g_n, g_bstart;
-  reg [17:0] g_accrow, g_outrow, g_blk;
-  reg [15:0] g_n_count, g_m_count, g_bias_base;
-  reg [17:0] g_stride, g_os;
+  // Its rows, columns, counts and addresses in EW bits: a POST that runs has
+  // passed the decode's range checks, so every address it issues is below
+  // its buffer's depth and n_count, m_count and the ACC stride are at most
+  // ACC_DEPTH (stride * m_count <= ACC_DEPTH). Sums wrap in EW bits where
+  // the 16-bit fields would not (a next row after the last one, an
+  // unchecked out_stride when m_count = 1), but those values are never
+  // issued, and the bits the consumers take are the same.
+  function automatic integer max2(input integer a, input integer b);
+    max2 = a > b ? a : b;
+  endfunction
+  localparam integer EDEPTH = max2(max2(ACC_DEPTH, OBUF_DEPTH), max2(ABUF_BLOCKS, BIAS_DEPTH));
+  localparam integer EW0 = $clog2(EDEPTH + 1);  // holds 0 .. EDEPTH
+  localparam integer EW = (EW0 < 6) ? 6 : (EW0 > 18) ? 18 : EW0;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [17:0] f_acc_base = {2'd0, d_acc_base}, f_out_base = {2'd0, d_out_base},
+              f_n_count = {2'd0, d_n_count}, f_m_count = {2'd0, d_m_count},
+              f_bias_base = {2'd0, d_bias_base}, f_stride = {1'b0, d_post_acc_stride},
+              f_os = {2'd0, d_out_stride};
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  reg          g_on, g_pal8, g_pass2;
+  reg [EW-1:0] g_m, g_n, g_bstart, g_accrow, g_outrow, g_blk;
+  reg [EW-1:0] g_n_count, g_m_count, g_bias_base, g_stride, g_os;
 
   // The element issued now: element 0 in the fetch cycle (straight from
   // the instruction), else the generator's. Evaluated only while issuing.
-  reg        c_pal8, c_pass2, c_row_end, c_blk_end, c_final;
-  reg [15:0] c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base;
-  reg [17:0] c_accrow, c_outrow, c_blk, c_stride, c_os;
+  reg          c_pal8, c_pass2, c_row_end, c_blk_end, c_final;
+  reg [EW-1:0] c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base;
+  reg [EW-1:0] c_accrow, c_outrow, c_blk, c_stride, c_os;
   /* verilator lint_off UNUSEDSIGNAL */
-  reg [15:0] c_idx16, c_bias_addr;
-  reg [17:0] c_acc_addr, c_out_addr;
+  reg [EW-1:0] c_idx, c_bias_addr, c_acc_addr, c_out_addr;
   /* verilator lint_on UNUSEDSIGNAL */
+  localparam [EW-1:0] E1 = 1, E31 = 31;
   wire       c_issue = post_go | g_on;
   always @* begin
     {c_pal8, c_pass2, c_row_end, c_blk_end, c_final} = 5'd0;
-    {c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base, c_idx16, c_bias_addr} = 128'd0;
-    {c_accrow, c_outrow, c_blk, c_stride, c_os, c_acc_addr, c_out_addr} = 126'd0;
+    {c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base} = {6 * EW{1'b0}};
+    {c_accrow, c_outrow, c_blk, c_stride, c_os} = {5 * EW{1'b0}};
+    {c_idx, c_bias_addr, c_acc_addr, c_out_addr} = {4 * EW{1'b0}};
     if (c_issue) begin
       if (fetch) begin
         c_pal8 = d_out_fmt == PAL_ISA_OUT_PAL8;
-        c_accrow = {2'd0, d_acc_base};
-        c_outrow = {2'd0, d_out_base};
-        c_blk = {2'd0, d_out_base};
-        c_n_count = d_n_count;
-        c_m_count = d_m_count;
-        c_bias_base = d_bias_base;
-        c_stride = {1'b0, d_post_acc_stride};
-        c_os = {2'd0, d_out_stride};
+        c_accrow = f_acc_base[EW-1:0];
+        c_outrow = f_out_base[EW-1:0];
+        c_blk = f_out_base[EW-1:0];
+        c_n_count = f_n_count[EW-1:0];
+        c_m_count = f_m_count[EW-1:0];
+        c_bias_base = f_bias_base[EW-1:0];
+        c_stride = f_stride[EW-1:0];
+        c_os = f_os[EW-1:0];
       end else begin
         c_pal8 = g_pal8;
         c_pass2 = g_pass2;
@@ -266,22 +285,25 @@ module pal_seq #(
         c_stride = g_stride;
         c_os = g_os;
       end
-      c_idx16 = c_n - c_bstart;
-      c_row_end = {1'b0, c_n} + 17'd1 == {1'b0, c_n_count};
-      c_blk_end = c_row_end | (c_idx16[4:0] == 5'd31);
-      c_final = ({1'b0, c_m} + 17'd1 == {1'b0, c_m_count}) & c_row_end & (~c_pal8 | c_pass2);
-      c_acc_addr = c_accrow + {2'd0, c_n};
-      c_out_addr = c_pal8 ? c_blk : c_outrow + {2'd0, c_n};
+      c_idx = c_n - c_bstart;
+      c_row_end = {1'b0, c_n} + {1'b0, E1} == {1'b0, c_n_count};
+      c_blk_end = c_row_end | (c_idx[4:0] == E31[4:0]);
+      c_final = ({1'b0, c_m} + {1'b0, E1} == {1'b0, c_m_count}) & c_row_end & (~c_pal8 | c_pass2);
+      c_acc_addr = c_accrow + c_n;
+      c_out_addr = c_pal8 ? c_blk : c_outrow + c_n;
       c_bias_addr = c_bias_base + c_n;
     end
   end
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] c_out_addr32 = {{(32 - EW) {1'b0}}, c_out_addr};
+  /* verilator lint_on UNUSEDSIGNAL */
 
   assign o_pe_issue = c_issue;
   assign o_pe_pal8 = c_pal8;
   assign o_pe_pass2 = c_pass2;
   assign o_pe_last = c_blk_end;
-  assign o_pe_idx = c_idx16[4:0];
-  assign o_pe_addr = c_out_addr[15:0];
+  assign o_pe_idx = c_idx[4:0];
+  assign o_pe_addr = c_out_addr32[15:0];
   assign o_pe_acc_raddr = c_acc_addr[AAW-1:0];
   assign o_pe_bias_raddr = c_bias_addr[BAW-1:0];
 
@@ -293,27 +315,27 @@ module pal_seq #(
     end
     if (post_go) begin
       g_pal8 <= c_pal8;
-      g_n_count <= d_n_count;
-      g_m_count <= d_m_count;
-      g_bias_base <= d_bias_base;
-      g_stride <= {1'b0, d_post_acc_stride};
-      g_os <= {2'd0, d_out_stride};
+      g_n_count <= f_n_count[EW-1:0];
+      g_m_count <= f_m_count[EW-1:0];
+      g_bias_base <= f_bias_base[EW-1:0];
+      g_stride <= f_stride[EW-1:0];
+      g_os <= f_os[EW-1:0];
     end
     if (c_issue) begin
       if (!c_pal8 || (c_blk_end && c_pass2)) begin
         // next element of the row, or the next row (FP32); the next block
         // or row after a block's second pass (PAL8)
         if (!c_row_end) begin
-          g_n <= c_n + 16'd1;
+          g_n <= c_n + E1;
           g_m <= c_m;
-          g_bstart <= c_pal8 ? c_n + 16'd1 : c_bstart;
-          g_blk <= c_pal8 ? c_blk + 18'd1 : c_blk;
+          g_bstart <= c_pal8 ? c_n + E1 : c_bstart;
+          g_blk <= c_pal8 ? c_blk + E1 : c_blk;
           g_outrow <= c_outrow;
           g_accrow <= c_accrow;
         end else begin
-          g_n <= 16'd0;
-          g_m <= c_m + 16'd1;
-          g_bstart <= 16'd0;
+          g_n <= {EW{1'b0}};
+          g_m <= c_m + E1;
+          g_bstart <= {EW{1'b0}};
           g_blk <= c_outrow + c_os;
           g_outrow <= c_outrow + c_os;
           g_accrow <= c_accrow + c_stride;
@@ -329,7 +351,7 @@ module pal_seq #(
         g_accrow <= c_accrow;
         g_pass2 <= 1'b1;
       end else begin
-        g_n <= c_n + 16'd1;
+        g_n <= c_n + E1;
         g_m <= c_m;
         g_bstart <= c_bstart;
         g_blk <= c_blk;

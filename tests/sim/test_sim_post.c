@@ -57,6 +57,61 @@ static void test_odd_clip_bounds(void **state) {
   st_pair_destroy(&pair);
 }
 
+/* POSTs at the ends of the buffers (4x4, default depths: ACC and OBUF 4096
+ * words, ABUF 512 blocks, BIAS 1024): a row of n = ACC_DEPTH elements, m x
+ * stride = ACC_DEPTH, bias at the end of BIAS, PAL8 into the last ABUF
+ * blocks, and m = 1 with an out stride the decode does not check. The
+ * sequencer's element generator counts in the width of the largest depth
+ * (pal_seq.v), so these are the values at its limits. */
+static void test_post_at_buffer_ends(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed + 570);
+  st_pair_t pair;
+  st_pair_create(seed, 4, 4, &pair);
+  enum { ACC = 4096, BIAS = 1024 };
+  uint32_t *acc = malloc(ACC * sizeof *acc), *bias = malloc(BIAS * sizeof *bias);
+  uint8_t *nar = malloc(ACC);
+  for (int i = 0; i < ACC; i++) {
+    acc[i] = tt_f2u((float)pal_test_rng_gauss(&rng) * 4.0f);
+    nar[i] = pal_test_rng_below(&rng, 97) == 0;
+  }
+  for (int i = 0; i < BIAS; i++) bias[i] = tt_f2u((float)pal_test_rng_gauss(&rng));
+  st_write(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, ACC, acc);
+  st_write(seed, &pair, PAL_TILE_REGION_ACC_NAR, 0, 0, ACC, nar);
+  st_write(seed, &pair, PAL_TILE_REGION_BIAS, 0, 0, BIAS, bias);
+  static const struct {
+    const char *prog;
+    uint32_t obuf_lo, obuf_n, ab_lo, ab_n;
+  } kCases[] = {
+      {"post acc=0 n=4096 m=1 act=0 fmt=0 out=0 os=4096 bias=0 bp=0\nend\n", 0, 4096, 0, 0},
+      {"post acc=0 n=64 m=64 act=1 fmt=0 out=0 os=64 bias=960 bp=1\nend\n", 0, 4096, 0, 0},
+      {"post acc=0 n=4000 m=1 act=1 fmt=0 out=96 os=0 bias=0 bp=0\nend\n", 96, 4000, 0, 0},
+      {"post acc=4032 n=64 m=1 act=0 fmt=0 out=4032 os=65535 bias=0 bp=0\nend\n", 4032, 64, 0, 0},
+      {"post acc=3968 n=64 m=2 act=0 fmt=1 out=508 os=2 bias=0 bp=0\nend\n", 0, 0, 508, 4},
+      {"post acc=0 n=4096 m=1 act=1 fmt=1 out=384 os=128 bias=0 bp=0\nend\n", 0, 0, 384, 128},
+  };
+  for (size_t c = 0; c < sizeof kCases / sizeof kCases[0]; c++) {
+    char label[128];
+    snprintf(label, sizeof label, "buffer ends, case %zu (%.40s)", c, kCases[c].prog);
+    st_load_asm(seed, &pair, kCases[c].prog);
+    pal_tile_status_t st = st_run(seed, &pair, 0, label);
+    PAL_TEST_CHECK(seed, st.error == PAL_TILE_ERR_NONE, "%s: %s", label, pal_tile_error_name(st.error));
+    if (kCases[c].obuf_n)
+      st_check_region(seed, &pair, PAL_TILE_REGION_OBUF, 0, kCases[c].obuf_lo, kCases[c].obuf_n, label);
+    if (kCases[c].ab_n) {
+      st_check_region(seed, &pair, PAL_TILE_REGION_ABUF_CODES, 0, (uint64_t)kCases[c].ab_lo * 32,
+                      kCases[c].ab_n * 32, label);
+      st_check_region(seed, &pair, PAL_TILE_REGION_ABUF_SCALES, 0, kCases[c].ab_lo, kCases[c].ab_n, label);
+    }
+  }
+  free(acc);
+  free(bias);
+  free(nar);
+  st_pair_destroy(&pair);
+}
+
 /* Accumulators the datapath never produces but the host can write: subnormal,
  * NaN and infinite values with a clear NaR flag, signed zeros. POST (with
  * and without bias, every activation) and GEMM init=acc (a skipped block
@@ -262,6 +317,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_post_variants),
       cmocka_unit_test(test_odd_clip_bounds),
+      cmocka_unit_test(test_post_at_buffer_ends),
       cmocka_unit_test(test_host_written_acc),
       cmocka_unit_test(test_chained_two_layers),
       cmocka_unit_test(test_every_code_pair),
