@@ -28,14 +28,15 @@ $(FPGA_BUILD)/tests/test_pe_%: tests/fpga/test_pe_cmp.cpp tests/rtl/rtl_test.h r
 # UART at 8 clocks per bit): PING/PONG, NAK, LEDs, button reset.
 BOARD_TEST := $(FPGA_BUILD)/tests/test_board_icebreaker
 EXTRA_TESTS += $(BOARD_TEST)
-$(BOARD_TEST): tests/fpga/test_board_icebreaker.cpp tests/rtl/rtl_test.h rtl/boards/pal_icebreaker.v \
+$(BOARD_TEST): tests/fpga/test_board_icebreaker.cpp tests/rtl/rtl_test.h rtl/boards/pal_icebreaker.v sim/sim.mk \
                rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) \
                $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/rel/libpaldrv.a $(rel_LIB)
 	@mkdir -p $(@D) $(FPGA_BUILD)/obj
 	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
 	  -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module pal_icebreaker \
 	  -Mdir $(FPGA_BUILD)/obj/test_board_icebreaker \
-	  -CFLAGS "-O1 -I$(abspath include) -I$(abspath tests/rtl)" \
+	  -CFLAGS "-O1 -I$(abspath include) -I$(abspath tests/rtl) \
+	    -DSIM_2X2_DEPTHS=$(subst $(eval) ,$(comma),$(strip $(ICEBREAKER_TILE_DEPTHS)))" \
 	  -LDFLAGS "$(abspath $(BUILD)/rel/libpaldrv.a) $(abspath $(rel_LIB)) $(CMOCKA_LIBS) $(DRV_LDLIBS) $(LDLIBS)" \
 	  -o test_board_icebreaker $(abspath $<) rtl/boards/pal_icebreaker.v rtl/boards/pal_board_reset.v \
 	  rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) \

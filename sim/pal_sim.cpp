@@ -16,6 +16,7 @@ extern "C" {
 extern const pal_sim_variant_t pal_sim_variant_4x4 __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_8x8 __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_16x16 __attribute__((weak));
+extern const pal_sim_variant_t pal_sim_variant_2x2 __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_4x4_fst __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_8x8_fst __attribute__((weak));
 }
@@ -24,6 +25,7 @@ namespace {
 
 const pal_sim_variant_t *const kVariants[] = {
     &pal_sim_variant_4x4,     &pal_sim_variant_8x8,     &pal_sim_variant_16x16,
+    &pal_sim_variant_2x2,
     &pal_sim_variant_4x4_fst, &pal_sim_variant_8x8_fst,
 };
 constexpr size_t kNumVariants = sizeof kVariants / sizeof kVariants[0];
@@ -281,6 +283,12 @@ extern "C" pal_status_t pal_sim_create(const pal_sim_options_t *options, pal_sim
   sim->variant = variant;
   sim->model = variant->create(opts.seed ? opts.seed : 0x5EED0A11ull);
   pal_tile_config_initialize(&sim->device.config, variant->rows, variant->cols);
+  // a model built with other depths (the iCEBreaker's 2x2) carries them
+  uint32_t *const depth[6] = {&sim->device.config.imem_depth, &sim->device.config.abuf_blocks,
+                              &sim->device.config.wmem_blocks, &sim->device.config.acc_depth,
+                              &sim->device.config.bias_depth, &sim->device.config.obuf_depth};
+  for (int i = 0; i < 6; i++)
+    if (variant->depths[i]) *depth[i] = variant->depths[i];
   sim->device.ops = &kSimOps;
   sim->device.self = sim;
   sim->device.name = "rtl";

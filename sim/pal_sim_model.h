@@ -30,6 +30,9 @@ extern "C" {
 typedef struct pal_sim_variant {
   uint32_t rows, cols;
   int traced;
+  // IMEM, ABUF, WMEM, ACC, BIAS, OBUF depths the model was built with (0:
+  // the default of docs/isa.md §1)
+  uint32_t depths[6];
   pal_sim_model *(*create)(uint64_t seed);
 } pal_sim_variant_t;
 }

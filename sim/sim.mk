@@ -25,13 +25,20 @@ SIM_LDLIBS := -lstdc++ -pthread -latomic -lm
 # register starts random (the wrapper seeds it) so missing resets show.
 SIM_VFLAGS := --cc -O3 --x-assign unique --x-initial unique -Irtl -I$(GEN_DIR) --top-module pal_tile
 
-# $(call sim_model,NAME,R,C,TRACE): a Verilated model and its wrapper object.
+# $(call sim_model,NAME,R,C,TRACE[,DEPTHS]): a Verilated model and its wrapper
+# object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS OBUF, the tile's depth
+# parameters; without it the defaults of docs/isa.md §1.
+sim_depth_names := IMEM_DEPTH ABUF_BLOCKS WMEM_BLOCKS ACC_DEPTH BIAS_DEPTH OBUF_DEPTH
+sim_depth_gflags = $(if $(1),$(join $(addprefix -G,$(addsuffix =,$(sim_depth_names))),$(1)))
+sim_depth_init = $(if $(1),$(subst $(eval) ,$(comma),$(strip $(1))),0$(comma)0$(comma)0$(comma)0$(comma)0$(comma)0)
+comma := ,
 define sim_model
 $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a: $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH)
 	@mkdir -p $$(@D)
 	@echo "VERILATE pal_tile $(2)x$(3)$(if $(filter 1,$(4)), (FST trace))"
 	@$(VERILATOR) $(SIM_VFLAGS) $(if $(filter 1,$(4)),--trace-fst) --prefix Vpal_tile_$(1) \
-	  -GR=$(2) -GC=$(3) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v >$(SIM_BUILD)/obj_$(1).log 2>&1 \
+	  -GR=$(2) -GC=$(3) $(call sim_depth_gflags,$(5)) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v \
+	  >$(SIM_BUILD)/obj_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/obj_$(1).log; exit 1; }
 	@# the model's C++ files compile in the jobs of this make (make -j2: at most 2)
 	@$(MAKE) --no-print-directory -C $(SIM_BUILD)/obj_$(1) -f Vpal_tile_$(1).mk OPT_FAST=-O2 \
@@ -42,13 +49,20 @@ $(SIM_BUILD)/pal_sim_$(1).o: sim/pal_sim_model.cpp sim/pal_sim_model.h include/p
 	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/obj_$(1) \
 	  -DPAL_SIM_CLASS=Vpal_tile_$(1) -DPAL_SIM_HEADER='"Vpal_tile_$(1).h"' \
 	  -DPAL_SIM_VARIANT=pal_sim_variant_$(1) -DPAL_SIM_ROWS=$(2) -DPAL_SIM_COLS=$(3) \
-	  -DPAL_SIM_TRACE=$(4) -c -o $$@ $$<
+	  -DPAL_SIM_TRACE=$(4) -DPAL_SIM_DEPTHS='$(call sim_depth_init,$(5))' -c -o $$@ $$<
 SIM_MODEL_$(1) := $(SIM_BUILD)/pal_sim_$(1).o $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
 endef
 
 $(eval $(call sim_model,4x4,4,4,0))
 $(eval $(call sim_model,8x8,8,8,0))
 $(eval $(call sim_model,16x16,16,16,0))
+# The iCEBreaker's tile (rtl/boards/pal_icebreaker.v's defaults: 2x2, one
+# accumulate unit, small buffers), so that the board's own configuration
+# runs the differential tests, not only the gate-level GEMM. The Verilated
+# board top's test (constraints/boards.mk) reads the board's INFO and fails
+# if these depths are not the board's.
+ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
+$(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS)))
 $(eval $(call sim_model,4x4_fst,4,4,1))
 $(eval $(call sim_model,8x8_fst,8,8,1))
 
@@ -69,7 +83,7 @@ $(SIM_LIB): $(SIM_BUILD)/pal_sim.o $(SIM_RT_OBJS)
 
 # What a program with the RTL links: its models, the library, the tile and
 # core libraries (C++ runtime through SIM_LDLIBS).
-SIM_TEST_MODELS := $(SIM_MODEL_4x4) $(SIM_MODEL_8x8)
+SIM_TEST_MODELS := $(SIM_MODEL_4x4) $(SIM_MODEL_8x8) $(SIM_MODEL_2x2)
 SIM_LINK = $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
 
 # ---- differential tests (tests/sim/), run by make test ----------------------------

@@ -144,6 +144,30 @@ void test_ping_pong_and_nak(void **state) {
   RTL_CHECK(seed, b.led4_seen, "link activity LED never lit");
   RTL_CHECK(seed, !b.ledr_seen, "error LED lit without an error");
 
+  // INFO: the board's buffers are the ones the 2x2 Verilated tile of the
+  // differential tests is built with (sim/sim.mk, ICEBREAKER_TILE_DEPTHS)
+  {
+    pal_frame_t q = {PAL_MSG_INFO, (uint8_t)(seq + 7), PAL_PROTO_VERSION, 0, NULL};
+    std::vector<uint8_t> out(PAL_PROTO_OVERHEAD);
+    size_t len = 0;
+    assert_null(pal_frame_encode(&q, out.data(), out.size(), &len));
+    b.send(out.data(), len);
+    RTL_CHECK(seed, b.receive(parser, 60000, &ev, &f, &got), "no reply to INFO");
+    pal_link_info_t info;
+    RTL_CHECK(seed, ev == PAL_FRAME_OK && f.type == PAL_MSG_INFO_REPLY &&
+                        pal_link_info_decode(got.data(), got.size(), &info) == PAL_STATUS_OK,
+              "INFO: reply %s type %s len %u", pal_frame_event_name(ev), pal_msg_type_name(f.type), f.len);
+    const uint32_t want[6] = {SIM_2X2_DEPTHS};
+    const uint32_t have[6] = {info.tile.imem_depth, info.tile.abuf_blocks, info.tile.wmem_blocks,
+                              info.tile.acc_depth,  info.tile.bias_depth,  info.tile.obuf_depth};
+    RTL_CHECK(seed, info.tile.rows == 2 && info.tile.cols == 2, "INFO: %ux%u, not 2x2", info.tile.rows,
+              info.tile.cols);
+    for (int i = 0; i < 6; i++)
+      RTL_CHECK(seed, have[i] == want[i],
+                "INFO depth %d (IMEM, ABUF, WMEM, ACC, BIAS, OBUF) is %u, the 2x2 test model's %u", i,
+                have[i], want[i]);
+  }
+
   // damaged payload CRC: NAK BAD_CRC, error LED
   frame = ping_bytes(rng, (uint8_t)(seq + 1), &payload);
   frame.back() ^= 0x10;

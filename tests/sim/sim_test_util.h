@@ -20,15 +20,16 @@ typedef struct st_pair {
   uint32_t P;
 } st_pair_t;
 
+/* The RTL model of that geometry (2x2 is the iCEBreaker's tile, with its
+ * small buffers) and an emulator with the configuration the model reports. */
 static inline void st_pair_create(uint64_t seed, uint32_t rows, uint32_t cols, st_pair_t *pair) {
   memset(pair, 0, sizeof *pair);
-  pal_tile_config_t cfg;
-  pal_tile_config_initialize(&cfg, rows, cols);
-  TT_OK(seed, pal_emu_create(&cfg, &pair->emu));
   pal_sim_options_t so;
   pal_sim_options_initialize(&so);
   so.rows = rows, so.cols = cols, so.seed = seed;
   TT_OK(seed, pal_sim_create(&so, &pair->sim));
+  pal_tile_config_t cfg = *pal_sim_config(pair->sim);
+  TT_OK(seed, pal_emu_create(&cfg, &pair->emu));
   pair->dev[ST_EMU] = pal_emu_device(pair->emu);
   pair->dev[ST_RTL] = pal_sim_device(pair->sim);
   pair->P = rows * cols;

@@ -3,7 +3,8 @@
  * fields (mostly in range, sometimes just past a limit or with a zero
  * count, so that some programs fault part way), over whatever the previous
  * programs left in memory. After every program STATUS and every counter
- * must be equal, and every few programs every memory. On 4x4 and 8x8. */
+ * must be equal, and every few programs every memory. On 4x4, 8x8 and the
+ * iCEBreaker's 2x2 with its small buffers. */
 #include "sim_test_util.h"
 
 static uint32_t pick(pal_test_rng_t *rng, uint32_t lo, uint32_t hi) {
@@ -13,9 +14,14 @@ static uint32_t pick(pal_test_rng_t *rng, uint32_t lo, uint32_t hi) {
 /* A GEMM that fits (with probability ~0.97) over the current geometry. */
 static int gen_gemm(pal_test_rng_t *rng, const pal_tile_config_t *cfg, char *out, size_t size) {
   uint32_t P = pal_tile_config_pes(cfg);
-  uint32_t kb = pick(rng, 1, 12), nt = pick(rng, 1, 3), m = pick(rng, 1, 6);
+  /* (sizes fit the buffers: the clamps change nothing at the default
+   * depths, only on the iCEBreaker's small ones) */
+  uint32_t kb = pick(rng, 1, cfg->wmem_blocks < 12 ? cfg->wmem_blocks : 12);
+  uint32_t nt = pick(rng, 1, cfg->wmem_blocks / kb < 3 ? cfg->wmem_blocks / kb : 3);
+  uint32_t m = pick(rng, 1, 6);
   uint32_t as = kb + pick(rng, 0, 2);
   if (pal_test_rng_below(rng, 8) == 0) as = pick(rng, 0, kb); /* overlapping rows */
+  while (m > 1 && ((m - 1) * as + kb > cfg->abuf_blocks || m * nt * P > cfg->acc_depth)) m--;
   uint32_t a = pick(rng, 0, cfg->abuf_blocks - ((m - 1) * as + kb));
   uint32_t w = pick(rng, 0, cfg->wmem_blocks - nt * kb);
   uint32_t rows = nt * P;
@@ -116,12 +122,13 @@ static void random_programs(uint32_t g, uint64_t salt, int programs) {
         printf("%s", prog);
         uint32_t x[2];
         for (int d = 0; d < 2; d++)
-          TT_OK(seed, pal_tile_device_read(pair.dev[d], PAL_TILE_REGION_OBUF, 0, 1721, 1, &x[d]));
-        printf("obuf[1721]: emu %08x rtl %08x\n", x[0], x[1]);
+          TT_OK(seed, pal_tile_device_read(pair.dev[d], PAL_TILE_REGION_OBUF, 0, cfg->obuf_depth - 1, 1, &x[d]));
+        printf("obuf[last]: emu %08x rtl %08x\n", x[0], x[1]);
       }
       st_check_snapshots(seed, &pair, true, label);
     }
   }
+  printf("%ux%u: %d of %d programs faulted\n", g, g, faults, programs);
   PAL_TEST_CHECK(seed, faults > 0 && faults < programs, "%d of %d programs faulted", faults, programs);
   st_pair_destroy(&pair);
 }
@@ -134,12 +141,17 @@ static void test_random_programs_8x8(void **state) {
   (void)state;
   random_programs(8, 901, 30);
 }
+static void test_random_programs_2x2_board(void **state) {
+  (void)state;
+  random_programs(2, 902, 80);
+}
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_programs_4x4),
       cmocka_unit_test(test_random_programs_8x8),
+      cmocka_unit_test(test_random_programs_2x2_board),
   };
   return cmocka_run_group_tests_name("sim_random", tests, NULL, NULL);
 }
