@@ -12,9 +12,9 @@
 // codes that maintains the flag on every write. The PEs need a block's
 // scale and flag only when they hand the block off, and the accumulate
 // units take the PEs one slot at a time, so the table is one RAM per lane
-// (unit) u, holding the blocks of the PEs j*U + u at {j, block word}: it is
-// read in the unit's read phase (i_tab_*) and its entry arrives with the
-// slot's hand-off registers. Kept in the PEs, the tables were a memory in
+// (unit) u, holding the blocks of the PEs j*U + u at {j, block}, one block
+// per word: it is read in the unit's read phase (i_tab_*) and its entry
+// arrives with the slot's hand-off registers. Kept in the PEs, the tables were a memory in
 // flip-flops on the iCE40 (720 of the 2x2 SoC's flip-flops,
 // docs/boards.md); here they are block RAM.
 //
