@@ -1,8 +1,8 @@
 // The tile's sequencer (docs/isa.md, docs/tile-rtl.md): fetches 128-bit
 // instructions from IMEM, decodes and checks them (pal_seq_decode), runs
 // GEMM through the walk (pal_seq_walk) and POST through its element
-// generator, executes SETR/SYNC/END, and keeps STATUS, CLIP_LO/HI and the
-// counters of §6.
+// generator, executes SETR/SYNC/END, keeps STATUS and CLIP_LO/HI, and says
+// what the counters of §6 add in each cycle.
 //
 // Timing (§4): every instruction has one fetch/decode cycle, in which IMEM's
 // registered output holds it (IMEM is always read one instruction ahead);
@@ -31,7 +31,8 @@ module pal_seq #(
     parameter WBW = $clog2(WMEM_BLOCKS),                           // derived
     parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,       // derived
     parameter BAW = (BIAS_DEPTH > 1) ? $clog2(BIAS_DEPTH) : 1,     // derived
-    parameter GW = $clog2(P + 1)                                   // derived
+    parameter GW = $clog2(P + 1),                                  // derived
+    parameter KW = $clog2(((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS) + 1) // derived
 ) (
     input  wire                   i_clk,
     input  wire                   i_rst,
@@ -50,14 +51,15 @@ module pal_seq #(
     output reg  [15:0]            o_err_pc,
     output reg  [31:0]            o_clip_lo,
     output reg  [31:0]            o_clip_hi,
-    output reg  [63:0]            o_ctr_total,
-    output reg  [63:0]            o_ctr_busy,
-    output reg  [63:0]            o_ctr_stall,
-    output reg  [63:0]            o_ctr_idle,
-    output reg  [63:0]            o_ctr_gated,
-    output reg  [63:0]            o_ctr_act_skip,
-    output reg  [63:0]            o_ctr_blk_skip,
-    output reg  [63:0]            o_ctr_nar,
+    // what each counter of §6 adds in this cycle (the tile counts:
+    // pal_tile_ctrs); CYC_TOTAL adds o_busy
+    output wire                   o_ev_busy,
+    output wire                   o_ev_stall,
+    output wire                   o_ev_idle,
+    output wire [GW:0]            o_ev_gated,
+    output wire [5:0]             o_ev_act_skip,
+    output wire [KW-1:0]          o_ev_blk_skip,
+    output wire                   o_ev_nar,
     // IMEM
     output wire                   o_imem_re,
     output wire [IAW-1:0]         o_imem_raddr,
@@ -169,8 +171,6 @@ module pal_seq #(
   // ---- GEMM walk --------------------------------------------------------------------
   wire w_busy, w_stall, w_nar_step, w_last;
   wire [5:0] w_act_skip;
-  localparam KMAX = (ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS;
-  localparam KW = $clog2(KMAX + 1);
   wire [KW-1:0] w_blk_skip;
   wire seq_rst = i_rst | i_ctl_reset;
 
@@ -450,44 +450,29 @@ module pal_seq #(
     end
   end
 
-  // ---- counters -------------------------------------------------------------------------
-  function automatic [63:0] c64(input [31:0] v);
-    c64 = {32'd0, v};
-  endfunction
-  localparam [63:0] P64 = c64(P);
-  always @(posedge i_clk) begin
-    if (seq_rst) begin
-      o_ctr_total <= 64'd0;
-      o_ctr_busy <= 64'd0;
-      o_ctr_stall <= 64'd0;
-      o_ctr_idle <= 64'd0;
-      o_ctr_gated <= 64'd0;
-      o_ctr_act_skip <= 64'd0;
-      o_ctr_blk_skip <= 64'd0;
-      o_ctr_nar <= 64'd0;
-    end else begin
-      if (o_busy) o_ctr_total <= o_ctr_total + 64'd1;
-      if (w_busy) o_ctr_busy <= o_ctr_busy + 64'd1;
-      if (w_stall) o_ctr_stall <= o_ctr_stall + 64'd1;
-      // CYC_IDLE = CYC_TOTAL - CYC_BUSY - CYC_STALL (§6), counted: steps and
-      // stalls happen only while busy and never together, so it counts the
-      // busy cycles that are neither. One 64-bit counter costs a quarter of
-      // the two 64-bit subtractions it replaces on the iCE40.
-      if (o_busy && !w_busy && !w_stall) o_ctr_idle <= o_ctr_idle + 64'd1;
-      o_ctr_gated <= o_ctr_gated + {{(64 - GW) {1'b0}}, i_gated_count} + (w_nar_step ? P64 : 64'd0);
-      o_ctr_act_skip <= o_ctr_act_skip + {58'd0, w_act_skip};
-      o_ctr_blk_skip <= o_ctr_blk_skip + {{(64 - KW) {1'b0}}, w_blk_skip};
-      if (i_post_nar) o_ctr_nar <= o_ctr_nar + 64'd1;
-    end
-  end
+  // ---- counter events -----------------------------------------------------------------------
+  assign o_ev_busy = w_busy;
+  assign o_ev_stall = w_stall;
+  // CYC_IDLE = CYC_TOTAL - CYC_BUSY - CYC_STALL (§6), counted: steps and
+  // stalls happen only while busy and never together, so it counts the
+  // busy cycles that are neither. One 64-bit counter costs a quarter of
+  // the two 64-bit subtractions it replaces on the iCE40.
+  assign o_ev_idle = o_busy && !w_busy && !w_stall;
+  localparam integer PI = P;
+  localparam [GW:0] P_EV = PI[GW:0];
+  assign o_ev_gated = {1'b0, i_gated_count} + (w_nar_step ? P_EV : {(GW + 1) {1'b0}});
+  assign o_ev_act_skip = w_act_skip;
+  assign o_ev_blk_skip = w_blk_skip;
+  assign o_ev_nar = i_post_nar;
 
 `ifndef SYNTHESIS
-  // the identity, checked every cycle once the counters have been reset
-  reg ctr_known = 1'b0;
+  // what makes the counted CYC_IDLE the identity, checked every cycle
+  // once the first reset has ended
+  reg ev_known = 1'b0;
   always @(posedge i_clk) begin
-    if (seq_rst) ctr_known <= 1'b1;
-    else if (ctr_known && o_ctr_idle != o_ctr_total - o_ctr_busy - o_ctr_stall)
-      $fatal(1, "%m: CYC_IDLE != CYC_TOTAL - CYC_BUSY - CYC_STALL");
+    if (seq_rst) ev_known <= 1'b1;
+    else if (ev_known && ((w_busy || w_stall) && !o_busy || w_busy && w_stall))
+      $fatal(1, "%m: a step or stall outside busy, or both in one cycle: CYC_IDLE would not be CYC_TOTAL - CYC_BUSY - CYC_STALL");
   end
 `endif
 

@@ -54,6 +54,7 @@ module pal_tile #(
   localparam U = ACC_UNITS;
   localparam PEW = (P > 1) ? $clog2(P) : 1;
   localparam GW = $clog2(P + 1);
+  localparam KW = $clog2(((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS) + 1);
   localparam IAW = (IMEM_DEPTH > 1) ? $clog2(IMEM_DEPTH) : 1;
   localparam ABW = $clog2(ABUF_BLOCKS);
   localparam WBW = $clog2(WMEM_BLOCKS);
@@ -74,6 +75,7 @@ module pal_tile #(
   reg  pha, phb;
   reg  [1:0] pass;  // WMEM / WSCALE words: the pass through the array
   wire more;        // phase B of a pass that is not the word's last
+  wire ctr_wait;    // phase B of a counter read whose value is not there yet
   reg  q_we;
   reg  [31:0] q_addr, q_wdata;
   reg  [3:0]  q_wstrb;
@@ -86,7 +88,7 @@ module pal_tile #(
       phb <= 1'b0;
     end else begin
       pha <= accept | more;
-      phb <= pha;
+      phb <= pha | ctr_wait;
     end
     if (accept) pass <= 2'd0;
     else if (more) pass <= pass + 2'd1;
@@ -97,7 +99,7 @@ module pal_tile #(
       q_wstrb <= i_bus_wstrb;
     end
   end
-  assign o_bus_ready = phb & ~more;
+  assign o_bus_ready = phb & ~more & ~ctr_wait;
 
   // Everything below sees the registered request only; the region checks
   // are made once, at accept.
@@ -202,7 +204,10 @@ module pal_tile #(
   wire [7:0]  error;
   wire [15:0] err_pc;
   wire [31:0] clip_lo, clip_hi;
-  wire [63:0] c_total, c_busy, c_stall, c_idle, c_gated, c_act, c_blk, c_nar;
+  wire        ev_busy, ev_stall, ev_idle, ev_nar;
+  wire [GW:0] ev_gated;
+  wire [5:0]  ev_act;
+  wire [KW-1:0] ev_blk;
   wire        imem_re;
   wire [IAW-1:0] imem_raddr;
   wire [127:0] imem_q;
@@ -259,14 +264,13 @@ module pal_tile #(
       .o_err_pc       (err_pc),
       .o_clip_lo      (clip_lo),
       .o_clip_hi      (clip_hi),
-      .o_ctr_total    (c_total),
-      .o_ctr_busy     (c_busy),
-      .o_ctr_stall    (c_stall),
-      .o_ctr_idle     (c_idle),
-      .o_ctr_gated    (c_gated),
-      .o_ctr_act_skip (c_act),
-      .o_ctr_blk_skip (c_blk),
-      .o_ctr_nar      (c_nar),
+      .o_ev_busy      (ev_busy),
+      .o_ev_stall     (ev_stall),
+      .o_ev_idle      (ev_idle),
+      .o_ev_gated     (ev_gated),
+      .o_ev_act_skip  (ev_act),
+      .o_ev_blk_skip  (ev_blk),
+      .o_ev_nar       (ev_nar),
       .o_imem_re      (imem_re),
       .o_imem_raddr   (imem_raddr),
       .i_imem_rdata   (imem_q),
@@ -643,45 +647,52 @@ module pal_tile #(
   localparam [3:0] NCTR = PAL_TILE_CTR_COUNT[3:0];
   localparam [31:0] V_IMEM = IMEM_DEPTH, V_ABUF = ABUF_BLOCKS, V_WMEM = WMEM_BLOCKS,
                     V_ACC = ACC_DEPTH, V_BIAS = BIAS_DEPTH, V_OBUF = OBUF_DEPTH;
-  function automatic [63:0] c64(input [31:0] v);
-    c64 = {32'd0, v};
-  endfunction
-  localparam [63:0] P64 = c64(P);
 
-  // 64-bit counters read low word first: reading a low word keeps its high
-  // word, which the following read of the high word returns
-  reg  [31:0] hi_latch;
+  // 64-bit counters (pal_tile_ctrs) read low word first: reading a low word
+  // keeps its high word, which the following read of the high word returns.
+  // Any other counter read takes a snapshot: the request goes out in phase
+  // A and phase B waits for the value (a few cycles; the counter bank holds
+  // it, and so is the latch).
+  localparam integer PI = P;
+  localparam IW = (GW + 1 > 6) ? ((GW + 1 > KW) ? GW + 1 : KW) : ((6 > KW) ? 6 : KW);
+  function automatic [IW-1:0] iw(input [IW-1:0] v);
+    iw = v;
+  endfunction
+  wire [3:0]  ctr_idx = reg_off[6:3];
+  wire is_ctr = reg_off[7] && ctr_idx < NCTR && reg_off[1:0] == 2'd0;
+  wire ctr_rd = !q_we && q_addr[31:28] == RG_REGS && is_ctr;
   reg  [3:0]  hi_idx;
   reg         hi_valid;
-  wire [3:0]  ctr_idx = reg_off[6:3];
-  reg  [63:0] ctr_value;
-  always @* begin
-    ctr_value = 64'd0;
-    if (phb)  // (only evaluated when answering)
-      case (ctr_idx)
-      4'd0: ctr_value = c_total;
-      4'd1: ctr_value = c_busy;
-      4'd2: ctr_value = c_stall;
-      4'd3: ctr_value = c_idle;
-      4'd4: ctr_value = c_busy * P64;
-      4'd5: ctr_value = c_gated;
-      4'd6: ctr_value = c_act;
-      4'd7: ctr_value = c_blk;
-      4'd8: ctr_value = c_nar;
-      default: ctr_value = 64'd0;
-      endcase
-  end
-  wire is_ctr = reg_off[7] && ctr_idx < NCTR && reg_off[1:0] == 2'd0;
+  wire        ctr_busy;
+  wire [63:0] ctr_value;
+  assign ctr_wait = phb & ctr_busy;
 
   always @(posedge i_clk) begin
     if (i_rst) begin
       hi_valid <= 1'b0;
-    end else if (phb && !q_we && q_addr[31:28] == RG_REGS && is_ctr) begin
+    end else if (phb && !ctr_wait && ctr_rd) begin
       hi_valid <= ~reg_off[2];
-      hi_latch <= ctr_value[63:32];
       hi_idx <= ctr_idx;
     end
   end
+
+  pal_tile_ctrs #(
+      .N (PAL_TILE_CTR_COUNT),
+      .IW(IW)
+  ) ctrs (
+      .i_clk    (i_clk),
+      .i_clear  (seq_rst),
+      // in the order of §6 (include/pal/tile.h)
+      .i_inc    ({iw({{(IW - 1) {1'b0}}, ev_nar}), iw({{(IW - KW) {1'b0}}, ev_blk}),
+                  iw({{(IW - 6) {1'b0}}, ev_act}), iw({{(IW - GW - 1) {1'b0}}, ev_gated}),
+                  ev_busy ? iw(PI[IW-1:0]) : iw({IW{1'b0}}), iw({{(IW - 1) {1'b0}}, ev_idle}),
+                  iw({{(IW - 1) {1'b0}}, ev_stall}), iw({{(IW - 1) {1'b0}}, ev_busy}),
+                  iw({{(IW - 1) {1'b0}}, seq_busy})}),
+      .i_rd_req (pha && ctr_rd && !(reg_off[2] && hi_valid && hi_idx == ctr_idx)),
+      .i_rd_idx (ctr_idx),
+      .o_rd_busy(ctr_busy),
+      .o_value  (ctr_value)
+  );
 
   reg [31:0] reg_rdata;
   always @* begin
@@ -703,9 +714,7 @@ module pal_tile #(
       PAL_TILE_REG_CLIP_LO: reg_rdata = clip_lo;
       PAL_TILE_REG_CLIP_HI: reg_rdata = clip_hi;
       default:
-        if (is_ctr)
-          reg_rdata = !reg_off[2] ? ctr_value[31:0]
-                    : (hi_valid && hi_idx == ctr_idx) ? hi_latch : ctr_value[63:32];
+        if (is_ctr) reg_rdata = reg_off[2] ? ctr_value[63:32] : ctr_value[31:0];
     endcase
   end
 

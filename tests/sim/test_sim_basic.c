@@ -268,12 +268,102 @@ static void test_random_against_model_8x8(void **state) {
   random_against_model(8, 78, 40);
 }
 
+/* A GEMM long enough that every busy-time counter passes 2^16 several
+ * times (three passes of one GEMM), so the counters' upper bits, which pal_tile_ctrs keeps in block RAM
+ * and updates on the side, are what the final comparison sees. The RTL is
+ * read while it runs, every few thousand cycles: each counter must never go
+ * back (a carry not yet added to the upper bits would take 2^16 off) and
+ * CYC_TOTAL must grow by at least the cycles waited. (The counter bank also
+ * checks every read against a full-width copy in the simulation.) */
+static void test_counters_past_low_bits(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed + 81);
+  st_pair_t pair;
+  st_pair_create(seed, 4, 4, &pair);
+  const size_t M = 16, N = 8 * pair.P, K = 1024; /* all of ABUF, WMEM and ACC by half */
+  tt_gen_t ga = {0.3, 0.05, 0.0, 0.0}, gw = {0.1, 0.0, 0.0005, 0.0};
+  pal_b32_matrix_t A, W;
+  tt_random_matrix(seed, &rng, M, K, &ga, &A);
+  tt_random_matrix(seed, &rng, N, K, &gw, &W);
+  size_t kb = A.kblocks, nt = N / pair.P;
+  for (int d = 0; d < 2; d++) {
+    tt_write_act(seed, pair.dev[d], &A, 0, (uint32_t)kb);
+    tt_write_weights(seed, pair.dev[d], &W, 0);
+  }
+  char prog[512], gemm[128];
+  snprintf(gemm, sizeof gemm, "gemm a=0 as=%zu m=%zu k=%zu w=0 nt=%zu acc=0", kb, M, kb, nt);
+  snprintf(prog, sizeof prog, "%s init=zero\n%s init=acc\n%s init=acc\nend\n", gemm, gemm, gemm);
+  st_load_asm(seed, &pair, prog);
+  (void)tt_run(seed, pair.dev[ST_EMU], 0);
+
+  pal_tile_device_t *rtl = pair.dev[ST_RTL];
+  TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_RESET));
+  TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_START_PC, 0));
+  TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_START));
+  pal_tile_counters_t last = {0};
+  int reads = 0;
+  for (;;) {
+    uint64_t step = 3000 + pal_test_rng_below(&rng, 2000);
+    pal_status_t s = pal_tile_device_wait(rtl, step);
+    bool running = s != PAL_STATUS_OK;
+    PAL_TEST_CHECK(seed, !running || pal_status_code(s) == PAL_DEADLINE_EXCEEDED, "wait: %s",
+                   pal_status_message(s));
+    pal_status_free(s);
+    pal_tile_counters_t c = tt_counters(seed, rtl);
+    for (int i = 0; i < PAL_TILE_CTR_COUNT; i++)
+      PAL_TEST_CHECK(seed, c.value[i] >= last.value[i], "read %d while running: %s went from %llu to %llu",
+                     reads, pal_tile_counter_name((uint32_t)i), (unsigned long long)last.value[i],
+                     (unsigned long long)c.value[i]);
+    if (running)
+      PAL_TEST_CHECK(seed, CTR(c, CYC_TOTAL) >= CTR(last, CYC_TOTAL) + step,
+                     "read %d: CYC_TOTAL %llu after %llu and %llu cycles", reads, CTR(c, CYC_TOTAL),
+                     CTR(last, CYC_TOTAL), (unsigned long long)step);
+    last = c;
+    reads++;
+    if (!running) break;
+  }
+  pal_tile_status_t st;
+  TT_OK(seed, pal_tile_device_read_status(rtl, &st));
+  PAL_TEST_CHECK(seed, st.done && !st.error, "long GEMM stopped with %s", pal_tile_error_name(st.error));
+  st_check_same_state(seed, &pair, "long GEMM");
+  PAL_TEST_CHECK(seed, CTR(last, CYC_BUSY) > 2 * 65536 && CTR(last, ACT_SKIPPED) > 65536 &&
+                           CTR(last, CYC_TOTAL) > CTR(last, CYC_BUSY),
+                 "the GEMM is too short to test the upper bits: busy %llu, act skipped %llu",
+                 CTR(last, CYC_BUSY), CTR(last, ACT_SKIPPED));
+  PAL_TEST_CHECK(seed, reads > 40, "only %d reads while running", reads);
+  st_check_region(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, M * nt * pair.P, "long GEMM");
+  /* A carry out of the low bits waits a cycle or more for its service;
+   * a read in that window must add it. Runs stopped around CYC_TOTAL's
+   * first carry (2^16), one cycle apart, put a read into it. */
+  for (uint64_t at = 65536 - 24; at < 65536 + 8; at++) {
+    TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_RESET));
+    TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_START));
+    pal_status_t s = pal_tile_device_wait(rtl, at);
+    PAL_TEST_CHECK(seed, pal_status_code(s) == PAL_DEADLINE_EXCEEDED, "wait %llu: %s", (unsigned long long)at,
+                   pal_status_message(s));
+    pal_status_free(s);
+    pal_tile_counters_t c = tt_counters(seed, rtl);
+    PAL_TEST_CHECK(seed, CTR(c, CYC_TOTAL) >= at && CTR(c, CYC_TOTAL) < at + 200,
+                   "CYC_TOTAL %llu after %llu cycles", CTR(c, CYC_TOTAL), (unsigned long long)at);
+  }
+  TT_OK(seed, pal_tile_device_wait(rtl, PAL_TILE_NO_CYCLE_LIMIT));
+  /* CONTROL.reset zeroes them again, upper bits included */
+  st_load_asm(seed, &pair, "sync\nend\n");
+  (void)st_run(seed, &pair, 0, "after the long GEMM");
+  pal_b32_matrix_release(&A);
+  pal_b32_matrix_release(&W);
+  st_pair_destroy(&pair);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registers),
       cmocka_unit_test(test_regions_round_trip),
       cmocka_unit_test(test_hand_computed),
+      cmocka_unit_test(test_counters_past_low_bits),
       cmocka_unit_test(test_random_against_model_4x4),
       cmocka_unit_test(test_random_against_model_8x8),
   };
