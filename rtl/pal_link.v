@@ -63,7 +63,7 @@ module pal_link #(
   wire [7:0]     ev_type, ev_seq;
   wire [15:0]    ev_len, ev_rlen;
   wire [31:0]    ev_addr;
-  wire [31:0]    rx_frames, bad_hcrc, bad_crc, idle_resets, discarded;
+  wire [4:0]     rx_ctr_ev;
 
   pal_link_rx #(.MAX_PAYLOAD(MAX_PAYLOAD), .BAW(BAW), .IDLE_CYCLES(IDLE_CYCLES)) u_rx (
       .i_clk(i_clk), .i_rst(i_rst),
@@ -71,8 +71,7 @@ module pal_link #(
       .o_buf_we(buf_we), .o_buf_addr(buf_addr), .o_buf_data(buf_data),
       .o_ev_valid(ev_valid), .o_ev_kind(ev_kind), .o_ev_type(ev_type), .o_ev_seq(ev_seq),
       .o_ev_len(ev_len), .o_ev_addr(ev_addr), .o_ev_rlen(ev_rlen), .i_ev_done(ev_done),
-      .o_rx_frames(rx_frames), .o_bad_hcrc(bad_hcrc), .o_bad_crc(bad_crc),
-      .o_idle_resets(idle_resets), .o_discarded(discarded));
+      .o_ctr_ev(rx_ctr_ev));
 
   wire        tx_start, tx_idle, tx_done, pl_valid, pl_ready;
   wire [7:0]  tx_type, tx_seq, pl_data;
@@ -89,8 +88,7 @@ module pal_link #(
       .i_buf_we(buf_we), .i_buf_addr(buf_addr), .i_buf_data(buf_data),
       .i_ev_valid(ev_valid), .i_ev_kind(ev_kind), .i_ev_type(ev_type), .i_ev_seq(ev_seq),
       .i_ev_len(ev_len), .i_ev_addr(ev_addr), .i_ev_rlen(ev_rlen), .o_ev_done(ev_done),
-      .i_rx_frames(rx_frames), .i_bad_hcrc(bad_hcrc), .i_bad_crc(bad_crc),
-      .i_idle_resets(idle_resets), .i_discarded(discarded),
+      .i_rx_ctr_ev(rx_ctr_ev),
       .o_tx_start(tx_start), .o_tx_type(tx_type), .o_tx_seq(tx_seq), .o_tx_len(tx_len),
       .i_tx_idle(tx_idle), .o_pl_valid(pl_valid), .o_pl_data(pl_data), .i_pl_ready(pl_ready),
       .i_tx_done(tx_done),

@@ -52,12 +52,8 @@ module pal_link_exec #(
     input  wire [31:0]    i_ev_addr,
     input  wire [15:0]    i_ev_rlen,
     output wire           o_ev_done,
-    // receiver counters (for READs of the link registers)
-    input  wire [31:0]    i_rx_frames,
-    input  wire [31:0]    i_bad_hcrc,
-    input  wire [31:0]    i_bad_crc,
-    input  wire [31:0]    i_idle_resets,
-    input  wire [31:0]    i_discarded,
+    // the receiver's counter events (pal_link_rx's o_ctr_ev)
+    input  wire [4:0]     i_rx_ctr_ev,
     // reply framer
     output wire           o_tx_start,
     output reg  [7:0]     o_tx_type,
@@ -283,7 +279,9 @@ module pal_link_exec #(
   reg        have_last, last_was_write, last_was_fw;
   reg [7:0]  last_seq;
   reg        executed;            // the reply is not a NAK (the request counts as executed)
-  reg [31:0] tx_frames, naks_sent, dup_writes, writes_executed, kernel_starts;
+  // this cycle's events of {KERNEL_STARTS, WRITES_EXECUTED, DUP_WRITES,
+  // NAKS_SENT, TX_FRAMES}, counted a cycle later
+  reg [4:0]  ctr_ev;
   reg [16:0] i;                   // data bytes consumed / streamed
   reg [16:0] len_d;               // data bytes of this access
   reg [31:0] ca;                  // protocol address of byte i
@@ -334,22 +332,28 @@ module pal_link_exec #(
   wire       bus_free = !o_bus_valid || i_bus_ready;
   wire [31:0] word_now = {q, pack};  // lane 3 completes a word
 
+  // The ten §5.1 counters, in the order of their registers: a counter bank
+  // (low 16 bits in flip-flops, high 16 in a block RAM; pal_tile_ctrs). A
+  // READ of them asks the bank for one word at a time (lk_rd: a request
+  // out, its word not yet pushed), like a bus read.
+  reg         lk_rd;
+  wire        lk_req, lk_busy;
+  wire [31:0] ctr;
+  pal_tile_ctrs #(
+      .N (10),
+      .W (32),
+      .IW(1)
+  ) ctrs (
+      .i_clk    (i_clk),
+      .i_clear  (i_rst),
+      .i_inc    ({ctr_ev, i_rx_ctr_ev}),
+      .i_rd_req (lk_req),
+      .i_rd_idx (fw_addr[5:2]),
+      .o_rd_busy(lk_busy),
+      .o_value  (ctr)
+  );
+
   // reply payload
-  reg [31:0] ctr;
-  always @(*) begin
-    case (fw_addr[5:2])
-      4'd0: ctr = i_rx_frames;
-      4'd1: ctr = i_bad_hcrc;
-      4'd2: ctr = i_bad_crc;
-      4'd3: ctr = i_idle_resets;
-      4'd4: ctr = i_discarded;
-      4'd5: ctr = tx_frames;
-      4'd6: ctr = naks_sent;
-      4'd7: ctr = dup_writes;
-      4'd8: ctr = writes_executed;
-      default: ctr = kernel_starts;
-    endcase
-  end
   always @(*) begin
     case (src)
       SRC_NAK: o_pl_data = nak_reason;
@@ -374,9 +378,13 @@ module pal_link_exec #(
   /* verilator lint_on UNUSEDSIGNAL */
   // READ word queue traffic (X_STREAM)
   wire        rd_pop = pull && src == SRC_RD && (ca[1:0] == 2'd3 || len_d == 17'd1);
-  wire        rd_link_push = kind_link && fw_left != 16'd0 && wcnt != 2'd2;
+  // fetch ahead: one read in flight at most, so a word that arrives always
+  // finds room
+  wire        rd_fetch = state == X_STREAM && src == SRC_RD && fw_left != 16'd0 && wcnt != 2'd2 &&
+                         (kind_link ? !lk_rd : !o_bus_valid);
+  assign      lk_req = rd_fetch && kind_link;
   wire        rd_push = state == X_STREAM && src == SRC_RD &&
-                        (rd_link_push || (o_bus_valid && !o_bus_we && i_bus_ready));
+                        (kind_link ? lk_rd && !lk_busy : o_bus_valid && !o_bus_we && i_bus_ready);
   wire [31:0] rd_word = kind_link ? ctr : i_bus_rdata;
 
   // register writes: writable offsets and refused values (pal_bus.c write_regs)
@@ -431,6 +439,7 @@ module pal_link_exec #(
   endtask
 
   always @(posedge i_clk) begin
+    ctr_ev <= 5'd0;
     ptr <= ptr_nxt;
     if (i_rst) begin
       state <= X_IDLE;
@@ -442,11 +451,7 @@ module pal_link_exec #(
       last_seq <= 8'd0;
       o_bus_valid <= 1'b0;
       o_tx_type <= 8'd0;
-      tx_frames <= 32'd0;
-      naks_sent <= 32'd0;
-      dup_writes <= 32'd0;
-      writes_executed <= 32'd0;
-      kernel_starts <= 32'd0;
+      lk_rd <= 1'b0;
       wcnt <= 2'd0;
       fw_dead <= 1'b0;
       fw_replay <= 1'b0;
@@ -479,7 +484,7 @@ module pal_link_exec #(
             T_WRITE:
               if (i_ev_len < 16'd5) nak(NAK_BAD_LENGTH);
               else if (have_last && last_was_write && last_seq == i_ev_seq) begin
-                dup_writes <= dup_writes + 32'd1;
+                ctr_ev[2] <= 1'b1;
                 reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
               end else if (!dec_ok || dec_kind == K_LINK) nak(NAK_BAD_ADDRESS);
               else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);
@@ -537,13 +542,13 @@ module pal_link_exec #(
               pstrb <= 3'd0;
               if (kind_regs && {ca[7:2], 2'b00} == PAL_TILE_REG_CONTROL &&
                   word_now[PAL_TILE_CONTROL_START_BIT])
-                kernel_starts <= kernel_starts + 32'd1;
+                ctr_ev[4] <= 1'b1;
             end else begin
               pack <= {q, pack[23:8]};
               pstrb <= {1'b1, pstrb[2:1]};
             end
           end else if (i == len_d && bus_free) begin
-            writes_executed <= writes_executed + 32'd1;
+            ctr_ev[3] <= 1'b1;
             ca <= A;
             reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
           end
@@ -594,7 +599,7 @@ module pal_link_exec #(
             if (fw_nth != 2'd2) fw_nth <= fw_nth + 2'd1;
             if (fw_nth == 2'd1 && i_mb_resp_data == 32'd0 && !fw_replay &&
                 (A[7:0] == FW_START || A[7:0] == FW_RUN))
-              kernel_starts <= kernel_starts + 32'd1;
+              ctr_ev[4] <= 1'b1;
           end else if (fw_bytes != 3'd0) begin
             fw_word <= fw_word >> 8;
             fw_bytes <= fw_bytes - 3'd1;
@@ -634,9 +639,9 @@ module pal_link_exec #(
               end
               default: ;
             endcase
-            // fetch ahead: one bus read in flight at most, so a word that
-            // arrives always finds room
-            if (fw_left != 16'd0 && wcnt != 2'd2 && (kind_link || !o_bus_valid)) begin
+            if (rd_push && kind_link) lk_rd <= 1'b0;
+            if (rd_fetch) begin
+              if (kind_link) lk_rd <= 1'b1;
               fw_addr <= fw_addr + 32'd4;
               fw_left <= fw_left - 16'd1;
               if (!kind_link) begin
@@ -650,8 +655,8 @@ module pal_link_exec #(
           if (i_tx_done) state <= X_FIN;
         end
         default: begin  // X_FIN: the reply has gone; count it, release the receiver
-          tx_frames <= tx_frames + 32'd1;
-          if (!executed) naks_sent <= naks_sent + 32'd1;
+          ctr_ev[0] <= 1'b1;
+          if (!executed) ctr_ev[1] <= 1'b1;
           if (executed) begin
             have_last <= 1'b1;
             last_was_write <= i_ev_type == T_WRITE;

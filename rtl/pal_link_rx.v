@@ -35,12 +35,10 @@ module pal_link_rx #(
     output reg  [31:0]    o_ev_addr,       // payload bytes 0..3 (WRITE/READ address)
     output reg  [15:0]    o_ev_rlen,       // payload bytes 4..5 (READ length)
     input  wire           i_ev_done,
-    // §5.1 counters
-    output reg  [31:0]    o_rx_frames,
-    output reg  [31:0]    o_bad_hcrc,
-    output reg  [31:0]    o_bad_crc,
-    output reg  [31:0]    o_idle_resets,
-    output reg  [31:0]    o_discarded
+    // what the §5.1 counters count, a cycle after it happened (the
+    // executor keeps them): {DISCARDED, IDLE_RESETS, BAD_CRC, BAD_HCRC,
+    // RX_FRAMES}
+    output reg  [4:0]     o_ctr_ev
 );
   localparam [1:0] EV_OK = 2'd0, EV_BAD_VER = 2'd1, EV_OVERSIZE = 2'd2, EV_BAD_CRC = 2'd3;
   localparam [7:0] SYNC = 8'hA5;
@@ -88,6 +86,7 @@ module pal_link_rx #(
 
   always @(posedge i_clk) begin
     o_buf_we <= 1'b0;
+    o_ctr_ev <= 5'd0;
     if (i_rst) begin
       waiting <= 1'b0;
       hdr_n <= 3'd0;
@@ -95,11 +94,6 @@ module pal_link_rx #(
       in_body <= 1'b0;
       replay_n <= 3'd0;
       silence <= {SLW{1'b0}};
-      o_rx_frames <= 32'd0;
-      o_bad_hcrc <= 32'd0;
-      o_bad_crc <= 32'd0;
-      o_idle_resets <= 32'd0;
-      o_discarded <= 32'd0;
     end else begin
       if (i_ev_done) waiting <= 1'b0;
       if (take_in) silence <= {SLW{1'b0}};
@@ -139,10 +133,10 @@ module pal_link_rx #(
             o_ev_len <= len;
             if ({b, crc_rx} == ~crc32) begin
               o_ev_kind <= EV_OK;
-              o_rx_frames <= o_rx_frames + 32'd1;
+              o_ctr_ev[0] <= 1'b1;
             end else begin
               o_ev_kind <= EV_BAD_CRC;
-              o_bad_crc <= o_bad_crc + 32'd1;
+              o_ctr_ev[2] <= 1'b1;
             end
           end
         end else if (!hunting_sync) begin
@@ -152,7 +146,7 @@ module pal_link_rx #(
             crc8 <= 8'd0;
             crc32 <= 32'hFFFFFFFF;
           end else begin
-            o_discarded <= o_discarded + 32'd1;
+            o_ctr_ev[4] <= 1'b1;
           end
         end else if (hdr_n < 3'd5) begin
           // TYPE, SEQ, LEN low, LEN high, VER
@@ -166,7 +160,7 @@ module pal_link_rx #(
           hdr_n <= 3'd0;
           if (b != crc8) begin
             // dropped silently; rescan the six bytes after the SYNC
-            o_bad_hcrc <= o_bad_hcrc + 32'd1;
+            o_ctr_ev[1] <= 1'b1;
             hunting_sync <= 1'b0;
             replay <= {b, hb[5], hb[4], hb[3], hb[2], hb[1]};
             replay_n <= 3'd6;
@@ -188,7 +182,7 @@ module pal_link_rx #(
         hunting_sync <= 1'b0;
         in_body <= 1'b0;
         hdr_n <= 3'd0;
-        o_idle_resets <= o_idle_resets + 32'd1;
+        o_ctr_ev[3] <= 1'b1;
       end
     end
   end

@@ -1,6 +1,8 @@
 // The tile's 64-bit event counters (docs/isa.md §6) as a counter bank: the
 // low LW bits of each counter in flip-flops, the bits above them in one
-// block RAM, 16 bits per word, CHUNKS words per counter.
+// block RAM, 16 bits per word, CHUNKS words per counter. The link engine
+// keeps its ten 32-bit counters (docs/protocol.md §5.1) in one as well
+// (W = 32: one RAM word per counter).
 //
 // Why: an iCE40 logic cell has one output, so a 64-bit counter in
 // flip-flops is 64 logic cells however it is added to, and the tile has
@@ -38,6 +40,7 @@
 
 module pal_tile_ctrs #(
     parameter N = 9,           // counters
+    parameter W = 64,          // counter width (they wrap)
     parameter IW = 6,          // increment width
     parameter LW = (IW + 6 > 16) ? IW + 6 : 16,  // low bits in flip-flops
     parameter NW = (N > 1) ? $clog2(N) : 1       // derived: do not override
@@ -48,14 +51,14 @@ module pal_tile_ctrs #(
     input  wire            i_rd_req,
     input  wire [NW-1:0]   i_rd_idx,
     output wire            o_rd_busy,
-    output wire [63:0]     o_value
+    output wire [W-1:0]    o_value
 );
 
-  localparam CHUNKS = (64 - LW + 15) / 16;  // RAM words per counter
+  localparam CHUNKS = (W - LW + 15) / 16;   // RAM words per counter
   localparam CW = (CHUNKS > 1) ? $clog2(CHUNKS) : 1;
   localparam integer LASTI = CHUNKS - 1;
   localparam [CW-1:0] LAST = LASTI[CW-1:0];
-  localparam VW = LW + 16 * CHUNKS;         // o_value's register (>= 64)
+  localparam VW = LW + 16 * CHUNKS;         // o_value's register (>= W)
 
   // ---- low bits and pending carries ----------------------------------------------------
   reg  [LW-1:0] lo[0:N-1];
@@ -192,26 +195,26 @@ module pal_tile_ctrs #(
     end
   end
   assign o_rd_busy = r_req | r_on;
-  assign o_value = value[63:0];
+  assign o_value = value[W-1:0];
 
   generate
-    if (VW > 64) begin : g_unused
+    if (VW > W) begin : g_unused
       /* verilator lint_off UNUSEDSIGNAL */
-      wire [VW-65:0] unused_value = value[VW-1:64];
+      wire [VW-W-1:0] unused_value = value[VW-1:W];
       /* verilator lint_on UNUSEDSIGNAL */
     end
   endgenerate
 
 `ifndef SYNTHESIS
   // every counter in full, and the one the current read must return
-  reg [63:0] full[0:N-1];
-  reg [63:0] expect_value;
+  reg [W-1:0] full[0:N-1];
+  reg [W-1:0] expect_value;
   reg        check = 1'b0;
   integer j;
   always @(posedge i_clk) begin
     for (j = 0; j < N; j = j + 1) begin
-      if (i_clear) full[j] <= 64'd0;
-      else full[j] <= full[j] + {{(64 - IW) {1'b0}}, i_inc[j*IW+:IW]};
+      if (i_clear) full[j] <= {W{1'b0}};
+      else full[j] <= full[j] + {{(W - IW) {1'b0}}, i_inc[j*IW+:IW]};
       if (!i_clear && carry[j] && pend[j] && !served[j])
         $fatal(1, "%m: counter %0d carried again before its RAM words were updated", j);
     end

@@ -309,6 +309,37 @@ static void test_duplicate_writes(void **state) {
   sd_close(&d);
 }
 
+/* The link engine keeps its counters' upper 16 bits in block RAM
+ * (pal_tile_ctrs): three runs of 50 000 bytes outside any frame take
+ * RX_DISCARDED past 2^16 and 2^17, and the counters read after each (and
+ * the tile's) must equal the model's. */
+static void test_link_counters_past_low_bits(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed() + 9;
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed);
+  sd_t d;
+  sd_open(&d, seed, 4, 4, PAL_TILE_NO_CYCLE_LIMIT);
+  enum { RUN = 50000 };
+  uint8_t *junk = malloc(RUN);
+  PAL_TEST_CHECK(seed, junk != NULL, "out of memory");
+  for (int r = 0; r < 3; r++) {
+    random_bytes(&rng, junk, RUN);
+    for (size_t i = 0; i < RUN; i++)
+      if (junk[i] == 0xA5) junk[i] = 0x5A; /* no SYNC: every byte is discarded */
+    sd_feed(&d, junk, RUN, "bytes outside frames");
+    sd_read(&d, PAL_ADDR_LINK_REGS, 40, "link counters");
+    sd_read(&d, PAL_ADDR_TILE_REGS + 0x80, 72, "tile counters");
+  }
+  free(junk);
+  pal_link_counters_t c;
+  pal_link_model_get_counters(d.model, &c);
+  PAL_TEST_CHECK(seed, c.value[PAL_LINK_CTR_RX_DISCARDED] == 3 * RUN && c.value[PAL_LINK_CTR_TX_FRAMES] == 6,
+                 "model: DISCARDED %u, TX_FRAMES %u", c.value[PAL_LINK_CTR_RX_DISCARDED],
+                 c.value[PAL_LINK_CTR_TX_FRAMES]);
+  sd_close(&d);
+}
+
 /* ---- a start while the tile is busy ----------------------------------------------------- */
 static void test_start_while_busy(void **state) {
   (void)state;
@@ -475,6 +506,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_requests_4x4),    cmocka_unit_test(test_requests_8x8),
       cmocka_unit_test(test_malformed),       cmocka_unit_test(test_duplicate_writes),
+      cmocka_unit_test(test_link_counters_past_low_bits),
       cmocka_unit_test(test_start_while_busy), cmocka_unit_test(test_fuzz_4x4),
       cmocka_unit_test(test_fuzz_8x8),        cmocka_unit_test(test_payload_256),
   };
