@@ -333,7 +333,7 @@ module pal_link_exec #(
   wire [31:0] word_now = {q, pack};  // lane 3 completes a word
 
   // The ten §5.1 counters, in the order of their registers: a counter bank
-  // (low 16 bits in flip-flops, high 16 in a block RAM; pal_tile_ctrs). A
+  // (low 9 bits in flip-flops, the upper 23 in a block RAM; pal_tile_ctrs). A
   // READ of them asks the bank for one word at a time (lk_rd: a request
   // out, its word not yet pushed), like a bus read.
   reg         lk_rd;

@@ -14,11 +14,15 @@
 // low bits. A carry out of them sets pend[i]; the engine takes one pending
 // counter at a time and adds the carry into its RAM words, word 0 first,
 // as far as the carry ripples (one cycle per word, after one to read the
-// first). LW >= IW + 6, so a counter carries at most once in 64 cycles
-// while a service waits at most for one other service and one read (under
-// 2 * CHUNKS + 4 cycles with N counters queued: N * (CHUNKS + 1) < 64 for
-// the tile's nine); the simulation stops if a carry ever finds its
-// counter still pending.
+// first). A pending carry waits at most for the other counters' services,
+// each behind at most one read (a read holds the engine off for CHUNKS + 2
+// cycles, and between two reads there is a cycle in which a service can
+// start): under N * (2 * CHUNKS + 3) cycles. A counter carries at most
+// once in 2^(LW - IW) cycles, so LW = IW + 8 leaves 256, enough for the
+// tile's nine counters (at most 99 cycles) and the link engine's ten
+// (70); the simulation checks the bound at start and stops if a carry
+// ever finds its counter still pending. Each low bit is a logic cell on
+// the iCE40, so LW is no larger than that.
 //
 // Clearing (i_clear, the tile's reset) zeroes the low bits and sets a
 // zero flag per counter instead of writing the RAM: a counter whose flag
@@ -42,7 +46,7 @@ module pal_tile_ctrs #(
     parameter N = 9,           // counters
     parameter W = 64,          // counter width (they wrap)
     parameter IW = 6,          // increment width
-    parameter LW = (IW + 6 > 16) ? IW + 6 : 16,  // low bits in flip-flops
+    parameter LW = IW + 8,     // low bits in flip-flops (see above)
     parameter NW = (N > 1) ? $clog2(N) : 1       // derived: do not override
 ) (
     input  wire            i_clk,
@@ -61,7 +65,10 @@ module pal_tile_ctrs #(
   localparam VW = LW + 16 * CHUNKS;         // o_value's register (>= W)
 
   // ---- low bits and pending carries ----------------------------------------------------
-  reg  [LW-1:0] lo[0:N-1];
+  // one flat vector, not an array: Yosys would make an array with a write
+  // per counter a memory, then map it back to flip-flops with a write
+  // multiplexer per word and port
+  wire [N*LW-1:0] lo;
   reg  [N-1:0]  pend, zero;
   wire [N-1:0]  carry;
   wire [N-1:0]  served;  // the engine's service of counter i ends this cycle
@@ -69,11 +76,13 @@ module pal_tile_ctrs #(
   genvar gi;
   generate
     for (gi = 0; gi < N; gi = gi + 1) begin : g_lo
-      wire [LW:0] sum = {1'b0, lo[gi]} + {{(LW + 1 - IW) {1'b0}}, i_inc[gi*IW+:IW]};
+      reg  [LW-1:0] q;
+      wire [LW:0] sum = {1'b0, q} + {{(LW + 1 - IW) {1'b0}}, i_inc[gi*IW+:IW]};
       assign carry[gi] = sum[LW];
+      assign lo[gi*LW+:LW] = q;
       always @(posedge i_clk) begin
-        if (i_clear) lo[gi] <= {LW{1'b0}};
-        else lo[gi] <= sum[LW-1:0];
+        if (i_clear) q <= {LW{1'b0}};
+        else q <= sum[LW-1:0];
       end
     end
   endgenerate
@@ -159,6 +168,17 @@ module pal_tile_ctrs #(
   end
 
   reg [VW-1:0] value;
+  // the read's low bits, a multiplexer by constant part-selects (an index
+  // times LW would be a shifter when LW is not a power of two)
+  reg [LW-1:0] lo_sel;
+  always @* begin
+    lo_sel = {LW{1'b0}};
+    for (k = 0; k < N; k = k + 1)
+      if (r_idx == k[NW-1:0]) lo_sel = lo[k*LW+:LW];
+  end
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [VW-LW+15:0] value_in = {add[15:0], value[VW-1:LW]};  // (its low word goes out)
+  /* verilator lint_on UNUSEDSIGNAL */
   always @(posedge i_clk) begin
     if (i_clear) begin
       e_on <= 1'b0;
@@ -185,9 +205,10 @@ module pal_tile_ctrs #(
         r_ch <= {CW{1'b0}};
         r_cin <= pend[r_idx];
         r_zero <= zero[r_idx];
-        value[LW-1:0] <= lo[r_idx];
+        value[LW-1:0] <= lo_sel;
       end else if (r_on) begin
-        value[LW+16*r_ch+:16] <= add[15:0];
+        // the words come lowest first: shift them in from the top
+        value[VW-1:LW] <= value_in[VW-LW+15:16];
         r_ch <= r_ch + {{(CW - 1) {1'b0}}, 1'b1};
         r_cin <= add[16];
         r_on <= r_ch != LAST;
@@ -206,6 +227,10 @@ module pal_tile_ctrs #(
   endgenerate
 
 `ifndef SYNTHESIS
+  initial
+    if (N * (2 * CHUNKS + 3) >= (1 << (LW - IW)))
+      $fatal(1, "%m: LW = %0d leaves too few cycles between carries", LW);
+
   // every counter in full, and the one the current read must return
   reg [W-1:0] full[0:N-1];
   reg [W-1:0] expect_value;

@@ -268,13 +268,14 @@ static void test_random_against_model_8x8(void **state) {
   random_against_model(8, 78, 40);
 }
 
-/* A GEMM long enough that every busy-time counter passes 2^16 several
- * times (three passes of one GEMM), so the counters' upper bits, which pal_tile_ctrs keeps in block RAM
- * and updates on the side, are what the final comparison sees. The RTL is
- * read while it runs, every few thousand cycles: each counter must never go
- * back (a carry not yet added to the upper bits would take 2^16 off) and
- * CYC_TOTAL must grow by at least the cycles waited. (The counter bank also
- * checks every read against a full-width copy in the simulation.) */
+/* A GEMM of over 200 000 cycles (three passes of one GEMM), so that the
+ * busy-time counters pass 2^17 and their upper bits, which pal_tile_ctrs
+ * keeps in block RAM and updates on the side, are what the final
+ * comparison sees. The RTL is read while it runs, every few thousand
+ * cycles: each counter must never go back (a carry not yet added to the
+ * upper bits would take 2^LW off) and CYC_TOTAL must grow by at least the
+ * cycles waited. (The counter bank also checks every read against a
+ * full-width copy in the simulation.) */
 static void test_counters_past_low_bits(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed();
@@ -328,16 +329,17 @@ static void test_counters_past_low_bits(void **state) {
   TT_OK(seed, pal_tile_device_read_status(rtl, &st));
   PAL_TEST_CHECK(seed, st.done && !st.error, "long GEMM stopped with %s", pal_tile_error_name(st.error));
   st_check_same_state(seed, &pair, "long GEMM");
-  PAL_TEST_CHECK(seed, CTR(last, CYC_BUSY) > 2 * 65536 && CTR(last, ACT_SKIPPED) > 65536 &&
+  PAL_TEST_CHECK(seed, CTR(last, CYC_BUSY) > 131072 && CTR(last, ACT_SKIPPED) > 65536 &&
                            CTR(last, CYC_TOTAL) > CTR(last, CYC_BUSY),
                  "the GEMM is too short to test the upper bits: busy %llu, act skipped %llu",
                  CTR(last, CYC_BUSY), CTR(last, ACT_SKIPPED));
   PAL_TEST_CHECK(seed, reads > 40, "only %d reads while running", reads);
   st_check_region(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, M * nt * pair.P, "long GEMM");
   /* A carry out of the low bits waits a cycle or more for its service;
-   * a read in that window must add it. Runs stopped around CYC_TOTAL's
-   * first carry (2^16), one cycle apart, put a read into it. */
-  for (uint64_t at = 65536 - 24; at < 65536 + 8; at++) {
+   * a read in that window must add it. Runs stopped around CYC_TOTAL =
+   * 2^17, one cycle apart, put a read into it: the bank keeps 17 or fewer
+   * low bits (IW + 8, 17 on the 4x4), so CYC_TOTAL carries there. */
+  for (uint64_t at = 131072 - 16; at < 131072 + 4; at++) {
     TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_RESET));
     TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_START));
     pal_status_t s = pal_tile_device_wait(rtl, at);

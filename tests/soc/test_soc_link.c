@@ -309,10 +309,10 @@ static void test_duplicate_writes(void **state) {
   sd_close(&d);
 }
 
-/* The link engine keeps its counters' upper 16 bits in block RAM
+/* The link engine keeps its counters' upper bits (all but 9) in block RAM
  * (pal_tile_ctrs): three runs of 50 000 bytes outside any frame take
- * RX_DISCARDED past 2^16 and 2^17, and the counters read after each (and
- * the tile's) must equal the model's. */
+ * RX_DISCARDED past 2^16 and 2^17, through every RAM word, and the
+ * counters read after each (and the tile's) must equal the model's. */
 static void test_link_counters_past_low_bits(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed() + 9;
