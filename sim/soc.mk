@@ -124,15 +124,15 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	done
 	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, with the control core, and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
 
-# The link engine with the iCE40's 256-byte payload buffer kept as a memory
-# cell (PAL_TILE_RAM_INFER, as tile-synth), and the bridge, UART and FIFO
-# alone: no latches, check -assert clean. (The tile's own synthesis is
+# The link engine, with its counter bank and the iCE40's 256-byte payload
+# buffer kept as memory cells (PAL_TILE_RAM_INFER, as tile-synth), and the
+# bridge, UART and FIFO alone: no latches, check -assert clean. (The tile's own synthesis is
 # tile-synth; the board flow's check-gates maps the whole SoC to iCE40.)
 soc-synth: $(GEN_TABLES) $(TILE_ISA_VH)
 	@mkdir -p $(SIM_BUILD)/synth
 	@for fw in 0 1; do n=pal_link$$( [ $$fw = 1 ] && echo _fw ); \
 	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$n.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) \
-	    $(filter-out rtl/pal_soc.v,$(SOC_RTL_SRCS)) rtl/pal_tile_ram.v; \
+	    $(filter-out rtl/pal_soc.v,$(SOC_RTL_SRCS)) rtl/pal_tile_ram.v rtl/pal_tile_ctrs.v; \
 	  chparam -set MAX_PAYLOAD 256 -set FIRMWARE $$fw pal_link; \
 	  hierarchy -top pal_link; synth -top pal_link -run begin:fine; opt -fast -full; techmap; opt -fast; abc -fast; opt -fast; \
 	  select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
