@@ -655,9 +655,7 @@ module pal_tile #(
   // it, and so is the latch).
   localparam integer PI = P;
   localparam IW = (GW + 1 > 6) ? ((GW + 1 > KW) ? GW + 1 : KW) : ((6 > KW) ? 6 : KW);
-  function automatic [IW-1:0] iw(input [IW-1:0] v);
-    iw = v;
-  endfunction
+  localparam [IW-1:0] P_INC = PI[IW-1:0];
   wire [3:0]  ctr_idx = reg_off[6:3];
   wire is_ctr = reg_off[7] && ctr_idx < NCTR && reg_off[1:0] == 2'd0;
   wire ctr_rd = !q_we && q_addr[31:28] == RG_REGS && is_ctr;
@@ -683,11 +681,11 @@ module pal_tile #(
       .i_clk    (i_clk),
       .i_clear  (seq_rst),
       // in the order of §6 (include/pal/tile.h)
-      .i_inc    ({iw({{(IW - 1) {1'b0}}, ev_nar}), iw({{(IW - KW) {1'b0}}, ev_blk}),
-                  iw({{(IW - 6) {1'b0}}, ev_act}), iw({{(IW - GW - 1) {1'b0}}, ev_gated}),
-                  ev_busy ? iw(PI[IW-1:0]) : iw({IW{1'b0}}), iw({{(IW - 1) {1'b0}}, ev_idle}),
-                  iw({{(IW - 1) {1'b0}}, ev_stall}), iw({{(IW - 1) {1'b0}}, ev_busy}),
-                  iw({{(IW - 1) {1'b0}}, seq_busy})}),
+      .i_inc    ({{{(IW - 1) {1'b0}}, ev_nar}, {{(IW - KW) {1'b0}}, ev_blk},
+                  {{(IW - 6) {1'b0}}, ev_act}, {{(IW - GW - 1) {1'b0}}, ev_gated},
+                  ev_busy ? P_INC : {IW{1'b0}}, {{(IW - 1) {1'b0}}, ev_idle},
+                  {{(IW - 1) {1'b0}}, ev_stall}, {{(IW - 1) {1'b0}}, ev_busy},
+                  {{(IW - 1) {1'b0}}, seq_busy}}),
       .i_rd_req (pha && ctr_rd && !(reg_off[2] && hi_valid && hi_idx == ctr_idx)),
       .i_rd_idx (ctr_idx),
       .o_rd_busy(ctr_busy),
