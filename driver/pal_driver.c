@@ -279,7 +279,8 @@ static pal_status_t fw_open(pal_device_t *d) {
   uint32_t r[16];
   PAL_RETURN_IF_ERROR(fw_call(d, PAL_FWMSG_INFO, NULL, 0, r, 16, 13));
   const pal_tile_config_t *t = &d->info.link.tile;
-  if ((r[3] & 0xFFu) != t->rows || ((r[3] >> 8) & 0xFFu) != t->cols || r[4] != t->imem_depth ||
+  if ((r[3] & 0xFFu) != t->rows || ((r[3] >> 8) & 0xFFu) != t->cols ||
+      ((r[3] & PAL_TILE_GEOMETRY_NO_POST) != 0) != (t->no_post != 0) || r[4] != t->imem_depth ||
       r[5] != t->abuf_blocks || r[6] != t->wmem_blocks || r[7] != t->acc_depth ||
       r[8] != t->bias_depth || r[9] != t->obuf_depth)
     return pal_status_make(PAL_FAILED_PRECONDITION,
@@ -426,7 +427,7 @@ static void emu_release(void *ctx) {
 
 static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_options_t *options,
                              pal_device_t **out_device) {
-  static const char *const keys[] = {"rows", "cols", "max_payload", "direct", NULL};
+  static const char *const keys[] = {"rows", "cols", "max_payload", "direct", "post", NULL};
   PAL_RETURN_IF_ERROR(pal_device_uri_check_keys(uri, keys));
   if (uri->target[0])
     return pal_status_make(PAL_INVALID_ARGUMENT, "device URI \"%s\": emu:// takes no path (got \"%s\")",
@@ -440,6 +441,10 @@ static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_optio
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "rows", cfg.rows, 1, 255, &rows));
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "cols", cfg.cols, 1, 255, &cols));
   if (rows != cfg.rows || cols != cfg.cols) pal_tile_config_initialize(&cfg, rows, cols);
+  /* post=0: the tile without a POST unit, as the iCEBreaker's (docs/isa.md §1) */
+  uint32_t post;
+  PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "post", !cfg.no_post, 0, 1, &post));
+  cfg.no_post = !post;
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "direct", options->emu_direct, 0, 1, &direct));
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(
       uri, "max_payload", options->emu_max_payload ? options->emu_max_payload : PAL_LINK_DEFAULT_MAX_PAYLOAD,

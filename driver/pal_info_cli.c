@@ -153,12 +153,12 @@ int main(int argc, char **argv) {
     printf(", \"protocol\": %s, \"protocol_version\": %u, \"isa_version\": %u, \"flags\": %u, "
            "\"firmware\": %s, \"firmware_used\": %s, \"firmware_version\": %u,\n \"rows\": %u, \"cols\": %u, \"acc_units\": %u, \"imem_depth\": %u, "
            "\"abuf_blocks\": %u, \"wmem_blocks\": %u, \"acc_depth\": %u, \"bias_depth\": %u, "
-           "\"obuf_depth\": %u,\n \"max_payload\": %u, \"clock_hz\": %u, \"idle_byte_times\": %u",
+           "\"obuf_depth\": %u, \"post_unit\": %s,\n \"max_payload\": %u, \"clock_hz\": %u, \"idle_byte_times\": %u",
            info.protocol ? "true" : "false", li->protocol_version, li->isa_version, li->flags,
            (li->flags & PAL_PROTO_FLAG_FIRMWARE) ? "true" : "false", info.firmware ? "true" : "false",
            (unsigned)info.firmware_version, t->rows, t->cols, t->acc_units,
            t->imem_depth, t->abuf_blocks, t->wmem_blocks, t->acc_depth, t->bias_depth, t->obuf_depth,
-           li->max_payload, li->clock_hz, li->idle_byte_times);
+           t->no_post ? "false" : "true", li->max_payload, li->clock_hz, li->idle_byte_times);
     if (counters) {
       printf(",\n \"tile_counters\": {");
       for (uint32_t c = 0; c < PAL_TILE_CTR_COUNT; c++)
@@ -188,6 +188,7 @@ int main(int argc, char **argv) {
     printf("  acc           %u words\n", t->acc_depth);
     printf("  bias          %u words\n", t->bias_depth);
     printf("  obuf          %u words\n", t->obuf_depth);
+    printf("  post unit     %s\n", t->no_post ? "no (bias-after, activation and re-encoding run on the host)" : "yes");
     if (info.protocol) {
       printf("  max payload   %u bytes\n", li->max_payload);
       printf("  idle timeout  %u byte times\n", li->idle_byte_times);

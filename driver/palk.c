@@ -738,7 +738,7 @@ static pal_status_t check_overlaps(const pal_kernel_image_t *img) {
   return st;
 }
 
-static pal_status_t check_code(const pal_kernel_image_t *img) {
+static pal_status_t check_code(const pal_kernel_image_t *img, const pal_tile_config_t *device_config) {
   bool have_code = false, entry_ok = false;
   uint64_t code_lo = UINT64_MAX, code_hi = 0;
   uint32_t pc = img->info.entry_pc;
@@ -759,6 +759,13 @@ static pal_status_t check_code(const pal_kernel_image_t *img) {
       if (st) {
         label_t l = section_label(i, s->kind, s->pe);
         return pal_status_annotate(st, "%s: %s: instruction at pc %" PRIu64, img->name, l.text, first + k);
+      }
+      if (instr.opcode == PAL_ISA_OP_POST && device_config && device_config->no_post) {
+        label_t l = section_label(i, s->kind, s->pe);
+        return pal_status_make(PAL_FAILED_PRECONDITION,
+                               "%s: %s: instruction at pc %" PRIu64 " is a POST, and the device's tile has no "
+                               "POST unit (it would stop with ILLEGAL_OPCODE)",
+                               img->name, l.text, first + k);
       }
     }
   }
@@ -835,7 +842,7 @@ pal_status_t pal_kernel_image_validate(const pal_kernel_image_t *image,
     free(refs);
     if (st) return st;
   }
-  return check_code(image);
+  return check_code(image, device_config);
 }
 
 /* ---- loading -------------------------------------------------------------- */

@@ -70,7 +70,8 @@ test-compiler-sweep: $(DEPS_STAMP) $(rel_COMP_TESTS)
 # and its tools (SIM_CXX, SIM_LDLIBS) are used in the recipe only.
 COMP_RTL_TEST := $(BUILD)/rel/tests/compiler/rtl_compile
 COMP_RTL_MODELS := $(BUILD)/sim/pal_sim_4x4.o $(BUILD)/sim/obj_4x4/Vpal_tile_4x4__ALL.a \
-                   $(BUILD)/sim/pal_sim_8x8.o $(BUILD)/sim/obj_8x8/Vpal_tile_8x8__ALL.a
+                   $(BUILD)/sim/pal_sim_8x8.o $(BUILD)/sim/obj_8x8/Vpal_tile_8x8__ALL.a \
+                   $(BUILD)/sim/pal_sim_2x2.o $(BUILD)/sim/obj_2x2/Vpal_tile_2x2__ALL.a
 $(COMP_RTL_TEST): tests/compiler/rtl_compile.c $(COMP_TEST_HDRS) $(COMP_LIB_HDRS) include/pal/sim.h \
                   $(COMP_RTL_MODELS) $(BUILD)/sim/libpalsim.a $(rel_COMP_LIB) $(rel_COMP_DEPLIBS)
 	@mkdir -p $(@D)

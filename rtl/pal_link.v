@@ -51,6 +51,9 @@ module pal_link #(
     output wire        o_mb_resp_ready,
     input  wire        i_fw_halted     // the control core has stopped
 );
+  /* verilator lint_off UNUSEDPARAM */
+  `include "pal_proto.vh"  // PAL_PROTO_FLAG_*
+  /* verilator lint_on UNUSEDPARAM */
   localparam integer BAW = $clog2(MAX_PAYLOAD);
   localparam [63:0] IDLE64 = IDLE_BYTE_TIMES * CYCLES_PER_BYTE;
   localparam [31:0] IDLE_CYCLES = IDLE64[31:0];
@@ -81,7 +84,7 @@ module pal_link #(
       .MAX_PAYLOAD(MAX_PAYLOAD), .BAW(BAW), .R(R), .C(C), .ACC_UNITS(ACC_UNITS),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
-      .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? 1 : 0)),
+      .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? PAL_PROTO_FLAG_FIRMWARE : 0)),
       .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .FW_TIMEOUT(FW_TIMEOUT)
   ) u_exec (
       .i_clk(i_clk), .i_rst(i_rst),

@@ -13,6 +13,10 @@
 // reads, each PAL8 block twice), pal_tile_post's pipeline is 1 + 4 deep, so
 // its last result is written in the instruction's last cycle.
 // CYC_TOTAL counts every cycle with STATUS.busy set.
+//
+// POST_UNIT = 0 (the iCEBreaker's tile, docs/isa.md §1): the decode takes
+// POST for an illegal opcode, and the element generator and POST's cycle
+// count are left out (constant zero outputs).
 `default_nettype none
 
 module pal_seq #(
@@ -25,6 +29,7 @@ module pal_seq #(
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
     parameter OBUF_DEPTH = 4096,
+    parameter POST_UNIT = 1,
     parameter P = R * C,                                           // derived: do not override
     parameter IAW = (IMEM_DEPTH > 1) ? $clog2(IMEM_DEPTH) : 1,     // derived
     parameter ABW = $clog2(ABUF_BLOCKS),                           // derived
@@ -133,7 +138,8 @@ module pal_seq #(
       .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH),
       .BIAS_DEPTH(BIAS_DEPTH),
-      .OBUF_DEPTH(OBUF_DEPTH)
+      .OBUF_DEPTH(OBUF_DEPTH),
+      .POST_UNIT(POST_UNIT)
   ) decode (
       .i_en             (fetch),
       .i_instr          (i_imem_rdata),
@@ -253,7 +259,10 @@ module pal_seq #(
   reg [EW-1:0] c_idx, c_bias_addr, c_acc_addr, c_out_addr;
   /* verilator lint_on UNUSEDSIGNAL */
   localparam [EW-1:0] E1 = 1, E31 = 31;
-  wire       c_issue = post_go | g_on;
+  // (g_on could only be set by a post_go, but synthesis cannot see that
+  // a register that starts at zero stays there: without a POST unit the
+  // constant says so)
+  wire       c_issue = POST_UNIT != 0 && (post_go | g_on);
   always @* begin
     {c_pal8, c_pass2, c_row_end, c_blk_end, c_final} = 5'd0;
     {c_m, c_n, c_bstart, c_n_count, c_m_count, c_bias_base} = {6 * EW{1'b0}};

@@ -4,7 +4,9 @@
 // is the single source of truth). The error is the first that applies in
 // the emulator's order: ILLEGAL_OPCODE, BAD_FIELD, ZERO_LOOP, ADDR_RANGE
 // (include/pal/tile.h, at pal_emu_t). The range checks are exact integer
-// comparisons, as §3 states them.
+// comparisons, as §3 states them. A tile built without its POST unit
+// (POST_UNIT = 0, docs/isa.md §1) decodes POST as an opcode it does not
+// have: ILLEGAL_OPCODE, and none of POST's checks are built.
 `default_nettype none
 
 module pal_seq_decode #(
@@ -13,7 +15,8 @@ module pal_seq_decode #(
     parameter WMEM_BLOCKS = 256,
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
-    parameter OBUF_DEPTH = 4096
+    parameter OBUF_DEPTH = 4096,
+    parameter POST_UNIT = 1
 ) (
     input  wire         i_en,      // decode cycle: check (else o_error is 0)
     input  wire [127:0] i_instr,
@@ -54,7 +57,7 @@ module pal_seq_decode #(
 `define PAL_FIELD(NAME) i_instr[32*PAL_ISA_``NAME``_W+PAL_ISA_``NAME``_LSB+:PAL_ISA_``NAME``_BITS]
   wire [5:0] opcode = i_instr[PAL_ISA_OPCODE_LSB+:PAL_ISA_OPCODE_BITS];
   assign o_gemm = opcode == PAL_ISA_OP_GEMM;
-  assign o_post = opcode == PAL_ISA_OP_POST;
+  assign o_post = POST_UNIT != 0 && opcode == PAL_ISA_OP_POST;
   assign o_setr = opcode == PAL_ISA_OP_SETR;
   wire   sync = opcode == PAL_ISA_OP_SYNC;
   assign o_end = opcode == PAL_ISA_OP_END;

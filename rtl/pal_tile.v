@@ -19,6 +19,11 @@
 // any time; memory regions only while the tile is idle (a request waits
 // while STATUS.busy is set). Unmapped addresses read as 0 and ignore
 // writes.
+//
+// POST_UNIT = 0 builds the tile without its POST unit (docs/isa.md §1):
+// POST is an illegal opcode, GEOMETRY[24] says so, and the host reads ACC
+// and post-processes (the iCEBreaker's tile, to fit the iCE40UP5K;
+// docs/boards.md). Everything else, the cycle model included, is the same.
 `default_nettype none
 
 module pal_tile #(
@@ -31,7 +36,8 @@ module pal_tile #(
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
     parameter OBUF_DEPTH = 4096,
-    parameter ABUF_SPRAM = 0   // 1: ABUF's codes in iCE40UP5K SPRAM (pal_tile_abuf)
+    parameter ABUF_SPRAM = 0,  // 1: ABUF's codes in iCE40UP5K SPRAM (pal_tile_abuf)
+    parameter POST_UNIT = 1    // 0: no POST unit (POST is ILLEGAL_OPCODE)
 ) (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -247,7 +253,8 @@ module pal_tile #(
       .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH),
       .BIAS_DEPTH(BIAS_DEPTH),
-      .OBUF_DEPTH(OBUF_DEPTH)
+      .OBUF_DEPTH(OBUF_DEPTH),
+      .POST_UNIT(POST_UNIT)
   ) seq (
       .i_clk          (i_clk),
       .i_rst          (i_rst),
@@ -581,47 +588,74 @@ module pal_tile #(
   wire [OAW-1:0] ob_addr;
   wire [31:0]    ob_data, obuf_q;
 
-  pal_tile_post #(
-      .ABW(ABW),
-      .OAW(OAW),
-      .SHARE_ADD(1)
-  ) post (
-      .i_clk     (i_clk),
-      .i_rst     (seq_rst),
-      .i_bias_en (post_bias_en),
-      .i_act     (post_act),
-      .i_clip_lo (clip_lo),
-      .i_clip_hi (clip_hi),
-      .i_issue   (pe_issue),
-      .i_pal8    (pe_pal8),
-      .i_pass2   (pe_pass2),
-      .i_last    (pe_last),
-      .i_idx     (pe_idx),
-      .i_addr    (pe_addr),
-      .i_acc     (acc_s_q),
-      .i_acc_nar (accnar_s_q),
-      .i_bias    (bias_s_q),
-      .o_ob_we   (ob_we),
-      .o_ob_addr (ob_addr),
-      .o_ob_data (ob_data),
-      .o_ab_cwe  (ab_cwe),
-      .o_ab_idx  (ab_idx),
-      .o_ab_code (ab_code),
-      .o_ab_we   (ab_we),
-      .o_ab_blk  (ab_blk),
-      .o_ab_bmap (ab_bmap),
-      .o_ab_scale(ab_scale),
-      .o_nar_out (post_nar),
-      .o_add_en   (pa_en),
-      .o_add_valid(pa_valid),
-      .o_add_a    (pa_a),
-      .o_add_b    (pa_b),
-      .o_add_side (pa_side),
-      .i_add_valid(sh_valid & sh_post),
-      .i_add_sum  (sh_sum),
-      .i_add_nar  (sh_nar),
-      .i_add_side (sh_side[57:0])
-  );
+  generate
+    if (POST_UNIT != 0) begin : g_post
+    pal_tile_post #(
+        .ABW(ABW),
+        .OAW(OAW),
+        .SHARE_ADD(1)
+    ) post (
+        .i_clk     (i_clk),
+        .i_rst     (seq_rst),
+        .i_bias_en (post_bias_en),
+        .i_act     (post_act),
+        .i_clip_lo (clip_lo),
+        .i_clip_hi (clip_hi),
+        .i_issue   (pe_issue),
+        .i_pal8    (pe_pal8),
+        .i_pass2   (pe_pass2),
+        .i_last    (pe_last),
+        .i_idx     (pe_idx),
+        .i_addr    (pe_addr),
+        .i_acc     (acc_s_q),
+        .i_acc_nar (accnar_s_q),
+        .i_bias    (bias_s_q),
+        .o_ob_we   (ob_we),
+        .o_ob_addr (ob_addr),
+        .o_ob_data (ob_data),
+        .o_ab_cwe  (ab_cwe),
+        .o_ab_idx  (ab_idx),
+        .o_ab_code (ab_code),
+        .o_ab_we   (ab_we),
+        .o_ab_blk  (ab_blk),
+        .o_ab_bmap (ab_bmap),
+        .o_ab_scale(ab_scale),
+        .o_nar_out (post_nar),
+        .o_add_en   (pa_en),
+        .o_add_valid(pa_valid),
+        .o_add_a    (pa_a),
+        .o_add_b    (pa_b),
+        .o_add_side (pa_side),
+        .i_add_valid(sh_valid & sh_post),
+        .i_add_sum  (sh_sum),
+        .i_add_nar  (sh_nar),
+        .i_add_side (sh_side[57:0])
+    );
+    end else begin : g_no_post
+      // nothing writes OBUF or ABUF, nothing offers the shared adder an
+      // operand but the accumulate unit
+      assign ob_we = 1'b0;
+      assign ob_addr = {OAW{1'b0}};
+      assign ob_data = 32'd0;
+      assign ab_cwe = 1'b0;
+      assign ab_idx = 5'd0;
+      assign ab_code = 8'd0;
+      assign ab_we = 1'b0;
+      assign ab_blk = {ABW{1'b0}};
+      assign ab_bmap = 32'd0;
+      assign ab_scale = 8'd0;
+      assign post_nar = 1'b0;
+      assign pa_en = 1'b1;
+      assign pa_valid = 1'b0;
+      assign pa_a = 32'd0;
+      assign pa_b = 32'd0;
+      assign pa_side = 58'd0;
+      // the element generator's outputs, constant without a POST unit
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_post = &{1'b0, pe_pal8, pe_pass2, pe_last, pe_idx, pe_addr, post_bias_en, post_act};
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   pal_tile_ram #(
       .DEPTH(OBUF_DEPTH),
@@ -639,11 +673,13 @@ module pal_tile #(
 
   // ---- registers and read data --------------------------------------------------------------
   /* verilator lint_off UNUSEDSIGNAL */
-  function automatic [31:0] geometry(input [31:0] r, input [31:0] c, input [31:0] u);
-    geometry = {8'd0, u[7:0], c[7:0], r[7:0]};
+  function automatic [31:0] geometry(input [31:0] r, input [31:0] c, input [31:0] u,
+                                     input integer post_unit);
+    geometry = {8'd0, u[7:0], c[7:0], r[7:0]} |
+               (post_unit != 0 ? 32'd0 : 32'd1 << PAL_TILE_GEOMETRY_NO_POST_BIT);
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
-  localparam [31:0] GEOMETRY = geometry(R, C, U);
+  localparam [31:0] GEOMETRY = geometry(R, C, U, POST_UNIT);
   localparam [3:0] NCTR = PAL_TILE_CTR_COUNT[3:0];
   localparam [31:0] V_IMEM = IMEM_DEPTH, V_ABUF = ABUF_BLOCKS, V_WMEM = WMEM_BLOCKS,
                     V_ACC = ACC_DEPTH, V_BIAS = BIAS_DEPTH, V_OBUF = OBUF_DEPTH;

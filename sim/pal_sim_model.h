@@ -33,6 +33,8 @@ typedef struct pal_sim_variant {
   // IMEM, ABUF, WMEM, ACC, BIAS, OBUF depths the model was built with (0:
   // the default of docs/isa.md §1)
   uint32_t depths[6];
+  // 1: built without a POST unit (pal_tile's POST_UNIT = 0, the iCEBreaker's)
+  uint32_t no_post;
   pal_sim_model *(*create)(uint64_t seed);
 } pal_sim_variant_t;
 }

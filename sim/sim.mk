@@ -25,9 +25,10 @@ SIM_LDLIBS := -lstdc++ -pthread -latomic -lm
 # register starts random (the wrapper seeds it) so missing resets show.
 SIM_VFLAGS := --cc -O3 --x-assign unique --x-initial unique -Irtl -I$(GEN_DIR) --top-module pal_tile
 
-# $(call sim_model,NAME,R,C,TRACE[,DEPTHS]): a Verilated model and its wrapper
-# object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS OBUF, the tile's depth
-# parameters; without it the defaults of docs/isa.md §1.
+# $(call sim_model,NAME,R,C,TRACE[,DEPTHS[,NO_POST]]): a Verilated model and
+# its wrapper object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS OBUF, the
+# tile's depth parameters; without it the defaults of docs/isa.md §1.
+# NO_POST = 1: the tile without its POST unit (POST_UNIT = 0).
 sim_depth_names := IMEM_DEPTH ABUF_BLOCKS WMEM_BLOCKS ACC_DEPTH BIAS_DEPTH OBUF_DEPTH
 sim_depth_gflags = $(if $(1),$(join $(addprefix -G,$(addsuffix =,$(sim_depth_names))),$(1)))
 sim_depth_init = $(if $(1),$(subst $(eval) ,$(comma),$(strip $(1))),0$(comma)0$(comma)0$(comma)0$(comma)0$(comma)0)
@@ -37,7 +38,7 @@ $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a: $(TILE_RTL_SRCS) $(GEN_TABLES) $(TI
 	@mkdir -p $$(@D)
 	@echo "VERILATE pal_tile $(2)x$(3)$(if $(filter 1,$(4)), (FST trace))"
 	@$(VERILATOR) $(SIM_VFLAGS) $(if $(filter 1,$(4)),--trace-fst) --prefix Vpal_tile_$(1) \
-	  -GR=$(2) -GC=$(3) $(call sim_depth_gflags,$(5)) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v \
+	  -GR=$(2) -GC=$(3) $(call sim_depth_gflags,$(5)) $(if $(filter 1,$(6)),-GPOST_UNIT=0) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v \
 	  >$(SIM_BUILD)/obj_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/obj_$(1).log; exit 1; }
 	@# the model's C++ files compile in the jobs of this make (make -j2: at most 2)
@@ -49,7 +50,8 @@ $(SIM_BUILD)/pal_sim_$(1).o: sim/pal_sim_model.cpp sim/pal_sim_model.h include/p
 	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/obj_$(1) \
 	  -DPAL_SIM_CLASS=Vpal_tile_$(1) -DPAL_SIM_HEADER='"Vpal_tile_$(1).h"' \
 	  -DPAL_SIM_VARIANT=pal_sim_variant_$(1) -DPAL_SIM_ROWS=$(2) -DPAL_SIM_COLS=$(3) \
-	  -DPAL_SIM_TRACE=$(4) -DPAL_SIM_DEPTHS='$(call sim_depth_init,$(5))' -c -o $$@ $$<
+	  -DPAL_SIM_TRACE=$(4) -DPAL_SIM_DEPTHS='$(call sim_depth_init,$(5))' \
+	  -DPAL_SIM_NO_POST=$(if $(filter 1,$(6)),1,0) -c -o $$@ $$<
 SIM_MODEL_$(1) := $(SIM_BUILD)/pal_sim_$(1).o $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
 endef
 
@@ -57,12 +59,12 @@ $(eval $(call sim_model,4x4,4,4,0))
 $(eval $(call sim_model,8x8,8,8,0))
 $(eval $(call sim_model,16x16,16,16,0))
 # The iCEBreaker's tile (rtl/boards/pal_icebreaker.v's defaults: 2x2, one
-# accumulate unit, small buffers), so that the board's own configuration
+# accumulate unit, small buffers, no POST unit), so that the board's own configuration
 # runs the differential tests, not only the gate-level GEMM. The Verilated
 # board top's test (constraints/boards.mk) reads the board's INFO and fails
 # if these depths are not the board's.
 ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
-$(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS)))
+$(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
 $(eval $(call sim_model,4x4_fst,4,4,1))
 $(eval $(call sim_model,8x8_fst,8,8,1))
 
@@ -126,16 +128,19 @@ sim: $(SIM_CLI)
 sim-trace: $(SIM_TRACE_CLI)
 
 # ---- lint and synthesis of the tile ------------------------------------------------
-# Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, verilator -Wall.
+# Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, and the 2x2
+# without its POST unit (the iCEBreaker's), verilator -Wall.
 tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	@for g in 4 8 16; do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=$$g -GC=$$g \
 	    rtl/pal_tile.v || exit 1; \
 	done
+	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=2 -GC=2 -GPOST_UNIT=0 \
+	  rtl/pal_tile.v
 	@for m in $(TILE_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
-	@echo "tile-lint: pal_tile 4x4/8x8/16x16 and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
+	@echo "tile-lint: pal_tile 4x4/8x8/16x16, 2x2 without POST and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
 
 # Synthesis: pal_tile 4x4 through Yosys' generic synth with the memories kept
 # as memory cells (PAL_TILE_RAM_INFER; mapping ~190 KiB to flip-flops takes

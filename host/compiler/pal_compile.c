@@ -131,7 +131,8 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
     uint32_t next_kb = i + 1 < n ? plan->layers[i + 1].kb : 0;
     L->in_on_chip = i > 0 && plan->layers[i - 1].out_on_chip;
     if (!L->in_on_chip) L->in_base = 0;
-    bool want_chip = i + 1 < n && (uint64_t)mc * (L->kb + next_kb) <= c->abuf_blocks;
+    /* only POST writes ABUF: without it every output goes through the host */
+    bool want_chip = !c->no_post && i + 1 < n && (uint64_t)mc * (L->kb + next_kb) <= c->abuf_blocks;
     if (L->in_on_chip) {
       L->in_whole = true;
     } else {
@@ -344,6 +345,12 @@ pal_status_t pal_plan_dense_chain(const pal_tile_config_t *geometry, const pal_d
       }
     }
   }
+  if (options->single_kernel && c->no_post) {
+    st = pal_status_make(PAL_UNIMPLEMENTED,
+                         "no single-kernel tiling: the tile has no POST unit, so the host post-processes "
+                         "every layer's sums between kernel runs");
+    goto fail;
+  }
   if (options->single_kernel && best_mc == 0) {
     st = pal_status_make(PAL_UNIMPLEMENTED,
                          "no single-kernel tiling on this geometry: the weights (and biases) of the %zu layer(s) "
@@ -358,9 +365,15 @@ pal_status_t pal_plan_dense_chain(const pal_tile_config_t *geometry, const pal_d
   if (options->require_on_chip) {
     for (size_t i = 0; i + 1 < n; i++)
       if (!plan->layers[i].out_on_chip) {
-        st = pal_status_make(PAL_RESOURCE_EXHAUSTED,
-                             "layer %zu: its output (%u features, M chunk %u) does not stay on chip in ABUF of %u blocks",
-                             i, plan->layers[i].n, plan->mc, c->abuf_blocks);
+        if (c->no_post)
+          st = pal_status_make(PAL_RESOURCE_EXHAUSTED,
+                               "layer %zu: its output cannot stay on chip: the tile has no POST unit to write it "
+                               "into ABUF",
+                               i);
+        else
+          st = pal_status_make(PAL_RESOURCE_EXHAUSTED,
+                               "layer %zu: its output (%u features, M chunk %u) does not stay on chip in ABUF of %u blocks",
+                               i, plan->layers[i].n, plan->mc, c->abuf_blocks);
         goto fail;
       }
   }
@@ -387,7 +400,7 @@ uint32_t pal_plan_out_features(const pal_plan_t *plan) { return plan->layers[pla
 uint32_t pal_plan_m_chunk(const pal_plan_t *plan) { return plan->mc; }
 
 bool pal_plan_is_single_kernel(const pal_plan_t *plan) {
-  if (!plan->resident) return false;
+  if (!plan->resident || plan->cfg.no_post) return false; /* without POST the host finishes each layer */
   size_t n = plan->n_layers;
   if (!plan->layers[0].in_whole || !plan->layers[n - 1].obuf_whole) return false;
   for (size_t i = 0; i + 1 < n; i++)
@@ -564,6 +577,56 @@ static pal_status_t ex_write_bias(exec_t *e, const pal_layer_plan_t *L, uint32_t
   return st;
 }
 
+/* Whether the tile reads the layer's bias: a GEMM that starts from it, or
+ * POST; without a POST unit the host adds a post-bias itself. */
+static bool bias_on_chip(const pal_plan_t *plan, const pal_layer_plan_t *L) {
+  return L->bias && (L->bias_mode == PAL_BIAS_START || !plan->cfg.no_post);
+}
+
+/* A tile without a POST unit (pal_tile_config_t.no_post): what POST would
+ * have done with FP32 output, on the host. The N group's GEMMs left m rows
+ * of `rows` sums at ACC 0 (row r at r * rows); outputs [n0, n0 + ncount)
+ * of each row go to out (m x N), a NaR as PAL_TILE_FP32_NAR, as POST
+ * writes OBUF: the same pal_postprocess the emulator's POST applies. */
+static pal_status_t ex_host_post(exec_t *e, const pal_layer_plan_t *L, uint32_t m, uint32_t n0,
+                                 uint32_t ncount, uint32_t rows, float *out) {
+  size_t words = (size_t)m * rows;
+  uint32_t *acc = NULL;
+  uint8_t *nar = NULL;
+  if (e->dev) {
+    acc = malloc(words * sizeof *acc);
+    nar = malloc(words);
+    if (!acc || !nar) {
+      free(acc);
+      free(nar);
+      return pal_status_make(PAL_RESOURCE_EXHAUSTED, "layer %zu: out of memory for ACC", e->layer);
+    }
+  }
+  pal_status_t st = ex_read(e, PAL_TILE_REGION_ACC, 0, words, acc);
+  if (!st) st = ex_read(e, PAL_TILE_REGION_ACC_NAR, 0, words, nar);
+  e->st->host_post_outputs += (uint64_t)m * ncount;
+  if (!st && e->dev && out) {
+    pal_epilogue_t epi;
+    pal_epilogue_initialize(&epi);
+    bool bias_post = L->bias && L->bias_mode == PAL_BIAS_POST;
+    epi.bias = bias_post ? L->bias : NULL;
+    epi.bias_mode = PAL_BIAS_POST;
+    epi.act = L->act;
+    epi.clip_lo = L->clip_lo;
+    epi.clip_hi = L->clip_hi;
+    for (uint32_t r = 0; r < m; r++)
+      for (uint32_t j = 0; j < ncount; j++) {
+        size_t a = (size_t)r * rows + j;
+        bool is_nar = nar[a] != 0;
+        float v = pal_postprocess(pal_f32_from_bits(acc[a]), bias_post ? L->bias[n0 + j] : 0.0f, &epi, &is_nar);
+        out[(size_t)r * L->n + n0 + j] = is_nar ? pal_f32_from_bits(PAL_TILE_FP32_NAR) : v;
+      }
+  }
+  free(acc);
+  free(nar);
+  return st;
+}
+
 /* One layer for one M chunk of m rows. `in` is the host copy of the input
  * (used unless it is on chip); `out` (m x N FP32) receives the output
  * unless it stays on chip. */
@@ -573,11 +636,12 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
   if (!L->in_on_chip && L->in_whole) PAL_RETURN_IF_ERROR(ex_write_acts(e, in, m, 0, L->kb, L->in_base));
   if (L->wmode == PAL_WMODE_LAYER)
     PAL_RETURN_IF_ERROR(ex_write_weights(e, L, 0, L->nt, 0, L->kb, L->w_base));
-  if (L->bias && L->bias_whole && !L->bias_resident)
+  if (bias_on_chip(e->plan, L) && L->bias_whole && !L->bias_resident)
     PAL_RETURN_IF_ERROR(ex_write_bias(e, L, 0, L->nt * P, L->bias_base));
   uint32_t *obuf = NULL;
   pal_status_t st = PAL_STATUS_OK;
-  if (!L->out_on_chip && e->dev) {
+  const bool host_post = e->plan->cfg.no_post != 0;
+  if (!L->out_on_chip && !host_post && e->dev) {
     obuf = malloc((size_t)m * (L->obuf_whole ? L->n : L->ntg * P) * sizeof(uint32_t));
     if (!obuf) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory for an output chunk");
   }
@@ -585,7 +649,7 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
     uint32_t t0 = g * L->ntg, ntg_g = min_u32(L->ntg, L->nt - t0);
     uint32_t n0 = t0 * P, ncount = min_u32(L->n - n0, ntg_g * P);
     uint32_t bias_base = L->bias_whole ? L->bias_base + n0 : L->bias_base;
-    if (L->bias && !L->bias_whole) st = ex_write_bias(e, L, n0, ntg_g * P, L->bias_base);
+    if (bias_on_chip(e->plan, L) && !L->bias_whole) st = ex_write_bias(e, L, n0, ntg_g * P, L->bias_base);
     for (uint32_t ck = 0; !st && ck < L->nk; ck++) {
       uint32_t kb0 = ck * L->kc, kcc = min_u32(L->kc, L->kb - kb0);
       uint32_t w_base = L->w_base + t0 * L->kb;
@@ -615,6 +679,11 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
       st = ex_emit(e, &gm);
     }
     if (st) break;
+    if (host_post) {
+      st = ex_host_post(e, L, m, n0, ncount, ntg_g * P, out);
+      if (st) break;
+      continue;
+    }
     if (L->act == PAL_ACT_CLIP) {
       pal_isa_instr_t sr;
       pal_isa_instr_initialize(&sr, PAL_ISA_OP_SETR);
@@ -651,7 +720,7 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
           memcpy(out + (size_t)r * L->n + n0, obuf + (size_t)r * ncount, (size_t)ncount * 4);
     }
   }
-  if (!st && !L->out_on_chip && L->obuf_whole) {
+  if (!st && !L->out_on_chip && !host_post && L->obuf_whole) {
     st = ex_read(e, PAL_TILE_REGION_OBUF, 0, (size_t)m * L->n, obuf);
     if (!st && obuf) memcpy(out, obuf, (size_t)m * L->n * 4);
   }
@@ -672,6 +741,10 @@ static pal_status_t check_device(const pal_plan_t *plan, pal_device_t *device) {
   } b[] = {{"IMEM_DEPTH", d->imem_depth, p->imem_depth}, {"ABUF_BLOCKS", d->abuf_blocks, p->abuf_blocks},
            {"WMEM_BLOCKS", d->wmem_blocks, p->wmem_blocks}, {"ACC_DEPTH", d->acc_depth, p->acc_depth},
            {"BIAS_DEPTH", d->bias_depth, p->bias_depth}, {"OBUF_DEPTH", d->obuf_depth, p->obuf_depth}};
+  if (d->no_post && !p->no_post)
+    return pal_status_make(PAL_FAILED_PRECONDITION,
+                           "%s: the device's tile has no POST unit, the plan was made for one that has",
+                           uri);
   for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
     if (b[i].dev < b[i].plan)
       return pal_status_make(PAL_FAILED_PRECONDITION, "%s: the device's %s is %u, the plan needs %u", uri,
@@ -708,7 +781,8 @@ pal_status_t pal_plan_execute(pal_plan_t *plan, pal_device_t *device, const floa
     pal_layer_plan_t *L = &plan->layers[i];
     e.layer = i;
     if (L->wmode == PAL_WMODE_RESIDENT) st = ex_write_weights(&e, L, 0, L->nt, 0, L->kb, L->w_base);
-    if (!st && L->bias && L->bias_resident) st = ex_write_bias(&e, L, 0, L->nt * plan->p, L->bias_base);
+    if (!st && bias_on_chip(plan, L) && L->bias_resident)
+      st = ex_write_bias(&e, L, 0, L->nt * plan->p, L->bias_base);
   }
   for (uint32_t r0 = 0; !st && r0 < batch; r0 += mc) {
     uint32_t m = min_u32(mc, batch - r0);
@@ -853,9 +927,10 @@ pal_status_t pal_plan_describe(const pal_plan_t *plan, char **out_text) {
   PAL_RETURN_IF_ERROR(pal_plan_execute((pal_plan_t *)plan, NULL, NULL, plan->mc, NULL, &one, NULL, NULL));
   PAL_RETURN_IF_ERROR(pal_plan_execute((pal_plan_t *)plan, NULL, NULL, plan->max_batch, NULL, &all, NULL, NULL));
   sbuf_t s = {0};
-  sb_printf(&s, "plan: %zu dense layer(s) %u -> %u on a %u x %u tile (P %u; IMEM %u, ABUF %u, WMEM %u, ACC %u, BIAS %u, OBUF %u)\n",
+  sb_printf(&s, "plan: %zu dense layer(s) %u -> %u on a %u x %u tile (P %u; IMEM %u, ABUF %u, WMEM %u, ACC %u, BIAS %u, OBUF %u%s)\n",
             plan->n_layers, plan->layers[0].k, plan->layers[plan->n_layers - 1].n, c->rows, c->cols, plan->p,
-            c->imem_depth, c->abuf_blocks, c->wmem_blocks, c->acc_depth, c->bias_depth, c->obuf_depth);
+            c->imem_depth, c->abuf_blocks, c->wmem_blocks, c->acc_depth, c->bias_depth, c->obuf_depth,
+            c->no_post ? "; no POST unit: bias-after, activation and re-encoding on the host (CPU)" : "");
   sb_printf(&s, "  M chunk %u rows (max_batch %u: %u chunk(s)); weights %s; kernel runs: %" PRIu64
                 " per full chunk, %" PRIu64 " for max_batch; %s\n",
             plan->mc, plan->max_batch, div_up(plan->max_batch, plan->mc),
@@ -875,7 +950,9 @@ pal_status_t pal_plan_describe(const pal_plan_t *plan, char **out_text) {
               L->in_on_chip ? "on chip (previous POST, PAL8-B32)"
               : L->in_whole ? "from host, whole chunk in ABUF"
                             : "from host, streamed through ABUF per K chunk (K too large for ABUF)",
-              i + 1 == plan->n_layers ? (L->obuf_whole ? "FP32 via OBUF, read per M chunk" : "FP32 via OBUF, read per N group")
+              c->no_post ? (i + 1 == plan->n_layers ? "FP32 sums read from ACC per N group, POST on the host"
+                                                    : "SPILLED: FP32 sums read from ACC per N group, POST and re-encoding on the host")
+              : i + 1 == plan->n_layers ? (L->obuf_whole ? "FP32 via OBUF, read per M chunk" : "FP32 via OBUF, read per N group")
               : L->out_on_chip        ? "on chip: POST writes PAL8-B32 into ABUF for the next layer"
                                       : "SPILLED through the host (FP32 read, re-encoded to PAL8-B32)");
   }

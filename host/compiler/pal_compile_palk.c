@@ -10,6 +10,11 @@
 pal_status_t pal_plan_build_palk(const pal_plan_t *plan, pal_kernel_image_builder_t **out_builder) {
   if (!plan || !out_builder) return pal_status_make(PAL_INVALID_ARGUMENT, "pal_plan_build_palk: NULL argument");
   *out_builder = NULL;
+  if (plan->cfg.no_post)
+    return pal_status_make(PAL_UNIMPLEMENTED,
+                           "plan: the tile has no POST unit, so its outputs are sums in ACC that the host "
+                           "post-processes; a .palk's output is read from OBUF, which only POST writes: run "
+                           "this plan with pal_plan_run");
   if (!plan->resident)
     return pal_status_make(PAL_UNIMPLEMENTED,
                            "plan: the weights and biases of its %zu layer(s) do not all fit WMEM (%u blocks) "

@@ -138,6 +138,7 @@ static void add_stats(pal_plan_stats_t *acc, const pal_plan_stats_t *s) {
   acc->bytes_from_device += s->bytes_from_device;
   acc->weight_bytes += s->weight_bytes;
   acc->spills += s->spills;
+  acc->host_post_outputs += s->host_post_outputs;
   acc->link_requests += s->link_requests;
   acc->wire_bytes_tx += s->wire_bytes_tx;
   acc->wire_bytes_rx += s->wire_bytes_rx;

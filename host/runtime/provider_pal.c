@@ -439,6 +439,9 @@ static void pal_describe(pal_provider_t *p, void *state, FILE *f) {
               (unsigned long long)u->stats.counters.value[PAL_TILE_CTR_CYC_TOTAL],
               (unsigned long long)u->stats.counters.value[PAL_TILE_CTR_MACS_ISSUED],
               (unsigned long long)u->stats.spills);
+    if (u->stats.host_post_outputs)
+      fprintf(f, ", %llu outputs post-processed on the CPU (the tile has no POST unit)",
+              (unsigned long long)u->stats.host_post_outputs);
     fputc('\n', f);
     char *text = NULL;
     pal_status_t st = pal_plan_describe(plan, &text);

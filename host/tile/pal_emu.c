@@ -410,6 +410,10 @@ static uint64_t step(pal_emu_t *emu) {
   const uint32_t *words = emu->imem + (size_t)emu->pc * PAL_ISA_INSTR_WORDS;
   pal_isa_instr_t in;
   pal_tile_error_t err = pal_isa_decode_check(words, &in);
+  /* a tile without a POST unit decodes POST as it decodes any opcode it
+   * does not have (docs/isa.md §1), before any check of its fields */
+  if (in.opcode == PAL_ISA_OP_POST && emu->cfg.no_post)
+    err = PAL_TILE_ERR_ILLEGAL_OPCODE;
   if (err != PAL_TILE_ERR_NONE) return stop_error(emu, err, emu->pc);
   uint64_t cycles;
   switch (in.opcode) {
@@ -523,7 +527,9 @@ static pal_status_t emu_read_reg(void *self, uint32_t offset, uint32_t *out_valu
   switch (offset) {
     case PAL_TILE_REG_ID: v = PAL_TILE_ID_VALUE; break;
     case PAL_TILE_REG_ISA_VERSION: v = PAL_ISA_VERSION; break;
-    case PAL_TILE_REG_GEOMETRY: v = c->rows | c->cols << 8 | c->acc_units << 16; break;
+    case PAL_TILE_REG_GEOMETRY:
+      v = c->rows | c->cols << 8 | c->acc_units << 16 | (c->no_post ? PAL_TILE_GEOMETRY_NO_POST : 0);
+      break;
     case PAL_TILE_REG_IMEM_DEPTH: v = c->imem_depth; break;
     case PAL_TILE_REG_ABUF_BLOCKS: v = c->abuf_blocks; break;
     case PAL_TILE_REG_WMEM_BLOCKS: v = c->wmem_blocks; break;

@@ -66,6 +66,8 @@ static int write_proto(const char *path) {
   emit(f, "PAL_PROTO_INFO_MAGIC", 32,
        (unsigned long)m[0] | (unsigned long)m[1] << 8 | (unsigned long)m[2] << 16 | (unsigned long)m[3] << 24);
   emit(f, "PAL_PROTO_INFO_BYTES", 0, PAL_PROTO_INFO_BYTES);
+  emit(f, "PAL_PROTO_FLAG_FIRMWARE", 0, PAL_PROTO_FLAG_FIRMWARE);
+  emit(f, "PAL_PROTO_FLAG_NO_POST", 0, PAL_PROTO_FLAG_NO_POST);
   static const struct { const char *name; unsigned v; } msgs[] = {
       {"PAL_MSG_INFO", PAL_MSG_INFO},           {"PAL_MSG_WRITE", PAL_MSG_WRITE},
       {"PAL_MSG_READ", PAL_MSG_READ},           {"PAL_MSG_PING", PAL_MSG_PING},
@@ -241,6 +243,7 @@ int main(int argc, char **argv) {
   }
   emit(f, "PAL_TILE_CTR_COUNT", 0, PAL_TILE_CTR_COUNT);
   emit(f, "PAL_TILE_ID_VALUE", 32, PAL_TILE_ID_VALUE);
+  emit(f, "PAL_TILE_GEOMETRY_NO_POST_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_GEOMETRY_NO_POST));
   emit(f, "PAL_TILE_CONTROL_START_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_CONTROL_START));
   emit(f, "PAL_TILE_CONTROL_RESET_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_CONTROL_RESET));
   emit(f, "PAL_TILE_STATUS_BUSY_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_STATUS_BUSY));

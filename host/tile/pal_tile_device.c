@@ -53,6 +53,7 @@ pal_status_t pal_tile_config_validate(const pal_tile_config_t *config) {
   PAL_RETURN_IF_ERROR(check_range("acc_depth", config->acc_depth, 1, 65536));
   PAL_RETURN_IF_ERROR(check_range("bias_depth", config->bias_depth, 1, 65536));
   PAL_RETURN_IF_ERROR(check_range("obuf_depth", config->obuf_depth, 1, 65536));
+  PAL_RETURN_IF_ERROR(check_range("no_post", config->no_post, 0, 1));
   return PAL_STATUS_OK;
 }
 

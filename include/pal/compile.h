@@ -87,6 +87,8 @@ typedef struct pal_plan_stats {
   uint64_t bytes_from_device; /* payload bytes read back (outputs, spills) */
   uint64_t weight_bytes;      /* part of bytes_to_device that was WMEM */
   uint64_t spills;            /* layer outputs that went through the host mid-chain */
+  uint64_t host_post_outputs; /* outputs whose bias/activation the host applied (a tile
+                               * without a POST unit: pal_tile_config_t.no_post) */
   uint64_t link_requests;     /* protocol transactions (0 on emu://?direct=1) */
   uint64_t wire_bytes_tx, wire_bytes_rx; /* link bytes incl. framing (0 on the direct path) */
   pal_tile_counters_t counters; /* the tile's counters over the call (CYC_TOTAL, MACS_ISSUED, ...) */

@@ -162,7 +162,10 @@ void pal_frame_parser_get_stats(const pal_frame_parser_t *parser,
 #define PAL_PROTO_INFO_BYTES 64u
 #define PAL_PROTO_INFO_MAGIC "PAL1"
 #define PAL_PROTO_NAME_BYTES 16u
-#define PAL_PROTO_FLAG_FIRMWARE 0x1u
+#define PAL_PROTO_FLAG_FIRMWARE 0x1u /* a control core answers FW requests */
+/* the tile has no POST unit (pal_tile_config_t.no_post): the encoder sets
+ * it from `tile`, the decoder sets `tile.no_post` from it */
+#define PAL_PROTO_FLAG_NO_POST 0x2u
 
 typedef struct pal_link_info {
   uint32_t protocol_version;

@@ -33,11 +33,17 @@ typedef struct pal_tile_config {
   uint32_t acc_depth;   /* accumulator words, 1..65536 */
   uint32_t bias_depth;  /* bias words, 1..65536 */
   uint32_t obuf_depth;  /* output words, 1..65536 */
+  /* 1: the tile has no POST unit (docs/isa.md §1): POST is an illegal
+   * opcode there, and the host post-processes what a GEMM leaves in ACC.
+   * 0 (the default) on every tile but the iCEBreaker's, which is built
+   * without one to fit the iCE40UP5K. Zero is the full tile, so that a
+   * configuration filled in by hand has POST. */
+  uint32_t no_post;
 } pal_tile_config_t;
 
 /* Fills the defaults of docs/isa.md §1 for an R x C array: ACC_UNITS =
  * max(1, P/4) (at most 255, the width of its GEOMETRY field), IMEM 256,
- * ABUF 512, WMEM 256, ACC 4096, BIAS 1024, OBUF 4096. */
+ * ABUF 512, WMEM 256, ACC 4096, BIAS 1024, OBUF 4096, a POST unit. */
 void pal_tile_config_initialize(pal_tile_config_t *config, uint32_t rows, uint32_t cols);
 
 /* Checks every field against the ranges above; the message names the field. */
@@ -200,7 +206,7 @@ pal_status_t pal_isa_encode(const pal_isa_instr_t *instr, uint32_t out_words[PAL
 
 #define PAL_TILE_REG_ID 0x00u
 #define PAL_TILE_REG_ISA_VERSION 0x04u
-#define PAL_TILE_REG_GEOMETRY 0x08u /* [7:0] R, [15:8] C, [23:16] ACC_UNITS */
+#define PAL_TILE_REG_GEOMETRY 0x08u /* [7:0] R, [15:8] C, [23:16] ACC_UNITS, [24] no POST */
 #define PAL_TILE_REG_IMEM_DEPTH 0x0Cu
 #define PAL_TILE_REG_ABUF_BLOCKS 0x10u
 #define PAL_TILE_REG_WMEM_BLOCKS 0x14u
@@ -215,6 +221,7 @@ pal_status_t pal_isa_encode(const pal_isa_instr_t *instr, uint32_t out_words[PAL
 #define PAL_TILE_REG_COUNTERS 0x80u /* 64-bit each, low word first */
 
 #define PAL_TILE_ID_VALUE 0x50414C31u /* "PAL1" */
+#define PAL_TILE_GEOMETRY_NO_POST 0x01000000u /* GEOMETRY[24]: the tile has no POST unit */
 
 #define PAL_TILE_CONTROL_START 0x1u /* start at START_PC */
 #define PAL_TILE_CONTROL_RESET 0x2u /* reset counters and STATUS (not CLIP_*) */

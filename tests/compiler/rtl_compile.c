@@ -54,6 +54,10 @@ static void run_on_rtl(uint64_t seed, uint32_t rows, uint32_t cols, owned_layer_
            batch);
   compare(seed, what, y, yr, ny);
   compare(seed, "emu vs golden model", ye, yr, ny);
+  /* a tile without POST (the iCEBreaker's 2x2) leaves every layer's POST to the host */
+  PAL_TEST_CHECK(seed, (srtl.host_post_outputs > 0) == (cfg.no_post != 0),
+                 "%s: %llu outputs post-processed on the host, the tile %s a POST unit", what,
+                 (unsigned long long)srtl.host_post_outputs, cfg.no_post ? "has no" : "has");
   PAL_TEST_CHECK(seed, srtl.kernel_runs == semu.kernel_runs, "kernel runs: RTL %llu, emu %llu",
                  (unsigned long long)srtl.kernel_runs, (unsigned long long)semu.kernel_runs);
   double c_rtl = (double)srtl.counters.value[PAL_TILE_CTR_CYC_TOTAL];
@@ -90,6 +94,21 @@ static void test_rtl_chains(void **state) {
   free_layers(o, 3);
 }
 
+/* The iCEBreaker's tile (2x2, its small buffers, no POST unit): the host
+ * post-processes each N group's sums read from ACC, bias-after and clip
+ * included, and the outputs are still the golden model's bits. */
+static void test_rtl_board_tile_without_post(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed + 9);
+  owned_layer_t o[2];
+  make_layer(&rng, &o[0], 60, 12, true, PAL_BIAS_POST, PAL_ACT_CLIP);
+  make_layer(&rng, &o[1], 12, 5, true, PAL_BIAS_START, PAL_ACT_RELU);
+  run_on_rtl(seed, 2, 2, o, 2, 3, 3, NULL);
+  free_layers(o, 2);
+}
+
 /* Weights larger than WMEM on the RTL: 640 x 400 on 4x4 is 25 N-tiles x 20
  * blocks = 500 > 256 blocks per PE (streamed N groups); K = 8224 is 257
  * blocks, more than WMEM holds for one tile, so K is cut in two chunks and
@@ -114,6 +133,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rtl_chains),
       cmocka_unit_test(test_rtl_streaming),
+      cmocka_unit_test(test_rtl_board_tile_without_post),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

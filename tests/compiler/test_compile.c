@@ -406,6 +406,92 @@ static void expect_status(uint64_t seed, pal_status_t st, pal_status_code_t code
   pal_status_free(st);
 }
 
+/* A tile without a POST unit (the iCEBreaker's, pal_tile_config_t.no_post):
+ * the host reads each N group's sums from ACC and applies bias-after,
+ * activation and re-encoding; the outputs must be the references' bit for
+ * bit (run_case), through both paths, with NaR, tiny buffers and bias-after
+ * layers. A plan for a tile with POST must be refused on it, and what needs
+ * POST on chip (single kernel, .palk, outputs on chip) must say why not. */
+static void test_no_post_unit(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed + 66);
+  pal_tile_config_t cfg;
+  pal_tile_config_initialize(&cfg, 4, 4);
+  cfg.no_post = 1;
+  owned_layer_t o[3];
+  make_layer(&rng, &o[0], 96, 64, true, PAL_BIAS_START, PAL_ACT_RELU);
+  make_layer(&rng, &o[1], 64, 40, true, PAL_BIAS_POST, PAL_ACT_CLIP);
+  make_layer(&rng, &o[2], 40, 10, true, PAL_BIAS_POST, PAL_ACT_NONE);
+  o[0].w[7] = NAN; /* a NaR output column in layer 0 */
+  case_result_t r = {0};
+  run_case(seed, &cfg, true, o, 3, 9, 9, NULL, &r);
+  /* every output of every layer went through the host, none on chip */
+  PAL_TEST_CHECK(seed, r.stats.host_post_outputs == 9u * (64 + 40 + 10) && r.stats.spills == 2,
+                 "host POST of %llu outputs, %llu spills (expected %u and 2):\n%s",
+                 (unsigned long long)r.stats.host_post_outputs, (unsigned long long)r.stats.spills,
+                 9u * (64 + 40 + 10), r.describe);
+  PAL_TEST_CHECK(seed, strstr(r.describe, "no POST unit") && strstr(r.describe, "POST on the host") && !r.single,
+                 "describe() does not say where POST ran:\n%s", r.describe);
+  PAL_TEST_CHECK(seed, r.stats.counters.value[PAL_TILE_CTR_NAR_OUTPUTS] == 0,
+                 "a tile without POST counted %llu NaR outputs",
+                 (unsigned long long)r.stats.counters.value[PAL_TILE_CTR_NAR_OUTPUTS]);
+  free(r.describe);
+  run_case(seed + 1, &cfg, false, o, 3, 4, 11, NULL, &r);
+  free(r.describe);
+  /* the same chain with POST on chip: no output goes through the host */
+  pal_tile_config_t full = cfg;
+  full.no_post = 0;
+  run_case(seed, &full, true, o, 3, 9, 9, NULL, &r);
+  PAL_TEST_CHECK(seed, r.stats.host_post_outputs == 0, "%llu host POST outputs on a tile with POST",
+                 (unsigned long long)r.stats.host_post_outputs);
+  free(r.describe);
+  /* tiny buffers: K and weights streamed, N groups, IMEM splits */
+  pal_tile_config_t tiny;
+  pal_tile_config_initialize(&tiny, 2, 3);
+  tiny.imem_depth = 4;
+  tiny.abuf_blocks = 8;
+  tiny.wmem_blocks = 5;
+  tiny.acc_depth = 24;
+  tiny.bias_depth = 12;
+  tiny.obuf_depth = 30;
+  tiny.no_post = 1;
+  owned_layer_t t[2];
+  make_layer(&rng, &t[0], 300, 70, true, PAL_BIAS_POST, PAL_ACT_RELU);
+  make_layer(&rng, &t[1], 70, 13, true, PAL_BIAS_POST, PAL_ACT_CLIP);
+  run_case(seed + 2, &tiny, true, t, 2, 5, 5, NULL, &r);
+  free(r.describe);
+
+  /* refusals */
+  pal_dense_layer_t l[2] = {o[0].l, o[1].l};
+  pal_plan_t *plan = NULL;
+  pal_plan_options_t opt;
+  pal_plan_options_initialize(&opt);
+  opt.single_kernel = true;
+  expect_status(seed, pal_plan_dense_chain(&cfg, l, 2, 4, &opt, &plan), PAL_UNIMPLEMENTED, "no POST unit",
+                "single_kernel without POST");
+  pal_plan_options_initialize(&opt);
+  opt.require_on_chip = true;
+  expect_status(seed, pal_plan_dense_chain(&cfg, l, 2, 4, &opt, &plan), PAL_RESOURCE_EXHAUSTED, "no POST unit",
+                "require_on_chip without POST");
+  OK(seed, pal_plan_dense_chain(&cfg, l, 1, 4, NULL, &plan));
+  pal_kernel_image_builder_t *b = NULL;
+  expect_status(seed, pal_plan_build_palk(plan, &b), PAL_UNIMPLEMENTED, "no POST unit", "palk without POST");
+  assert_null(b);
+  pal_plan_destroy(plan);
+  OK(seed, pal_plan_dense_chain(&full, l, 2, 4, NULL, &plan));
+  float x[96 * 2] = {0}, y[40 * 2];
+  pal_device_t *dev = open_emu(seed, &cfg, true);
+  expect_status(seed, pal_plan_run(plan, dev, x, 2, y, NULL), PAL_FAILED_PRECONDITION, "no POST unit",
+                "a plan with POST on a tile without");
+  pal_device_close(dev);
+  pal_plan_destroy(plan);
+  free_layers(o, 3);
+  free_layers(t, 2);
+}
+
+
 static void test_errors(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed();
@@ -581,6 +667,7 @@ int main(void) {
       cmocka_unit_test(test_weight_streaming),    cmocka_unit_test(test_nar),
       cmocka_unit_test(test_conv2d),              cmocka_unit_test(test_errors),
       cmocka_unit_test(test_palk),                cmocka_unit_test(test_random_plans),
+      cmocka_unit_test(test_no_post_unit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,6 +373,20 @@ static void test_model_info_ping(void **state) {
   assert_int_equal(info.clock_hz, 12000000);
   assert_int_equal(info.idle_byte_times, PAL_LINK_DEFAULT_IDLE_BYTE_TIMES);
   assert_string_equal(info.name, "frame-test");
+  assert_int_equal(info.tile.no_post, 0);
+  assert_int_equal(info.flags & PAL_PROTO_FLAG_NO_POST, 0);
+  /* the NO_POST flag carries pal_tile_config_t.no_post both ways */
+  pal_link_info_t np = info, back;
+  np.tile.no_post = 1;
+  uint8_t enc[PAL_PROTO_INFO_BYTES];
+  pal_link_info_encode(&np, enc);
+  assert_int_equal(enc[6], PAL_PROTO_FLAG_NO_POST);
+  OK(0, pal_link_info_decode(enc, sizeof enc, &back));
+  assert_int_equal(back.tile.no_post, 1);
+  assert_int_equal(back.flags, PAL_PROTO_FLAG_NO_POST);
+  enc[6] = 0;
+  OK(0, pal_link_info_decode(enc, sizeof enc, &back));
+  assert_int_equal(back.tile.no_post, 0);
   uint8_t bad[PAL_PROTO_INFO_BYTES];
   memcpy(bad, g.payload, sizeof bad);
   bad[0] = 'Q';

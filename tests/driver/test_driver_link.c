@@ -89,6 +89,7 @@ static void test_open_errors(void **state) {
       {"emu://?rows=0", PAL_INVALID_ARGUMENT, "rows=0"},
       {"emu://?max_payload=63", PAL_INVALID_ARGUMENT, "max_payload=63"},
       {"emu://?direct=2", PAL_INVALID_ARGUMENT, "direct=2"},
+      {"emu://?post=2", PAL_INVALID_ARGUMENT, "post=2"},
       {"emu://somewhere", PAL_INVALID_ARGUMENT, "takes no path"},
       {"emu://?rows=16&cols=17", PAL_OUT_OF_RANGE, "address map"},
       {"emu://?timeout_ms=0", PAL_INVALID_ARGUMENT, "timeout_ms=0"},
@@ -113,6 +114,27 @@ static void test_open_errors(void **state) {
     assert_null(d);
     expect_error(st, bad[i].code, bad[i].uri, bad[i].says);
   }
+  /* post=0: a tile without a POST unit, which INFO (through the link) and
+   * the tile's GEOMETRY register both report */
+  const char *np_uris[] = {"emu://?post=0&rows=2&cols=2", "emu://?post=0&direct=1"};
+  for (size_t i = 0; i < 2; i++) {
+    OK(pal_device_open(np_uris[i], NULL, &d));
+    pal_device_info_t info;
+    OK(pal_device_info(d, &info));
+    assert_int_equal(info.link.tile.no_post, 1);
+    assert_int_equal(pal_device_tile(d)->config.no_post, 1);
+    uint32_t geo = 0;
+    OK(pal_tile_device_read_reg(pal_device_tile(d), PAL_TILE_REG_GEOMETRY, &geo));
+    assert_true(geo & PAL_TILE_GEOMETRY_NO_POST);
+    pal_device_close(d);
+    d = NULL;
+  }
+  OK(pal_device_open("emu://?post=1", NULL, &d));
+  pal_device_info_t full;
+  OK(pal_device_info(d, &full));
+  assert_int_equal(full.link.tile.no_post, 0);
+  pal_device_close(d);
+  d = NULL;
   /* a closed TCP port: refused at once, naming the URI */
   expect_error(pal_device_open("sim+tcp://127.0.0.1:1", NULL, &d), PAL_UNAVAILABLE,
                "sim+tcp://127.0.0.1:1", "cannot connect");

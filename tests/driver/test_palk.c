@@ -586,6 +586,16 @@ static void test_base_image_is_valid(void **state) {
   big.abuf_blocks = 1024; /* larger buffers are fine */
   big.imem_depth = 1024;
   OK(pal_kernel_image_validate(img, &big));
+  /* a tile without a POST unit would stop at the image's POST: refused,
+   * naming the instruction */
+  pal_tile_config_t no_post = dev;
+  no_post.no_post = 1;
+  pal_status_t np = pal_kernel_image_validate(img, &no_post);
+  PAL_TEST_CHECK(g_seed, np && pal_status_code(np) == PAL_FAILED_PRECONDITION &&
+                             strstr(pal_status_message(np), "is a POST") &&
+                             strstr(pal_status_message(np), "no POST unit"),
+                 "an image with POST on a tile without: %s", np ? pal_status_message(np) : "accepted");
+  pal_status_free(np);
   pal_emu_t *emu = NULL;
   OK(pal_emu_create(&dev, &emu));
   pal_tile_device_t *td = pal_emu_device(emu);

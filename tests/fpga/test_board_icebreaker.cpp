@@ -162,6 +162,9 @@ void test_ping_pong_and_nak(void **state) {
                               info.tile.acc_depth,  info.tile.bias_depth,  info.tile.obuf_depth};
     RTL_CHECK(seed, info.tile.rows == 2 && info.tile.cols == 2, "INFO: %ux%u, not 2x2", info.tile.rows,
               info.tile.cols);
+    // and without a POST unit, as that model (docs/isa.md §1)
+    RTL_CHECK(seed, info.tile.no_post == 1 && (info.flags & PAL_PROTO_FLAG_NO_POST),
+              "INFO: flags 0x%x, the board's tile has no POST unit", info.flags);
     for (int i = 0; i < 6; i++)
       RTL_CHECK(seed, have[i] == want[i],
                 "INFO depth %d (IMEM, ABUF, WMEM, ACC, BIAS, OBUF) is %u, the 2x2 test model's %u", i,

@@ -19,16 +19,21 @@ static char *placement_text(const pal_session_t *s) {
   return buf;
 }
 
-static pal_session_t *session_fmt(const pal_graph_t *g, const char *providers,
-                                  const char *cpu_format) {
+static pal_session_t *session_on(const pal_graph_t *g, const char *providers, const char *cpu_format,
+                                 const char *uri) {
   pal_session_options_t o;
   pal_session_options_initialize(&o);
   o.providers = providers;
-  o.device_uri = "emu://";
+  o.device_uri = uri;
   o.cpu_format = cpu_format;
   pal_session_t *s;
   RT_OK(pal_session_create(g, &o, &s));
   return s;
+}
+
+static pal_session_t *session_fmt(const pal_graph_t *g, const char *providers,
+                                  const char *cpu_format) {
+  return session_on(g, providers, cpu_format, "emu://");
 }
 
 /* x[4,8] -> Gemm(W const, transA=1 on a [8,4] view is not needed: transB) ->
@@ -295,6 +300,22 @@ static void check_pal8_equals_emu(pal_graph_t *g, pal_tensor_t *x, uint64_t seed
     ref2 += (double)f[i] * f[i];
   }
   assert_true(differ > 0); /* the PAL8 path really ran */
+  /* a tile without a POST unit (the iCEBreaker's): the CPU finishes each
+   * layer, the outputs are the same bits, and the placement says so */
+  pal_session_t *np = session_on(g, "pal,cpu", NULL, "emu://?post=0");
+  assert_int_equal(pal_session_provider_node_count(np, "pal"), expect_pal_nodes);
+  pal_tensor_t *yn;
+  RT_OK(pal_session_run(np, 1, in, 1, &yn));
+  const float *n = pal_tensor_cdata(yn);
+  for (size_t i = 0; i < pal_tensor_count(yn); i++)
+    PAL_TEST_CHECK(seed, pal_f32_bits(n[i]) == pal_f32_bits(b[i]),
+                   "output %zu: pal on emu://?post=0 %a, cpu pal8-b32 %a", i, (double)n[i], (double)b[i]);
+  text = placement_text(np);
+  PAL_TEST_CHECK(seed, strstr(text, "no POST unit") && strstr(text, "post-processed on the CPU"),
+                 "the placement does not say where POST ran:\n%s", text);
+  free(text);
+  pal_tensor_release(yn);
+  pal_session_release(np);
   /* and it is PAL8 of the same model: within 10 % relative RMS of FP32 */
   PAL_TEST_CHECK(seed, err2 <= 0.01 * ref2, "relative RMS error %g", sqrt(err2 / ref2));
   pal_tensor_release(yd), pal_tensor_release(y8), pal_tensor_release(y32);

@@ -152,6 +152,75 @@ static void test_pc_range(void **state) {
   pal_emu_destroy(emu);
 }
 
+/* A tile without a POST unit (docs/isa.md §1): POST is ILLEGAL_OPCODE at
+ * its pc, before any field check (a POST with a bad field, or one out of
+ * range, gives the same), writes nothing, and GEOMETRY[24] says so; what
+ * ran before it stands, and GEMM is the same as on the full tile. */
+static void test_no_post_unit(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_tile_config_t cfg;
+  pal_tile_config_initialize(&cfg, 2, 2);
+  cfg.no_post = 2;
+  pal_emu_t *emu = NULL;
+  pal_status_t vs = pal_emu_create(&cfg, &emu);
+  PAL_TEST_CHECK(seed, vs && strstr(pal_status_message(vs), "no_post"), "no_post = 2 accepted: %s",
+                 vs ? pal_status_message(vs) : "OK");
+  pal_status_free(vs);
+  const char *posts[] = {
+      "post acc=0 n=4 m=1 act=0 fmt=0 out=0 os=4\n",              /* legal on a full tile */
+      "post acc=0 n=4 m=1 act=0 fmt=0 out=0 os=4\n",                  /* act = 3 below: BAD_FIELD there */
+      "post acc=0 n=0 m=1 act=0 fmt=0 out=0 os=4\n",              /* ZERO_LOOP there */
+      "post acc=4090 n=4 m=9 act=0 fmt=0 out=0 os=4\n",           /* ADDR_RANGE there */
+  };
+  for (int full = 0; full < 2; full++) {
+    cfg.no_post = full ? 0 : 1;
+    TT_OK(seed, pal_emu_create(&cfg, &emu));
+    pal_tile_device_t *dev = pal_emu_device(emu);
+    pal_test_rng_t rng;
+    pal_test_rng_init(&rng, seed + 7);
+    randomize(seed, &rng, dev);
+    uint32_t geo;
+    TT_OK(seed, pal_tile_device_read_reg(dev, PAL_TILE_REG_GEOMETRY, &geo));
+    PAL_TEST_CHECK(seed, geo == (2u | 2u << 8 | 1u << 16 | (full ? 0 : PAL_TILE_GEOMETRY_NO_POST)),
+                   "GEOMETRY 0x%08x with no_post = %u", geo, cfg.no_post);
+    for (size_t i = 0; i < sizeof posts / sizeof posts[0]; i++) {
+      char prog[256];
+      snprintf(prog, sizeof prog, "setr reg=clip_lo value=3\n%send\n", posts[i]);
+      tt_load_asm(seed, dev, prog);
+      if (i == 1) { /* act = 3, which the assembler refuses to write */
+        uint32_t w0;
+        TT_OK(seed, pal_tile_device_read(dev, PAL_TILE_REGION_IMEM, 0, PAL_ISA_INSTR_WORDS, 1, &w0));
+        w0 |= 3u << 22;
+        TT_OK(seed, pal_tile_device_write(dev, PAL_TILE_REGION_IMEM, 0, PAL_ISA_INSTR_WORDS, 1, &w0));
+      }
+      tt_snapshot_t before, after;
+      tt_snapshot_take(seed, dev, &before);
+      pal_tile_status_t st = tt_run(seed, dev, 0);
+      pal_tile_error_t want = full ? (i == 0 ? PAL_TILE_ERR_NONE
+                                             : i == 1 ? PAL_TILE_ERR_BAD_FIELD
+                                                      : i == 2 ? PAL_TILE_ERR_ZERO_LOOP : PAL_TILE_ERR_ADDR_RANGE)
+                                   : PAL_TILE_ERR_ILLEGAL_OPCODE;
+      PAL_TEST_CHECK(seed, st.error == want && (want == PAL_TILE_ERR_NONE ? st.done : st.err_pc == 1),
+                     "%s tile, %s: %s at pc %u, expected %s", full ? "full" : "no-POST", posts[i],
+                     pal_tile_error_name(st.error), st.err_pc, pal_tile_error_name(want));
+      uint32_t v;
+      TT_OK(seed, pal_tile_device_read_reg(dev, PAL_TILE_REG_CLIP_LO, &v));
+      PAL_TEST_CHECK(seed, v == tt_f2u(3.0f), "the SETR before the POST: CLIP_LO 0x%08x", v);
+      if (!full) {
+        tt_snapshot_take(seed, dev, &after);
+        before.regs[0] = after.regs[0], before.regs[1] = after.regs[1]; /* STATUS, CLIP_LO */
+        char diff[160];
+        PAL_TEST_CHECK(seed, !tt_snapshot_diff(&before, &after, diff, sizeof diff),
+                       "a POST on a tile without one changed %s", diff);
+        tt_snapshot_release(&after);
+      }
+      tt_snapshot_release(&before);
+    }
+    pal_emu_destroy(emu);
+  }
+}
+
 static void test_cycle_limit_and_control(void **state) {
   (void)state;
   uint64_t seed = pal_test_seed();
@@ -215,6 +284,7 @@ int main(void) {
       cmocka_unit_test(test_each_error_writes_nothing),
       cmocka_unit_test(test_zero_memory_traps),
       cmocka_unit_test(test_pc_range),
+      cmocka_unit_test(test_no_post_unit),
       cmocka_unit_test(test_cycle_limit_and_control),
   };
   return cmocka_run_group_tests_name("tile_errors", tests, NULL, NULL);
