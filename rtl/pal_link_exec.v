@@ -67,7 +67,7 @@ module pal_link_exec #(
     // bus master: protocol-map byte address of a word, strobes
     output reg            o_bus_valid,
     output reg            o_bus_we,
-    output reg  [31:0]    o_bus_addr,
+    output wire [31:0]    o_bus_addr,
     output reg  [31:0]    o_bus_wdata,
     output reg  [3:0]     o_bus_wstrb,
     input  wire           i_bus_ready,
@@ -206,6 +206,43 @@ module pal_link_exec #(
   wire [32:0] lr_off = low_bits(A, PAL_ADDR_LINK_REGS_BITS);
   wire [32:0] tr_end = tr_off + {16'd0, n};
   wire [32:0] lr_end = lr_off + {16'd0, n};
+  // IMEM's window [PAL_ADDR_IMEM, PAL_ADDR_IMEM_END) is not an aligned
+  // power of two, but it lies in one: the bits above IMW are zero, and
+  // the comparison and the offset need only the bits above the base's
+  // trailing zeros (a comparison or subtraction with a constant is a carry
+  // chain as wide as its operand in Yosys' iCE40 mapping: 32 bits each way
+  // otherwise)
+  function automatic integer bits_of(input [31:0] k);  // ceil(log2(k))
+    integer b;
+    begin
+      bits_of = 0;
+      for (b = 0; b < 32; b = b + 1)
+        if ((32'd1 << b) < k) bits_of = b + 1;
+    end
+  endfunction
+  function automatic integer tz_of(input [31:0] k);  // trailing zeros
+    integer b;
+    begin
+      tz_of = 32;
+      for (b = 31; b >= 0; b = b - 1)
+        if (k[b]) tz_of = b;
+    end
+  endfunction
+  localparam integer IMW = bits_of(PAL_ADDR_IMEM_END);
+  localparam integer ITZ = tz_of(PAL_ADDR_IMEM);
+  localparam [31:0] IMEM_HI = PAL_ADDR_IMEM >> ITZ;
+  localparam [31:0] IMEM_END_HI = PAL_ADDR_IMEM_END >> ITZ;
+  localparam ITZ_END = (PAL_ADDR_IMEM_END & ((32'd1 << ITZ) - 32'd1)) == 32'd0;  // END shares them
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] a_hi = A >> ITZ;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [IMW-ITZ-1:0] a_imem = a_hi[IMW-ITZ-1:0];
+  wire in_imem = (A >> IMW) == 32'd0 && a_imem >= IMEM_HI[IMW-ITZ-1:0] &&
+                 (PAL_ADDR_IMEM_END == (32'd1 << IMW) ||
+                  (ITZ_END ? a_imem < IMEM_END_HI[IMW-ITZ-1:0] : A < PAL_ADDR_IMEM_END));
+  wire [IMW-ITZ-1:0] imem_off_hi = a_imem - IMEM_HI[IMW-ITZ-1:0];
+  wire [32:0] imem_off = {{(33 - IMW) {1'b0}}, imem_off_hi, A[ITZ-1:0]};
+
   reg [1:0]  dec_kind;
   reg        dec_ok, dec_nar;
   reg [32:0] o33, bytes33;
@@ -230,8 +267,8 @@ module pal_link_exec #(
       dec_kind = K_LINK;
       dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && lr_end <= {1'b0, PAL_LINK_REGS_BYTES};
     end else begin
-      if (A >= PAL_ADDR_IMEM && A < PAL_ADDR_IMEM_END) begin  // not a power of two
-        o33 = {1'b0, A - PAL_ADDR_IMEM};
+      if (in_imem) begin  // not a power of two: see in_imem
+        o33 = imem_off;
         bytes33 = B_IMEM;
         es4 = 1'b1;
       end else if (pal_addr_in(A, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_BITS)) begin
@@ -284,7 +321,24 @@ module pal_link_exec #(
   reg [4:0]  ctr_ev;
   reg [16:0] i;                   // data bytes consumed / streamed
   reg [16:0] len_d;               // data bytes of this access
-  reg [31:0] ca;                  // protocol address of byte i
+  // An access never leaves an aligned block of 2^CW bytes: its window's
+  // (a bank, ABUF's codes or scales, a register run), its PE's stride in
+  // the WMEM windows, or the one that holds IMEM's. So the address walk
+  // keeps the low CW bits and the bus address takes the rest from A, which
+  // the receiver holds until the request is done.
+  function automatic integer imax(input integer a, input integer b);
+    imax = a > b ? a : b;
+  endfunction
+  localparam integer CW = imax(imax(imax(IMW, PAL_ADDR_TILE_REGS_BITS), imax(PAL_ADDR_LINK_REGS_BITS,
+                                    PAL_ADDR_ABUF_CODES_BITS)),
+                               imax(imax(PAL_ADDR_ABUF_SCALES_BITS, PAL_ADDR_WMEM_CODES_STRIDE_BITS),
+                                    imax(PAL_ADDR_WMEM_SCALES_STRIDE_BITS,
+                                         imax(imax(PAL_ADDR_ACC_BITS, PAL_ADDR_ACC_NAR_BITS),
+                                              imax(PAL_ADDR_BIAS_BITS, PAL_ADDR_OBUF_BITS)))));
+  reg [CW-1:0] ca;                // protocol address of byte i (its low CW bits)
+  reg [CW-1:0] bus_lo;            // the bus address's low CW bits
+  assign o_bus_addr = {A[31:CW], bus_lo};
+  localparam [CW-1:0] CW_ONE = 1, CW_FOUR = 4;
   reg        kind_link, kind_nar, kind_regs;
   reg [23:0] pack;                // bytes of the word being assembled
   reg [2:0]  pstrb;
@@ -292,7 +346,7 @@ module pal_link_exec #(
   // is fetched while the current one goes out (one byte per cycle)
   reg [31:0] w0, w1;              // w0: the word the next byte comes from
   reg [1:0]  wcnt;
-  reg [31:0] fw_addr;             // next word to fetch
+  reg [CW-1:0] fw_addr;           // next word to fetch (its low CW bits)
   reg [15:0] fw_left;             // words still to fetch
   reg [6:0]  idx;                 // reply payload byte (ACK, INFO)
   // firmware reply: words taken from the mailbox into the payload buffer
@@ -328,7 +382,10 @@ module pal_link_exec #(
   wire in_fwout = FIRMWARE != 0 && state == X_FWOUT;
 
   wire [1:0] lane = ca[1:0];
-  wire       last = i == len_d - 17'd1;
+  // i + 1 once, for the step and for "the last byte" (i + 1 == len_d, no
+  // second adder for len_d - 1)
+  wire [16:0] i_inc = i + 17'd1;
+  wire       last = i_inc == len_d;
   wire       bus_free = !o_bus_valid || i_bus_ready;
   wire [31:0] word_now = {q, pack};  // lane 3 completes a word
 
@@ -464,14 +521,14 @@ module pal_link_exec #(
         X_DEC: begin
           i <= 17'd0;
           idx <= 7'd0;
-          ca <= A;
+          ca <= A[CW-1:0];
           len_d <= n;
           kind_link <= dec_kind == K_LINK;
           kind_regs <= dec_kind == K_REGS;
           kind_nar <= dec_nar;
           pstrb <= 3'd0;
           wcnt <= 2'd0;
-          fw_addr <= {A[31:2], 2'b00};
+          fw_addr <= {A[CW-1:2], 2'b00};
           fw_left <= n_words[15:0];
           if (i_ev_kind == EV_BAD_VER) nak(NAK_BAD_VERSION);
           else if (i_ev_kind == EV_OVERSIZE) nak(NAK_BAD_LENGTH);
@@ -517,26 +574,26 @@ module pal_link_exec #(
         end
         X_WCHK: begin
           // every byte checked before the first bus write (q = byte at ptr)
-          i <= i + 17'd1;
-          ca <= ca + 32'd1;
+          i <= i_inc;
+          ca <= ca + CW_ONE;
           pack <= {q, pack[23:8]};
           if (kind_nar && q > 8'd1) nak(NAK_REFUSED);
           else if (kind_regs && lane == 2'd3 && !w_writable) nak(NAK_BAD_ADDRESS);
           else if (kind_regs && lane == 2'd3 && w_refused) nak(NAK_REFUSED);
           else if (last) begin
             i <= 17'd0;
-            ca <= A;
+            ca <= A[CW-1:0];
             state <= X_WR;
           end
         end
         X_WR: begin
           if (wr_consume) begin
-            i <= i + 17'd1;
-            ca <= ca + 32'd1;
+            i <= i_inc;
+            ca <= ca + CW_ONE;
             if (lane == 2'd3 || last) begin
               o_bus_valid <= 1'b1;
               o_bus_we <= 1'b1;
-              o_bus_addr <= {ca[31:2], 2'b00};
+              bus_lo <= {ca[CW-1:2], 2'b00};
               o_bus_wdata <= word_now >> {3'd3 - {1'b0, lane}, 3'b000};
               o_bus_wstrb <= ({1'b1, pstrb} >> (3 - lane)) | (4'd1 << lane);
               pstrb <= 3'd0;
@@ -549,7 +606,7 @@ module pal_link_exec #(
             end
           end else if (i == len_d && bus_free) begin
             ctr_ev[3] <= 1'b1;
-            ca <= A;
+            ca <= A[CW-1:0];
             reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
           end
         end
@@ -561,7 +618,7 @@ module pal_link_exec #(
             o_mb_req_valid <= 1'b0;
             nak(NAK_FIRMWARE);
           end else if (fw_consume) begin
-            i <= i + 17'd1;
+            i <= i_inc;
             if (i[1:0] == 2'd3) begin
               o_mb_req_valid <= 1'b1;
               // header word: bit 7 marks a replay (commands are 0x01..0x7F)
@@ -614,7 +671,7 @@ module pal_link_exec #(
           if (pull) begin
             idx <= idx + 7'd1;
             if (src == SRC_RD) begin
-              ca <= ca + 32'd1;
+              ca <= ca + CW_ONE;
               len_d <= len_d - 17'd1;
             end
           end
@@ -642,12 +699,12 @@ module pal_link_exec #(
             if (rd_push && kind_link) lk_rd <= 1'b0;
             if (rd_fetch) begin
               if (kind_link) lk_rd <= 1'b1;
-              fw_addr <= fw_addr + 32'd4;
+              fw_addr <= fw_addr + CW_FOUR;
               fw_left <= fw_left - 16'd1;
               if (!kind_link) begin
                 o_bus_valid <= 1'b1;
                 o_bus_we <= 1'b0;
-                o_bus_addr <= fw_addr;
+                bus_lo <= fw_addr;
                 o_bus_wstrb <= 4'hF;
               end
             end
