@@ -201,7 +201,8 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
       else
         ntg = aligned;
     }
-    if (!L->out_on_chip && !L->obuf_whole) ntg = min_u32(ntg, c->obuf_depth / (mc * P));
+    /* an FP32 output lands in OBUF per N group (without POST it stays in ACC) */
+    if (!L->out_on_chip && !L->obuf_whole && !c->no_post) ntg = min_u32(ntg, c->obuf_depth / (mc * P));
     if (ntg == 0) {
       free(res);
       return pal_status_make(PAL_INTERNAL, "layer %zu: no N group fits (planner bug)", i);
@@ -259,11 +260,12 @@ pal_status_t pal_plan_dense_chain(const pal_tile_config_t *geometry, const pal_d
   if (options->max_m_chunk) mc_cap = min_u32(mc_cap, options->max_m_chunk);
   for (size_t i = 0; i < n; i++) {
     uint32_t w = min_u32(layers[i].out_features, P);
-    if (c->obuf_depth < w)
+    if (c->no_post) w = 0; /* OBUF is not used: the host reads ACC */
+    if (w && c->obuf_depth < w)
       return pal_status_make(PAL_RESOURCE_EXHAUSTED,
                              "layer %zu: OBUF_DEPTH %u cannot hold one row of an N-tile (%u outputs)", i,
                              c->obuf_depth, w);
-    mc_cap = min_u32(mc_cap, c->obuf_depth / w);
+    if (w) mc_cap = min_u32(mc_cap, c->obuf_depth / w);
     if (layers[i].bias && c->bias_depth < P)
       return pal_status_make(PAL_RESOURCE_EXHAUSTED,
                              "layer %zu: BIAS_DEPTH %u cannot hold the bias of one N-tile (P = %u)", i,

@@ -455,13 +455,21 @@ static void test_no_post_unit(void **state) {
   tiny.wmem_blocks = 5;
   tiny.acc_depth = 24;
   tiny.bias_depth = 12;
-  tiny.obuf_depth = 30;
+  tiny.obuf_depth = 1; /* OBUF is not used without POST */
   tiny.no_post = 1;
   owned_layer_t t[2];
   make_layer(&rng, &t[0], 300, 70, true, PAL_BIAS_POST, PAL_ACT_RELU);
   make_layer(&rng, &t[1], 70, 13, true, PAL_BIAS_POST, PAL_ACT_CLIP);
   run_case(seed + 2, &tiny, true, t, 2, 5, 5, NULL, &r);
   free(r.describe);
+  {
+    pal_tile_config_t with_post = tiny;
+    with_post.no_post = 0;
+    pal_dense_layer_t tl[2] = {t[0].l, t[1].l};
+    pal_plan_t *p1 = NULL;
+    expect_status(seed, pal_plan_dense_chain(&with_post, tl, 2, 5, NULL, &p1), PAL_RESOURCE_EXHAUSTED,
+                  "OBUF_DEPTH 1", "a 1-word OBUF with POST");
+  }
 
   /* refusals */
   pal_dense_layer_t l[2] = {o[0].l, o[1].l};
