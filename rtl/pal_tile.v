@@ -634,22 +634,10 @@ module pal_tile #(
     end else begin : g_no_post
       // nothing writes OBUF or ABUF, nothing offers the shared adder an
       // operand but the accumulate unit
-      assign ob_we = 1'b0;
-      assign ob_addr = {OAW{1'b0}};
-      assign ob_data = 32'd0;
-      assign ab_cwe = 1'b0;
-      assign ab_idx = 5'd0;
-      assign ab_code = 8'd0;
-      assign ab_we = 1'b0;
-      assign ab_blk = {ABW{1'b0}};
-      assign ab_bmap = 32'd0;
-      assign ab_scale = 8'd0;
-      assign post_nar = 1'b0;
+      localparam integer TIE_W = 1 + OAW + 32 + 1 + 5 + 8 + 1 + ABW + 32 + 8 + 1 + 1 + 32 + 32 + 58;
+      assign {ob_we, ob_addr, ob_data, ab_cwe, ab_idx, ab_code, ab_we, ab_blk, ab_bmap, ab_scale,
+              post_nar, pa_valid, pa_a, pa_b, pa_side} = {TIE_W{1'b0}};
       assign pa_en = 1'b1;
-      assign pa_valid = 1'b0;
-      assign pa_a = 32'd0;
-      assign pa_b = 32'd0;
-      assign pa_side = 58'd0;
       // the element generator's outputs, constant without a POST unit
       /* verilator lint_off UNUSEDSIGNAL */
       wire unused_post = &{1'b0, pe_pal8, pe_pass2, pe_last, pe_idx, pe_addr, post_bias_en, post_act};

@@ -144,6 +144,17 @@ static void test_mlp_8x8(void **state) {
   free_layers(o, 3);
 }
 
+/* A 2x3 tile (P = 6) with buffers small enough to force every tiling path. */
+static void tiny_config(pal_tile_config_t *cfg) {
+  pal_tile_config_initialize(cfg, 2, 3);
+  cfg->imem_depth = 4;
+  cfg->abuf_blocks = 8;
+  cfg->wmem_blocks = 5;
+  cfg->acc_depth = 24;
+  cfg->bias_depth = 12;
+  cfg->obuf_depth = 30;
+}
+
 /* Tiny buffers on a 2x3 tile (P = 6, not a divisor of 32): K streamed
  * through ABUF, weights streamed through WMEM, N groups, spills, IMEM
  * splits, bias per group. */
@@ -153,13 +164,7 @@ static void test_tiny_geometry(void **state) {
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed + 33);
   pal_tile_config_t cfg;
-  pal_tile_config_initialize(&cfg, 2, 3);
-  cfg.imem_depth = 4;
-  cfg.abuf_blocks = 8;
-  cfg.wmem_blocks = 5;
-  cfg.acc_depth = 24;
-  cfg.bias_depth = 12;
-  cfg.obuf_depth = 30;
+  tiny_config(&cfg);
   owned_layer_t o[3];
   make_layer(&rng, &o[0], 300, 70, true, PAL_BIAS_START, PAL_ACT_RELU);
   make_layer(&rng, &o[1], 70, 40, true, PAL_BIAS_POST, PAL_ACT_CLIP);
@@ -449,12 +454,7 @@ static void test_no_post_unit(void **state) {
   free(r.describe);
   /* tiny buffers: K and weights streamed, N groups, IMEM splits */
   pal_tile_config_t tiny;
-  pal_tile_config_initialize(&tiny, 2, 3);
-  tiny.imem_depth = 4;
-  tiny.abuf_blocks = 8;
-  tiny.wmem_blocks = 5;
-  tiny.acc_depth = 24;
-  tiny.bias_depth = 12;
+  tiny_config(&tiny);
   tiny.obuf_depth = 1; /* OBUF is not used without POST */
   tiny.no_post = 1;
   owned_layer_t t[2];
