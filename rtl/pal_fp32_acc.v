@@ -13,7 +13,8 @@
 // skipped or overflowing block returns i_acc itself, as the golden model
 // does, so a subnormal or NaN accumulator that the host wrote into ACC and
 // continues from with GEMM init=acc stays as it is (adding -0 would flush a
-// subnormal).
+// subnormal): the adder passes it through (pal_fp32_add's i_pass), so the
+// pipeline carries one bit for it, not the accumulator.
 //
 // Pipeline: latency 4 (1 stage forms t, 3 in pal_fp32_add), one block per
 // cycle. o_ready = ~o_valid | i_ready: the whole pipe stalls while the
@@ -52,11 +53,12 @@ module pal_fp32_acc #(
     output wire             o_add_valid,
     output wire [31:0]      o_add_a,
     output wire [31:0]      o_add_b,
-    output wire [TAG_W+34:0] o_add_side,
+    output wire             o_add_pass,
+    output wire [TAG_W:0]   o_add_side,
     input  wire             i_add_valid,
     input  wire [31:0]      i_add_sum,
     input  wire             i_add_nar,
-    input  wire [TAG_W+34:0] i_add_side
+    input  wire [TAG_W:0]   i_add_side
 );
 
   wire advance = ~o_valid | i_ready;
@@ -110,7 +112,7 @@ module pal_fp32_acc #(
   end
 
   // ---- stages 2-4: the addition ---------------------------------------------
-  wire [TAG_W+34:0] side_out;
+  wire [TAG_W:0]    side_out;
   wire [31:0]       add_sum;
   wire              add_nar;
 
@@ -119,10 +121,13 @@ module pal_fp32_acc #(
   assign o_add_valid = s0_valid;
   assign o_add_a = s0_acc;
   assign o_add_b = s0_t;
-  assign o_add_side = {s0_tag, s0_acc, s0_nar, s0_skip, s0_over};
+  // a skipped block leaves the accumulator as it is, an overflowing one
+  // too but raises NaR: both pass it through the adder
+  assign o_add_pass = s0_skip | s0_over;
+  assign o_add_side = {s0_tag, s0_nar | s0_over};
 
   pal_fp32_add_slot #(
-      .SIDE_W(TAG_W + 35),
+      .SIDE_W(TAG_W + 1),
       .EXT   (EXT_ADD)
   ) adder (
       .i_clk      (i_clk),
@@ -131,6 +136,7 @@ module pal_fp32_acc #(
       .i_valid    (o_add_valid),
       .i_a        (o_add_a),
       .i_b        (o_add_b),
+      .i_pass     (o_add_pass),
       .i_side     (o_add_side),
       .i_ext_valid(i_add_valid),
       .i_ext_sum  (i_add_sum),
@@ -143,13 +149,11 @@ module pal_fp32_acc #(
   );
   assign o_valid = add_valid;
 
-  wire side_nar = side_out[2];
-  wire side_skip = side_out[1];
-  wire side_over = side_out[0];
-  // a skipped block never raises NaR, even when acc itself is infinite
-  assign o_nar = side_nar | side_over | (add_nar & ~side_skip);
-  assign o_acc = (side_skip | side_over) ? side_out[34:3] : add_sum;
-  assign o_tag = side_out[TAG_W+34:35];
+  // a passed-through accumulator raises no NaR of the adder's, even when it
+  // is infinite (a skipped block never raises NaR)
+  assign o_nar = side_out[0] | add_nar;
+  assign o_acc = add_sum;
+  assign o_tag = side_out[TAG_W:1];
 
 endmodule
 

@@ -13,6 +13,13 @@
 // NaN results (a NaN input, inf - inf) come out as the quiet NaN 0x7FC00000
 // with o_nar set; the golden flow never reaches them.
 //
+// i_pass: the result is i_a itself, bit for bit (a subnormal, an infinity
+// and a NaN's payload included), with o_nar clear. The accumulate unit
+// returns its accumulator unchanged this way for a block it skips; the
+// stages carry one bit for it instead of the 32-bit operand: i_b is replaced
+// by a zero of i_a's sign, so i_a passes through stages 1 and 2 unshifted
+// and unrounded, and stage 3 packs it back from its fields.
+//
 // Why each stage's logic is a function called in the clocked block: a
 // Verilated model evaluates all combinational logic of a clock domain every
 // cycle, and the tile holds ACC_UNITS of these adders (unit 0's shared with
@@ -32,6 +39,7 @@ module pal_fp32_add #(
     input  wire              i_valid,
     input  wire [31:0]       i_a,
     input  wire [31:0]       i_b,
+    input  wire              i_pass,
     input  wire [SIDE_W-1:0] i_side,
     output wire              o_valid,
     output wire [31:0]       o_sum,
@@ -104,7 +112,7 @@ module pal_fp32_add #(
 
   reg              s1_valid;
   reg [SIDE_W-1:0] s1_side;
-  reg              s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub;
+  reg              s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub, s1_pass;
   reg [7:0]        s1_exp;
   reg [23:0]       s1_xm;
   reg [26:0]       s1_y;
@@ -117,7 +125,9 @@ module pal_fp32_add #(
     end
     if (i_en && i_valid) begin
       s1_side <= i_side;
-      {s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub, s1_exp, s1_xm, s1_y} <= align(i_a, i_b);
+      s1_pass <= i_pass;
+      {s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub, s1_exp, s1_xm, s1_y} <=
+          align(i_a, i_pass ? {i_a[31], 31'd0} : i_b);
     end
   end
 
@@ -136,7 +146,7 @@ module pal_fp32_add #(
 
   reg              s2_valid;
   reg [SIDE_W-1:0] s2_side;
-  reg              s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub;
+  reg              s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub, s2_pass;
   reg [7:0]        s2_exp;
   reg [27:0]       s2_sum;
 
@@ -153,6 +163,7 @@ module pal_fp32_add #(
       s2_inf_sign <= s1_inf_sign;
       s2_sign <= s1_sign;
       s2_sub <= s1_sub;
+      s2_pass <= s1_pass;
       s2_exp <= s1_exp;
       s2_sum <= add(s1_xm, s1_y, s1_sub);
     end
@@ -172,8 +183,8 @@ module pal_fp32_add #(
 
   // {nar, result[32]}
   function automatic [32:0] round(input nan, input inf, input inf_sign, input sign, input sub,
-                                  input [7:0] exp, input [27:0] sum, input [26:0] norm,
-                                  input [4:0] lead_zeros);
+                                  input pass, input [7:0] exp, input [27:0] sum,
+                                  input [26:0] norm, input [4:0] lead_zeros);
     reg [22:0] frac, frac_final;
     reg guard, sticky, round_up, sum_zero, overflow, underflow;
     reg [23:0] frac_rounded;
@@ -194,7 +205,12 @@ module pal_fp32_add #(
       overflow = exp_final > 10'sd254;
       underflow = exp_final < 10'sd1;
       result_nar = 1'b0;
-      if (nan) begin
+      if (pass) begin
+        // a + (zero of a's sign): the sum is a's significand, unshifted
+        // (bit 26 its implicit 1, clear for a subnormal or zero a, whose
+        // exponent field is 0 however stage 1 scaled it)
+        result = {sign, sum[26] ? exp : 8'd0, sum[25:3]};
+      end else if (nan) begin
         result = 32'h7FC0_0000;
         result_nar = 1'b1;
       end else if (inf) begin
@@ -228,8 +244,8 @@ module pal_fp32_add #(
     end
     if (i_en && s2_valid) begin
       s3_side <= s2_side;
-      {s3_nar, s3_sum} <= round(s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub, s2_exp, s2_sum,
-                                     s2_norm[26:0], s2_zeros);
+      {s3_nar, s3_sum} <= round(s2_nan, s2_inf, s2_inf_sign, s2_sign, s2_sub, s2_pass, s2_exp,
+                                s2_sum, s2_norm[26:0], s2_zeros);
     end
   end
 

@@ -17,6 +17,7 @@ module pal_fp32_add_slot #(
     input  wire              i_valid,
     input  wire [31:0]       i_a,
     input  wire [31:0]       i_b,
+    input  wire              i_pass,
     input  wire [SIDE_W-1:0] i_side,
     // the outside adder's results (EXT = 1)
     input  wire              i_ext_valid,
@@ -33,7 +34,7 @@ module pal_fp32_add_slot #(
   generate
     if (EXT != 0) begin : g_ext
       /* verilator lint_off UNUSEDSIGNAL */
-      wire unused = &{1'b0, i_clk, i_rst, i_en, i_valid, i_a, i_b, i_side};
+      wire unused = &{1'b0, i_clk, i_rst, i_en, i_valid, i_a, i_b, i_pass, i_side};
       /* verilator lint_on UNUSEDSIGNAL */
       assign o_valid = i_ext_valid;
       assign o_sum = i_ext_sum;
@@ -52,6 +53,7 @@ module pal_fp32_add_slot #(
           .i_valid(i_valid),
           .i_a    (i_a),
           .i_b    (i_b),
+          .i_pass (i_pass),
           .i_side (i_side),
           .o_valid(o_valid),
           .o_sum  (o_sum),

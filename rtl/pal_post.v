@@ -5,8 +5,9 @@
 // number: a NaR input skips the bias and the activation.
 //
 // As the golden model, also for inputs the datapath never produces but the
-// host can write into ACC: without a bias the value passes through
-// unchanged (adding -0 would flush a subnormal), and ReLU is
+// host can write into ACC: without a bias the value passes through the
+// adder unchanged (pal_fp32_add's i_pass: adding -0 would flush a
+// subnormal), and ReLU is
 // !(x > 0) -> +0 as in C, so a NaN that is not NaR becomes +0.
 //
 // Configuration (i_bias_en, i_act, i_clip_lo, i_clip_hi) is static while
@@ -49,11 +50,12 @@ module pal_post #(
     output wire             o_add_valid,
     output wire [31:0]      o_add_a,
     output wire [31:0]      o_add_b,
-    output wire [TAG_W+33:0] o_add_side,
+    output wire             o_add_pass,
+    output wire [TAG_W:0]   o_add_side,
     input  wire             i_add_valid,
     input  wire [31:0]      i_add_sum,
     input  wire             i_add_nar,
-    input  wire [TAG_W+33:0] i_add_side
+    input  wire [TAG_W:0]   i_add_side
     /* verilator lint_on UNUSEDSIGNAL */
 );
 
@@ -64,7 +66,7 @@ module pal_post #(
   wire advance = ~o_valid | i_ready;
   assign o_ready = advance;
 
-  // ---- bias: acc + start(bias), or acc + (-0) = acc when there is none ----
+  // ---- bias: acc + start(bias), or acc itself when there is none ----------
   wire [31:0] bias_value;
   wire        bias_nar;
   pal_fp32_start bias_start (
@@ -76,21 +78,21 @@ module pal_post #(
   // a NaR input skips the bias; adding it anyway changes nothing (NaR out)
   wire add_en = i_bias_en;
   wire nar_in = i_nar | (add_en & bias_nar);
-  wire [31:0] addend = add_en ? bias_value : 32'h8000_0000;
 
   wire             sum_valid;
   wire [31:0]      sum;
   wire             sum_nar;
-  wire [TAG_W+33:0] side;
+  wire [TAG_W:0]   side;
 
   assign o_add_en = advance;
   assign o_add_valid = i_valid;
   assign o_add_a = i_acc;
-  assign o_add_b = addend;
-  assign o_add_side = {i_tag, i_acc, nar_in, add_en};
+  assign o_add_b = bias_value;
+  assign o_add_pass = ~add_en;
+  assign o_add_side = {i_tag, nar_in};
 
   pal_fp32_add_slot #(
-      .SIDE_W(TAG_W + 34),
+      .SIDE_W(TAG_W + 1),
       .EXT   (EXT_ADD)
   ) adder (
       .i_clk      (i_clk),
@@ -99,6 +101,7 @@ module pal_post #(
       .i_valid    (o_add_valid),
       .i_a        (o_add_a),
       .i_b        (o_add_b),
+      .i_pass     (o_add_pass),
       .i_side     (o_add_side),
       .i_ext_valid(i_add_valid),
       .i_ext_sum  (i_add_sum),
@@ -146,8 +149,8 @@ module pal_post #(
     end
   endfunction
 
-  wire        nar = side[1] | (side[0] & sum_nar);
-  wire [31:0] value = side[0] ? sum : side[33:2];  // no bias: the input itself
+  // (the adder raises no NaR for an input it passes through)
+  wire        nar = side[0] | sum_nar;
 
   always @(posedge i_clk) begin
     if (i_rst) begin
@@ -156,9 +159,9 @@ module pal_post #(
       o_valid <= sum_valid;
     end
     if (advance && sum_valid) begin
-      o_data <= activate(value, nar, i_act, i_clip_lo, i_clip_hi);
+      o_data <= activate(sum, nar, i_act, i_clip_lo, i_clip_hi);
       o_nar <= nar;
-      o_tag <= side[TAG_W+33:34];
+      o_tag <= side[TAG_W:1];
     end
   end
 

@@ -1,5 +1,5 @@
 // The GEMM walk of docs/isa.md §4, cycle for cycle (docs/tile-rtl.md
-// explains the derivation). Two halves joined by a 4-entry queue:
+// explains the derivation). Two halves joined by a 2-entry queue:
 //
 // Front end: for t, m, it holds the row's "visited" vector (one bit per kb:
 // activation block with a non-zero code or scale 255, from ABUF's flags, or
@@ -164,7 +164,16 @@ module pal_seq_walk #(
   endfunction
 
   // ---- front end ------------------------------------------------------------------
-  localparam FD = 4;
+  // Two entries keep the back end fed. Every event it takes ends in a
+  // hand-off, which holds the accumulate units H >= 4 cycles, and it takes
+  // an event only while no hand-off waits: so it takes at most two events
+  // in consecutive cycles (one that ends in its first cycle, then the next
+  // as that hand-off begins), and the one after at least H - 1 cycles
+  // later. An event emitted in cycle t is at the head in t + 2, and the
+  // front end emits as soon as an entry frees, so after two takes from a
+  // full queue it is full again within 3 cycles. (One entry starves it;
+  // the differential tests check every cycle count against the model.)
+  localparam FD = 2;
   reg [2:0] q_count;
   reg       s1_v;
 
@@ -281,46 +290,49 @@ module pal_seq_walk #(
     s1_biasrow <= fe_biasrow;
   end
 
-  reg        q_rowend[0:FD-1], q_last[0:FD-1], q_first[0:FD-1];
-  reg [16:0] q_ab[0:FD-1], q_wb[0:FD-1], q_accrow[0:FD-1], q_biasrow[0:FD-1];
-  reg [31:0] q_bmap[0:FD-1];
-  reg [7:0]  q_ascale[0:FD-1];
-  reg [1:0]  q_wp, q_rp;
+  // The queue shifts toward its head (entry 0) instead of moving a read
+  // pointer: each entry loads either the next entry or the incoming event,
+  // so on the iCE40 every queue flip-flop shares its logic cell with that
+  // 2:1 multiplexer, and the head needs no read multiplexer at all (a
+  // circular queue's flip-flops all load the same stage-1 net and sit in
+  // logic cells of their own beside a 4:1 multiplexer per bit).
+  localparam QW = 3 + 4 * 17 + 32 + 8;  // {rowend, last, first, ab, wb, accrow, biasrow, bmap, ascale}
+  wire [QW-1:0] s1_entry = {s1_rowend, s1_last, s1_first, s1_ab, s1_wb, s1_accrow, s1_biasrow,
+                            s1_rowend ? 32'd0 : i_fe_bmap, i_fe_scale};
+  // one flat vector, not an array: Yosys would infer a memory and map it back
+  reg  [FD*QW-1:0] q;
   wire       pop;
+  // where the incoming event goes: behind the last entry, one place nearer
+  // the head when the head leaves in the same cycle (q_count + s1_v never
+  // exceeds FD: the front end's emit condition)
+  wire [2:0] q_wpos = q_count - {2'd0, pop};
+
+  genvar qi;
+  generate
+    for (qi = 0; qi < FD; qi = qi + 1) begin : g_q
+      localparam [2:0] QI = qi;
+      wire take_in = s1_v && q_wpos == QI;
+      wire [QW-1:0] nxt = (qi + 1 < FD) ? q[((qi + 1) % FD)*QW+:QW] : s1_entry;
+      always @(posedge i_clk)
+        if (take_in) q[qi*QW+:QW] <= s1_entry;
+        else if (pop) q[qi*QW+:QW] <= nxt;
+    end
+  endgenerate
 
   always @(posedge i_clk) begin
-    if (s1_v) begin
-      q_rowend[q_wp] <= s1_rowend;
-      q_last[q_wp] <= s1_last;
-      q_first[q_wp] <= s1_first;
-      q_ab[q_wp] <= s1_ab;
-      q_wb[q_wp] <= s1_wb;
-      q_accrow[q_wp] <= s1_accrow;
-      q_biasrow[q_wp] <= s1_biasrow;
-      q_bmap[q_wp] <= s1_rowend ? 32'd0 : i_fe_bmap;
-      q_ascale[q_wp] <= i_fe_scale;
-    end
-    if (i_rst) begin
-      q_wp <= 2'd0;
-      q_rp <= 2'd0;
-      q_count <= 3'd0;
-    end else begin
-      if (s1_v) q_wp <= q_wp + 2'd1;
-      if (pop) q_rp <= q_rp + 2'd1;
-      q_count <= q_count + {2'd0, s1_v} - {2'd0, pop};
-    end
+    if (i_rst) q_count <= 3'd0;
+    else q_count <= q_count + {2'd0, s1_v} - {2'd0, pop};
   end
 
   wire        h_v = q_count != 3'd0;
-  wire        h_rowend = q_rowend[q_rp];
-  wire        h_last = q_last[q_rp];
-  wire        h_first = q_first[q_rp];
-  wire [16:0] h_ab = q_ab[q_rp];
-  wire [16:0] h_wb = q_wb[q_rp];
-  wire [16:0] h_accrow = q_accrow[q_rp];
-  wire [16:0] h_biasrow = q_biasrow[q_rp];
-  wire [31:0] h_bmap = q_bmap[q_rp];
-  wire [7:0]  h_ascale = q_ascale[q_rp];
+`ifndef SYNTHESIS
+  initial if (H < 4) $fatal(1, "%m: the queue (and pal_tile_accu) need H = ceil(P / U) >= 4, not %0d", H);
+`endif
+  wire        h_rowend, h_last, h_first;
+  wire [16:0] h_ab, h_wb, h_accrow, h_biasrow;
+  wire [31:0] h_bmap;
+  wire [7:0]  h_ascale;
+  assign {h_rowend, h_last, h_first, h_ab, h_wb, h_accrow, h_biasrow, h_bmap, h_ascale} = q[QW-1:0];
 
   // ---- back end -------------------------------------------------------------------
   reg st1, st2, st3, run;

@@ -467,11 +467,12 @@ module pal_tile #(
       .o_add_valid   (aa_valid),
       .o_add_a       (aa_a),
       .o_add_b       (aa_b),
+      .o_add_pass    (aa_pass),
       .o_add_side    (aa_side),
       .i_add_valid   (sh_valid & ~sh_post),
       .i_add_sum     (sh_sum),
       .i_add_nar     (sh_nar),
-      .i_add_side    (sh_side[HW+34:0])
+      .i_add_side    (sh_side[HW:0])
   );
 
   // ---- the FP32 adder shared by accumulate unit 0 and POST ------------------------
@@ -480,12 +481,12 @@ module pal_tile #(
   // last cycle (§4), so the two never offer an operand in the same cycle
   // (the simulation stops if they do); a side bit says whose result comes
   // out. One adder fewer: about 600 LUT4 on the iCE40 (docs/boards.md).
-  // sides: POST's 58 bits (pal_post: TAG_W + 34), the unit's HW + 35 < 58
-  localparam SH_W = 58;
-  wire            aa_en, aa_valid, pa_en, pa_valid;
+  // sides: POST's 25 bits (pal_post: TAG_W + 1), the unit's HW + 1 < 25
+  localparam SH_W = 25;
+  wire            aa_en, aa_valid, aa_pass, pa_en, pa_valid, pa_pass;
   wire [31:0]     aa_a, aa_b, pa_a, pa_b;
-  wire [HW+34:0]  aa_side;
-  wire [57:0]     pa_side;
+  wire [HW:0]     aa_side;
+  wire [24:0]     pa_side;
   wire            sh_valid, sh_nar, sh_post;
   wire [31:0]     sh_sum;
   /* verilator lint_off UNUSEDSIGNAL */
@@ -500,7 +501,8 @@ module pal_tile #(
       .i_valid(aa_valid | pa_valid),
       .i_a    (pa_valid ? pa_a : aa_a),
       .i_b    (pa_valid ? pa_b : aa_b),
-      .i_side (pa_valid ? {1'b1, pa_side} : {1'b0, {(SH_W - HW - 35){1'b0}}, aa_side}),
+      .i_pass (pa_valid ? pa_pass : aa_pass),
+      .i_side (pa_valid ? {1'b1, pa_side} : {1'b0, {(SH_W - HW - 1){1'b0}}, aa_side}),
       .o_valid(sh_valid),
       .o_sum  (sh_sum),
       .o_nar  (sh_nar),
@@ -625,18 +627,19 @@ module pal_tile #(
         .o_add_valid(pa_valid),
         .o_add_a    (pa_a),
         .o_add_b    (pa_b),
+        .o_add_pass (pa_pass),
         .o_add_side (pa_side),
         .i_add_valid(sh_valid & sh_post),
         .i_add_sum  (sh_sum),
         .i_add_nar  (sh_nar),
-        .i_add_side (sh_side[57:0])
+        .i_add_side (sh_side[24:0])
     );
     end else begin : g_no_post
       // nothing writes OBUF or ABUF, nothing offers the shared adder an
       // operand but the accumulate unit
-      localparam integer TIE_W = 1 + OAW + 32 + 1 + 5 + 8 + 1 + ABW + 32 + 8 + 1 + 1 + 32 + 32 + 58;
+      localparam integer TIE_W = 1 + OAW + 32 + 1 + 5 + 8 + 1 + ABW + 32 + 8 + 1 + 1 + 32 + 32 + 1 + 25;
       assign {ob_we, ob_addr, ob_data, ab_cwe, ab_idx, ab_code, ab_we, ab_blk, ab_bmap, ab_scale,
-              post_nar, pa_valid, pa_a, pa_b, pa_side} = {TIE_W{1'b0}};
+              post_nar, pa_valid, pa_a, pa_b, pa_pass, pa_side} = {TIE_W{1'b0}};
       assign pa_en = 1'b1;
       // the element generator's outputs, constant without a POST unit
       /* verilator lint_off UNUSEDSIGNAL */

@@ -76,11 +76,12 @@ module pal_tile_accu #(
     output wire              o_add_valid,
     output wire [31:0]       o_add_a,
     output wire [31:0]       o_add_b,
-    output wire [HW+34:0]    o_add_side,
+    output wire              o_add_pass,
+    output wire [HW:0]       o_add_side,
     input  wire              i_add_valid,
     input  wire [31:0]       i_add_sum,
     input  wire              i_add_nar,
-    input  wire [HW+34:0]    i_add_side
+    input  wire [HW:0]       i_add_side
 );
 
   /* verilator lint_off UNUSEDPARAM */
@@ -163,7 +164,7 @@ module pal_tile_accu #(
 
   // ---- the units ----------------------------------------------------------------
   wire a_nar = ex_ascale == 8'd255;
-  reg  [32:0] run[0:U*H-1];  // {NaR, FP32} running sums, unit u at u*H + j
+  localparam CNTW = $clog2(H + 1);
 
   wire        fa_valid[0:U-1];
   wire [31:0] fa_acc[0:U-1];
@@ -183,6 +184,40 @@ module pal_tile_accu #(
       // value on the row's first hand-off, else the running sum (forwarded
       // from the unit's output when it arrives now); e = Xw + Xa - 269
       // (pal-format.md §3: Ew + Ea - 15)
+      // The running sums are a queue per unit, not an array indexed by
+      // slot: a hand-off reads slots 0..H-1 in order and its results come
+      // back in the same order, and each sum is read again (by the row's
+      // next hand-off or its row end) before that slot's next result
+      // arrives. A sum that arrives in the cycle it is read passes by (H = 4
+      // = the unit's latency, hand-offs back to back). Each entry loads the
+      // next one or the arriving sum, so on the iCE40 its flip-flops share
+      // their logic cells with that multiplexer and the head needs no read
+      // multiplexer (an indexed array's flip-flops sat alone beside a 4:1
+      // multiplexer per bit).
+      reg  [H*33-1:0] rq;   // {NaR, FP32}, the head in the low bits
+      reg  [CNTW-1:0] rcnt;
+      wire [32:0] arriving = {fa_nar[u], fa_acc[u]};
+      wire rq_push = fa_valid[u];
+      wire rq_pop = ex_v && !ex_first && ex_lanes[u];
+      wire [32:0] rq_head = (rcnt == {CNTW{1'b0}}) ? arriving : rq[32:0];
+      wire [CNTW-1:0] rq_wpos = rcnt - {{(CNTW - 1) {1'b0}}, rq_pop};
+      genvar e;
+      for (e = 0; e < H; e = e + 1) begin : g_rq
+        localparam [CNTW-1:0] EI = e;
+        wire load_in = rq_push && rq_wpos == EI && !(rq_pop && rcnt == {CNTW{1'b0}});
+        wire [32:0] nxt = (e + 1 < H) ? rq[((e + 1) % H)*33+:33] : arriving;
+        always @(posedge i_clk)
+          if (load_in) rq[e*33+:33] <= arriving;
+          else if (rq_pop) rq[e*33+:33] <= nxt;
+      end
+      always @(posedge i_clk) begin
+        if (i_rst) rcnt <= {CNTW{1'b0}};
+        else rcnt <= rcnt + {{(CNTW - 1) {1'b0}}, rq_push} - {{(CNTW - 1) {1'b0}}, rq_pop};
+      end
+
+      // the slot's operands, evaluated in execute cycles only: the start
+      // value on the row's first hand-off, else the running sum; e = Xw +
+      // Xa - 269 (pal-format.md §3: Ew + Ea - 15)
       reg [32:0] base;
       reg [9:0]  exponent;
       always @* begin
@@ -195,20 +230,35 @@ module pal_tile_accu #(
               PAL_ISA_INIT_ACC:  base = {i_accnar_rdata[u], i_acc_rdata[32*u+:32]};
               default:           base = 33'd0;
             endcase
-          end else if (fa_valid[u] && fa_tag[u] == ex_j) begin
-            base = {fa_nar[u], fa_acc[u]};
           end else begin
-            base = run[u*H+{{(32 - HW) {1'b0}}, ex_j}];
+            base = rq_head;
           end
           exponent = {2'b00, i_lane_scale[8*u+:8]} + {2'b00, ex_ascale} - 10'd269;
         end
       end
 
+`ifndef SYNTHESIS
+      // the slot-indexed running sums the queue stands for: every read
+      // must find the sum of its own slot
+      reg [32:0] run_ref[0:H-1];
+      always @(posedge i_clk) begin
+        if (fa_valid[u]) run_ref[fa_tag[u]] <= arriving;
+        if (!i_rst && rq_pop) begin
+          if (rcnt == {CNTW{1'b0}} && !(rq_push && fa_tag[u] == ex_j))
+            $fatal(1, "%m: slot %0d read with no running sum queued", ex_j);
+          if (rcnt != {CNTW{1'b0}} && rq_head != run_ref[ex_j])
+            $fatal(1, "%m: slot %0d read a running sum of another slot", ex_j);
+        end
+        if (!i_rst && rq_push && rcnt == H[CNTW-1:0] && !rq_pop)
+          $fatal(1, "%m: running-sum queue overflow");
+      end
+`endif
+
       // unit 0's adder ports reach the tile; the other units' stay inside
       /* verilator lint_off UNUSEDSIGNAL */
-      wire          add_en, add_valid;
+      wire          add_en, add_valid, add_pass;
       wire [31:0]   add_a, add_b;
-      wire [HW+34:0] add_side;
+      wire [HW:0]   add_side;
       /* verilator lint_on UNUSEDSIGNAL */
       pal_fp32_acc #(
           .TAG_W  (HW),
@@ -234,6 +284,7 @@ module pal_tile_accu #(
           .o_add_valid(add_valid),
           .o_add_a    (add_a),
           .o_add_b    (add_b),
+          .o_add_pass (add_pass),
           .o_add_side (add_side),
           .i_add_valid(i_add_valid),
           .i_add_sum  (i_add_sum),
@@ -245,6 +296,7 @@ module pal_tile_accu #(
         assign o_add_valid = add_valid;
         assign o_add_a = add_a;
         assign o_add_b = add_b;
+        assign o_add_pass = add_pass;
         assign o_add_side = add_side;
       end
 
@@ -253,12 +305,6 @@ module pal_tile_accu #(
       assign o_accnar_wdata[u] = base[32];
     end
   endgenerate
-
-  integer v;
-  always @(posedge i_clk) begin
-    for (v = 0; v < U; v = v + 1)
-      if (fa_valid[v]) run[v*H+{{(32 - HW) {1'b0}}, fa_tag[v]}] <= {fa_nar[v], fa_acc[v]};
-  end
 
 endmodule
 

@@ -58,11 +58,12 @@ module pal_tile_post #(
     output wire           o_add_valid,
     output wire [31:0]    o_add_a,
     output wire [31:0]    o_add_b,
-    output wire [57:0]    o_add_side,   // pal_post's TAG_W + 34
+    output wire           o_add_pass,
+    output wire [24:0]    o_add_side,   // pal_post's TAG_W + 1
     input  wire           i_add_valid,
     input  wire [31:0]    i_add_sum,
     input  wire           i_add_nar,
-    input  wire [57:0]    i_add_side
+    input  wire [24:0]    i_add_side
 );
 
   localparam TAG_W = 24;
@@ -107,6 +108,7 @@ module pal_tile_post #(
       .o_add_valid(o_add_valid),
       .o_add_a    (o_add_a),
       .o_add_b    (o_add_b),
+      .o_add_pass (o_add_pass),
       .o_add_side (o_add_side),
       .i_add_valid(i_add_valid),
       .i_add_sum  (i_add_sum),

@@ -179,6 +179,12 @@ void test_corners(void **state) {
       {f2u(2.0f), false, -(1 << 21), -20, 0},     // s = -2^21
       {f2u(2.0f), false, (1 << 21) - 1, -269, 0}, // far below FLT_MIN
       {f2u(2.0f), false, 1, 239, 0},              // e at its top: 2^239 > FLT_MAX
+      // outside the unit's contract, but the host can write them into ACC:
+      // a block that is skipped or overflows leaves them bit for bit
+      {0x00000001u, false, 0, 0, 1},              // subnormal, s = 0
+      {0x807FFFFFu, false, 1, -200, 0},           // subnormal, t below FLT_MIN
+      {0x7FC01234u, false, 0, 0, 1},              // a NaN's payload, s = 0
+      {0x00400000u, false, 1, 128, 0},            // subnormal, t > FLT_MAX: NaR
   };
   rtl_test::Clocked<Vpal_fp32_acc> sim(seed);
   Vpal_fp32_acc *m = sim.m;

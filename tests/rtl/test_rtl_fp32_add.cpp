@@ -1,7 +1,8 @@
 // rtl/pal_fp32_add.v against the host's IEEE binary32 addition with the
 // accumulator's rules of pal-format.md §3 (the same expression as the golden
 // model's fp32_add_ftz): round to nearest even, subnormal results flushed to
-// a zero of their sign, non-finite results raise NaR.
+// a zero of their sign, non-finite results raise NaR; and i_pass, which
+// returns the first operand unchanged.
 #include <deque>
 
 #include "Vpal_fp32_add.h"
@@ -30,6 +31,13 @@ Expected reference(uint32_t a, uint32_t b) {
   } else if (std::fabs(v) < FLT_MIN) {
     e.sum = f2u(std::copysign(0.0f, v));
   }
+  return e;
+}
+
+// i_pass: the result is a itself (a subnormal, an infinity, a NaN's
+// payload), with no NaR, whatever b is
+Expected passed(uint32_t a, uint32_t b) {
+  Expected e = {a, b, a, false, false};
   return e;
 }
 
@@ -101,10 +109,13 @@ void run_stream(uint64_t seed, uint64_t salt, long n, bool stalls) {
       uint32_t a = first_operand(rng);
       uint32_t b = rng.chance(75) ? partner(rng, a) : first_operand(rng);
       if (rng.chance(50)) std::swap(a, b);
-      Expected e = reference(a, b);
+      // i_pass (one in eight): a itself, bit for bit, whatever b is
+      bool pass = rng.chance(12);
+      Expected e = pass ? passed(a, b) : reference(a, b);
       m->i_valid = 1;
       m->i_a = a;
       m->i_b = b;
+      m->i_pass = pass;
       m->i_side = e.sum & 1u;
       pending.push_back(e);
       sent++;
@@ -140,20 +151,24 @@ void test_special_pairs(void **state) {
   m->i_valid = 0;
   sim.reset();
   for (size_t i = 0; i < nv; i++)
-    for (size_t j = 0; j < nv; j++) {
+    for (size_t j = 0; j <= nv; j++) {
+      // j == nv: vals[i] passed through (i_pass), which must keep its bits
+      bool pass = j == nv;
+      uint32_t b = pass ? vals[(i + 7) % nv] : vals[j];
       m->i_valid = 1;
       m->i_a = vals[i];
-      m->i_b = vals[j];
+      m->i_b = b;
+      m->i_pass = pass;
       m->i_side = 0;
       sim.tick();
       m->i_valid = 0;
       for (int c = 0; c < 2; c++) sim.tick();
       RTL_CHECK(seed, m->o_valid, "latency is not 3");
-      Expected e = reference(vals[i], vals[j]);
+      Expected e = pass ? passed(vals[i], b) : reference(vals[i], b);
       bool ok = e.is_nan ? (m->o_nar && m->o_sum == 0x7FC00000u)
                          : (m->o_nar == e.nar && m->o_sum == e.sum);
-      RTL_CHECK(seed, ok, "%08x + %08x: rtl %08x nar %d, expected %08x nar %d", vals[i], vals[j],
-                m->o_sum, m->o_nar, e.sum, e.nar);
+      RTL_CHECK(seed, ok, "%08x + %08x%s: rtl %08x nar %d, expected %08x nar %d", vals[i], b,
+                pass ? " (pass)" : "", m->o_sum, m->o_nar, e.sum, e.nar);
       sim.tick();
       RTL_CHECK(seed, !m->o_valid, "one input gave two outputs");
     }

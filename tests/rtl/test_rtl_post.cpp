@@ -81,6 +81,14 @@ Case random_case(Rng &rng, const Config &cfg) {
   uint32_t e = (c.acc >> 23) & 0xFF;
   if ((e == 0 && (c.acc & 0x7FFFFFu)) || (e == 0xFF && (c.acc & 0x7FFFFFu)))
     c.acc = 0x3F800000u;  // the contract: no subnormal or NaN accumulator
+  // ... except without a bias, where any value the host wrote into ACC
+  // passes through the adder unchanged (pal_fp32_add's i_pass)
+  if (!cfg.bias_en && rng.chance(15)) {
+    static const uint32_t odd[] = {0x00000001u, 0x807FFFFFu, 0x00400000u, 0x7F800001u,
+                                   0xFFC00001u, 0x7FFFFFFFu};
+    c.acc = rng.chance(50) ? odd[rng.below(sizeof odd / sizeof odd[0])]
+                           : (rng.u32() & 0x807FFFFFu) | (rng.chance(50) ? 0x7F800000u : 0u);
+  }
   c.nar = rng.chance(5);
   c.bias = rng.chance(60) ? any_bits(rng) : (c.acc ^ 0x80000000u) + rng.range(-2, 2);
   c.tag = rng.below(2);
