@@ -29,9 +29,9 @@ module pal_link_rx #(
     // event: 0 frame OK, 1 bad version, 2 oversize LEN, 3 bad CRC-32
     output wire           o_ev_valid,
     output reg  [1:0]     o_ev_kind,
-    output reg  [7:0]     o_ev_type,
-    output reg  [7:0]     o_ev_seq,
-    output reg  [15:0]    o_ev_len,
+    output wire [7:0]     o_ev_type,
+    output wire [7:0]     o_ev_seq,
+    output wire [15:0]    o_ev_len,
     output reg  [31:0]    o_ev_addr,       // payload bytes 0..3 (WRITE/READ address)
     output reg  [15:0]    o_ev_rlen,       // payload bytes 4..5 (READ length)
     input  wire           i_ev_done,
@@ -52,8 +52,7 @@ module pal_link_rx #(
   reg [7:0]  crc8;
   reg [31:0] crc32;
   reg [23:0] crc_rx;             // first three CRC-32 bytes received
-  reg [47:0] replay;             // header bytes 1..6 being replayed, byte 1 lowest
-  reg [2:0]  replay_n;
+  reg [2:0]  replay_n;           // header bytes 1..6 being replayed: hb[7 - replay_n] next
   // cycles since the last byte, saturating at IDLE_CYCLES (all the idle
   // check needs; a 32-bit count costs twice the logic cells)
   function automatic integer bits_for(input [31:0] v);  // at least 1
@@ -73,7 +72,24 @@ module pal_link_rx #(
 
   wire        take_in = i_valid && o_ready;
   wire        have = take_in || replay_n != 3'd0;
-  wire [7:0]  b = replay_n != 3'd0 ? replay[7:0] : i_data;
+  // A replayed byte comes from hb itself: a SYNC among them starts a
+  // header whose bytes go to hb[1..], behind the ones still to replay.
+  // While an event is out no byte is taken, so hb holds its fields.
+  reg  [7:0]  replay_b;
+  always @* begin
+    case (replay_n)
+      3'd6: replay_b = hb[1];
+      3'd5: replay_b = hb[2];
+      3'd4: replay_b = hb[3];
+      3'd3: replay_b = hb[4];
+      3'd2: replay_b = hb[5];
+      default: replay_b = hb[6];
+    endcase
+  end
+  wire [7:0]  b = replay_n != 3'd0 ? replay_b : i_data;
+  assign o_ev_type = hb[1];
+  assign o_ev_seq = hb[2];
+  assign o_ev_len = {hb[4], hb[3]};
 
   wire [7:0]  crc8_next;
   wire [31:0] crc32_next;
@@ -98,10 +114,7 @@ module pal_link_rx #(
       if (i_ev_done) waiting <= 1'b0;
       if (take_in) silence <= {SLW{1'b0}};
       else if (silence != IDLE_SL) silence <= silence + 1'b1;
-      if (replay_n != 3'd0) begin
-        replay <= {8'd0, replay[47:8]};
-        replay_n <= replay_n - 3'd1;
-      end
+      if (replay_n != 3'd0) replay_n <= replay_n - 3'd1;
 
       if (have) begin
         if (in_body) begin
@@ -128,9 +141,6 @@ module pal_link_rx #(
             hunting_sync <= 1'b0;
             hdr_n <= 3'd0;
             waiting <= 1'b1;
-            o_ev_type <= hb[1];
-            o_ev_seq <= hb[2];
-            o_ev_len <= len;
             if ({b, crc_rx} == ~crc32) begin
               o_ev_kind <= EV_OK;
               o_ctr_ev[0] <= 1'b1;
@@ -162,16 +172,12 @@ module pal_link_rx #(
             // dropped silently; rescan the six bytes after the SYNC
             o_ctr_ev[1] <= 1'b1;
             hunting_sync <= 1'b0;
-            replay <= {b, hb[5], hb[4], hb[3], hb[2], hb[1]};
             replay_n <= 3'd6;
           end else if (hb[5] != 8'd1 || {16'd0, len} > MAX_PAYLOAD) begin
             // answered at once; what follows cannot be trusted to be a payload
             hunting_sync <= 1'b0;
             waiting <= 1'b1;
             o_ev_kind <= hb[5] != 8'd1 ? EV_BAD_VER : EV_OVERSIZE;
-            o_ev_type <= hb[1];
-            o_ev_seq <= hb[2];
-            o_ev_len <= len;
           end else begin
             in_body <= 1'b1;
             body_n <= 17'd0;

@@ -3,13 +3,15 @@
 // then the CRC-32, little endian. One byte per cycle on a valid/ready
 // output; o_done pulses when the last byte has been handed on, so the
 // executor counts the frame as sent only then (a READ of TX_FRAMES does
-// not include its own reply, §5.1).
+// not include its own reply, §5.1). The executor holds i_type, i_seq and
+// i_len from i_start until o_done, so the framer reads them where they are
+// instead of keeping copies (each a logic cell of its own on the iCE40).
 `default_nettype none
 
 module pal_link_tx (
     input  wire        i_clk,
     input  wire        i_rst,
-    input  wire        i_start,       // takes type/seq/len; only while o_idle
+    input  wire        i_start,       // only while o_idle; type/seq/len held until o_done
     input  wire [7:0]  i_type,
     input  wire [7:0]  i_seq,
     input  wire [15:0] i_len,
@@ -27,8 +29,6 @@ module pal_link_tx (
   reg [2:0]  hi;          // header byte index
   reg [15:0] n;           // payload bytes left
   reg [1:0]  ci;          // CRC byte index
-  reg [7:0]  type_q, seq_q;
-  reg [15:0] len_q;
   reg [7:0]  crc8;
   reg [31:0] crc32;
 
@@ -40,10 +40,10 @@ module pal_link_tx (
   always @(*) begin
     case (hi)
       3'd0: hbyte = 8'hA5;
-      3'd1: hbyte = type_q;
-      3'd2: hbyte = seq_q;
-      3'd3: hbyte = len_q[7:0];
-      3'd4: hbyte = len_q[15:8];
+      3'd1: hbyte = i_type;
+      3'd2: hbyte = i_seq;
+      3'd3: hbyte = i_len[7:0];
+      3'd4: hbyte = i_len[15:8];
       3'd5: hbyte = 8'd1;
       default: hbyte = crc8;
     endcase
@@ -65,9 +65,6 @@ module pal_link_tx (
       case (state)
         T_IDLE:
           if (i_start) begin
-            type_q <= i_type;
-            seq_q <= i_seq;
-            len_q <= i_len;
             n <= i_len;
             hi <= 3'd0;
             crc8 <= 8'd0;

@@ -149,54 +149,66 @@ module pal_tile_abuf #(
   assign o_bus_rdata = i_bus_scales ? scale_q : word_vis;
 
   // ---- per-block flags --------------------------------------------------------------
-  // Updated through shifted masks (one shifter, not a decoder per write).
+  // A write touches one block's anz (a bitmap: bus code write or POST) or
+  // up to four blocks' s255 (a scale word), all in one group of four
+  // blocks: each flag's next value is one 4-input function of its group's
+  // decode, its lane's bit and the value (a flip-flop and its LUT in one
+  // iCE40 logic cell), not a shifter across all of them.
   reg [ABUF_BLOCKS-1:0] anz, s255;
   initial begin
     anz = {ABUF_BLOCKS{1'b0}};
     s255 = {ABUF_BLOCKS{1'b0}};
   end
-  reg [3:0] fl_mask, fl_val;
-  reg [ABW-1:0] fl_at;  // first block of the 4 the write may touch
-  reg fl_anz;           // the flags written are anz (else s255)
+  reg [SAW-1:0] fl_grp;   // the group of four blocks written
+  reg [3:0]     fl_lanes; // its blocks written
+  reg [3:0]     fl_val;   // their new flag
+  reg           fl_anz, fl_s255;  // which flags
   always @* begin
-    fl_mask = 4'd0;
+    fl_grp = bus_sw;
+    fl_lanes = 4'd0;
     fl_val = 4'd0;
-    fl_at = {bus_sw, 2'b00};
     fl_anz = 1'b0;
+    fl_s255 = 1'b0;
     if (i_pw_en) begin
-      fl_mask = 4'd1;
-      fl_val = {3'd0, |i_pw_bmap};
-      fl_at = i_pw_blk;
+      // POST writes both: its block's scale is never 255
+      fl_grp = i_pw_blk[ABW-1:2];
+      fl_lanes = 4'd1 << i_pw_blk[1:0];
+      fl_val = {4{|i_pw_bmap}};
       fl_anz = 1'b1;
+      fl_s255 = 1'b1;
     end else if (bmap_bus_we) begin
-      fl_mask = 4'd1;
-      fl_val = {3'd0, |bmap_new};
-      fl_at = bus_blk;
+      fl_grp = bus_blk[ABW-1:2];
+      fl_lanes = 4'd1 << bus_blk[1:0];
+      fl_val = {4{|bmap_new}};
       fl_anz = 1'b1;
     end else if (bus_wr) begin
-      fl_mask = i_bus_we;
+      fl_lanes = i_bus_we;
       for (b = 0; b < 4; b = b + 1) fl_val[b] = i_bus_wdata[8*b+:8] == PAL_SCALE_NAR;
+      fl_s255 = 1'b1;
     end
   end
-  // flags with `mask` bits at `at` replaced by `val`
-  function automatic [ABUF_BLOCKS-1:0] update(input [ABUF_BLOCKS-1:0] flags, input [3:0] mask,
-                                              input [3:0] val, input [ABW-1:0] at);
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [ABUF_BLOCKS+3:0] m, v;
-    /* verilator lint_on UNUSEDSIGNAL */
-    begin
-      m = {{ABUF_BLOCKS{1'b0}}, mask} << at;
-      v = {{ABUF_BLOCKS{1'b0}}, val & mask} << at;
-      update = (flags & ~m[ABUF_BLOCKS-1:0]) | v[ABUF_BLOCKS-1:0];
+  // Each flag's next value as and/or, not as "if (hit) flag <= val": Yosys
+  // turns that form into a flip-flop enable, and an iCE40 flip-flop whose
+  // D input is a shared net takes a logic cell of its own beside its
+  // enable's LUT; this way the update is the flip-flop's own LUT (its
+  // group's decode, its lane's write bit, the value and the flag).
+  wire [3:0] lanes_anz = fl_anz ? fl_lanes : 4'd0;
+  wire [3:0] lanes_s255 = fl_s255 ? fl_lanes : 4'd0;
+  wire [3:0] val_s255 = i_pw_en ? 4'd0 : fl_val;
+  genvar gb;
+  generate
+    for (gb = 0; gb < ABUF_BLOCKS; gb = gb + 1) begin : g_flag
+      localparam integer GRP_I = gb / 4;
+      localparam [SAW-1:0] GRP = GRP_I[SAW-1:0];
+      wire grp = fl_grp == GRP;
+      wire m_anz = grp & lanes_anz[gb % 4];
+      wire m_s255 = grp & lanes_s255[gb % 4];
+      always @(posedge i_clk) begin
+        anz[gb] <= (anz[gb] & ~m_anz) | (m_anz & fl_val[gb % 4]);
+        s255[gb] <= (s255[gb] & ~m_s255) | (m_s255 & val_s255[gb % 4]);
+      end
     end
-  endfunction
-  always @(posedge i_clk) begin
-    if (fl_mask != 4'd0) begin
-      if (fl_anz) anz <= update(anz, fl_mask, fl_val, fl_at);
-      // POST writes both: its block's scale is never 255
-      if (!fl_anz || i_pw_en) s255 <= update(s255, fl_mask, i_pw_en ? 4'd0 : fl_val, fl_at);
-    end
-  end
+  endgenerate
   assign o_avis = anz | s255;
 
 endmodule
