@@ -122,7 +122,8 @@ module pal_fp32_acc #(
   assign o_add_a = s0_acc;
   assign o_add_b = s0_t;
   // a skipped block leaves the accumulator as it is, an overflowing one
-  // too but raises NaR: both pass it through the adder
+  // too but raises NaR: both pass it through the adder (s0_t is then -0,
+  // the zero that i_pass needs beside it)
   assign o_add_pass = s0_skip | s0_over;
   assign o_add_side = {s0_tag, s0_nar | s0_over};
 

@@ -13,12 +13,14 @@
 // NaN results (a NaN input, inf - inf) come out as the quiet NaN 0x7FC00000
 // with o_nar set; the golden flow never reaches them.
 //
-// i_pass: the result is i_a itself, bit for bit (a subnormal, an infinity
-// and a NaN's payload included), with o_nar clear. The accumulate unit
-// returns its accumulator unchanged this way for a block it skips; the
-// stages carry one bit for it instead of the 32-bit operand: i_b is replaced
-// by a zero of i_a's sign, so i_a passes through stages 1 and 2 unshifted
-// and unrounded, and stage 3 packs it back from its fields.
+// i_pass (with i_b a zero of either sign): the result is i_a itself, bit
+// for bit (a subnormal, an infinity and a NaN's payload included), with
+// o_nar clear. The accumulate unit returns its accumulator unchanged this
+// way for a block it skips; the stages carry one bit for it instead of the
+// 32-bit operand: a + 0 leaves stages 1 and 2 with a's significand
+// unshifted and unrounded (x - 0 = x + ~0 + 1 gives the same sum as x + 0),
+// and stage 3 packs a back from its fields. The simulation stops if i_b is
+// not a zero.
 //
 // Why each stage's logic is a function called in the clocked block: a
 // Verilated model evaluates all combinational logic of a clock domain every
@@ -117,6 +119,12 @@ module pal_fp32_add #(
   reg [23:0]       s1_xm;
   reg [26:0]       s1_y;
 
+`ifndef SYNTHESIS
+  always @(posedge i_clk)
+    if (!i_rst && i_en && i_valid && i_pass && i_b[30:0] != 31'd0)
+      $fatal(1, "%m: i_pass with i_b = %h, not a zero", i_b);
+`endif
+
   always @(posedge i_clk) begin
     if (i_rst) begin
       s1_valid <= 1'b0;
@@ -126,8 +134,7 @@ module pal_fp32_add #(
     if (i_en && i_valid) begin
       s1_side <= i_side;
       s1_pass <= i_pass;
-      {s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub, s1_exp, s1_xm, s1_y} <=
-          align(i_a, i_pass ? {i_a[31], 31'd0} : i_b);
+      {s1_nan, s1_inf, s1_inf_sign, s1_sign, s1_sub, s1_exp, s1_xm, s1_y} <= align(i_a, i_b);
     end
   end
 

@@ -47,7 +47,9 @@ module pal_link_rx #(
   reg  [2:0] hdr_n;              // header bytes taken after the SYNC (0: hunting)
   reg        hunting_sync;       // hdr_n == 0 means "have SYNC?": this bit says a SYNC is held
   reg        in_body;
-  reg [16:0] body_n;             // payload + CRC bytes taken
+  reg [BAW-1:0] body_n;          // payload bytes taken (the buffer address; LEN <= MAX_PAYLOAD)
+  reg [15:0] pl_left;            // payload bytes still to come
+  reg [1:0]  crc_n;              // CRC-32 bytes taken
   reg [7:0]  hb [1:6];           // TYPE SEQ LENL LENH VER HCRC
   reg [7:0]  crc8;
   reg [31:0] crc32;
@@ -97,7 +99,6 @@ module pal_link_rx #(
   pal_link_crc32 u_crc32 (.i_crc(crc32), .i_byte(b), .o_crc(crc32_next));
 
   wire [15:0] len = {hb[4], hb[3]};
-  wire [16:0] len17 = {1'b0, len};
   wire        busy = hunting_sync || in_body;   // a frame has begun
 
   always @(posedge i_clk) begin
@@ -118,22 +119,26 @@ module pal_link_rx #(
 
       if (have) begin
         if (in_body) begin
-          body_n <= body_n + 17'd1;
-          if (body_n < len17) begin
+          // counted down, not compared with LEN: a 16-bit comparison is a
+          // carry chain of its own on the iCE40
+          if (pl_left != 16'd0) begin
+            body_n <= body_n + 1'b1;
+            pl_left <= pl_left - 16'd1;
             crc32 <= crc32_next;
             o_buf_we <= 1'b1;
-            o_buf_addr <= body_n[BAW-1:0];
+            o_buf_addr <= body_n;
             o_buf_data <= b;
-            case (body_n)
-              17'd0: o_ev_addr[7:0] <= b;
-              17'd1: o_ev_addr[15:8] <= b;
-              17'd2: o_ev_addr[23:16] <= b;
-              17'd3: o_ev_addr[31:24] <= b;
-              17'd4: o_ev_rlen[7:0] <= b;
-              17'd5: o_ev_rlen[15:8] <= b;
-              default: ;
-            endcase
-          end else if (body_n < len17 + 17'd3) begin
+            if (body_n < 6)
+              case (body_n[2:0])
+                3'd0: o_ev_addr[7:0] <= b;
+                3'd1: o_ev_addr[15:8] <= b;
+                3'd2: o_ev_addr[23:16] <= b;
+                3'd3: o_ev_addr[31:24] <= b;
+                3'd4: o_ev_rlen[7:0] <= b;
+                default: o_ev_rlen[15:8] <= b;
+              endcase
+          end else if (crc_n != 2'd3) begin
+            crc_n <= crc_n + 2'd1;
             crc_rx <= {b, crc_rx[23:8]};
           end else begin
             // the last CRC byte: the frame is complete
@@ -180,7 +185,9 @@ module pal_link_rx #(
             o_ev_kind <= hb[5] != 8'd1 ? EV_BAD_VER : EV_OVERSIZE;
           end else begin
             in_body <= 1'b1;
-            body_n <= 17'd0;
+            body_n <= {BAW{1'b0}};
+            pl_left <= len;
+            crc_n <= 2'd0;
           end
         end
       end else if (silence == IDLE_SL && busy && !waiting && replay_n == 3'd0) begin

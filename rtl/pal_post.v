@@ -78,6 +78,8 @@ module pal_post #(
   // a NaR input skips the bias; adding it anyway changes nothing (NaR out)
   wire add_en = i_bias_en;
   wire nar_in = i_nar | (add_en & bias_nar);
+  // i_pass needs a zero beside the value it passes through
+  wire [31:0] addend = add_en ? bias_value : 32'h8000_0000;
 
   wire             sum_valid;
   wire [31:0]      sum;
@@ -87,7 +89,7 @@ module pal_post #(
   assign o_add_en = advance;
   assign o_add_valid = i_valid;
   assign o_add_a = i_acc;
-  assign o_add_b = bias_value;
+  assign o_add_b = addend;
   assign o_add_pass = ~add_en;
   assign o_add_side = {i_tag, nar_in};
 

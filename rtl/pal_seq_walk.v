@@ -180,10 +180,13 @@ module pal_seq_walk #(
   reg            fe_on, fe_first, fe_any;
   reg [KMAX-1:0] vrow;
   reg [KIW-1:0]  fe_kb;
-  reg [15:0]     fe_m;
+  // m counts in the width of ACC's depth: a GEMM that starts has passed
+  // acc_base + m_count * n_tiles * P <= ACC_DEPTH (docs/isa.md §5)
+  localparam MW = $clog2(ACC_DEPTH + 1);
+  reg [MW-1:0]   fe_m, f_m_count;
   reg [7:0]      fe_t;
   reg [16:0]     fe_arow, fe_wrow, fe_accrow, fe_acctile, fe_biasrow;
-  reg [15:0]     f_a_base, f_a_stride, f_m_count, f_k_blocks;
+  reg [15:0]     f_a_base, f_a_stride, f_k_blocks;
   reg [7:0]      f_n_tiles;
   reg [16:0]     f_acc_stride;
   reg [KMAX-1:0] f_kmask;
@@ -198,7 +201,7 @@ module pal_seq_walk #(
   assign o_fe_blk = fe_ab[ABW-1:0];
 
   // the row after this one
-  wire more_m = {1'b0, fe_m} + 17'd1 < {1'b0, f_m_count};
+  wire more_m = {1'b0, fe_m} + {{MW{1'b0}}, 1'b1} < {1'b0, f_m_count};
   wire more_t = {1'b0, fe_t} + 9'd1 < {1'b0, f_n_tiles};
   wire row_last = ~more_m & ~more_t;
   wire [16:0] nx_arow = more_m ? fe_arow + {1'b0, f_a_stride} : {1'b0, f_a_base};
@@ -247,14 +250,14 @@ module pal_seq_walk #(
       fe_on <= 1'b0;
     end else if (i_start) begin
       fe_on <= 1'b1;
-      fe_m <= 16'd0;
+      fe_m <= {MW{1'b0}};
       fe_t <= 8'd0;
       fe_accrow <= {1'b0, i_acc_base};
       fe_acctile <= {1'b0, i_acc_base};
       fe_biasrow <= {1'b0, i_bias_base};
       f_a_base <= i_a_base;
       f_a_stride <= i_a_stride;
-      f_m_count <= i_m_count;
+      f_m_count <= i_m_count[MW-1:0];
       f_k_blocks <= i_k_blocks;
       f_n_tiles <= i_n_tiles;
       f_acc_stride <= st_acc_stride[16:0];
@@ -263,10 +266,10 @@ module pal_seq_walk #(
       if (row_last) begin
         fe_on <= 1'b0;
       end else if (more_m) begin
-        fe_m <= fe_m + 16'd1;
+        fe_m <= fe_m + 1'b1;
         fe_accrow <= fe_accrow + f_acc_stride;
       end else begin
-        fe_m <= 16'd0;
+        fe_m <= {MW{1'b0}};
         fe_t <= fe_t + 8'd1;
         fe_acctile <= fe_acctile + P17;
         fe_accrow <= fe_acctile + P17;
@@ -326,6 +329,9 @@ module pal_seq_walk #(
 
   wire        h_v = q_count != 3'd0;
 `ifndef SYNTHESIS
+  always @(posedge i_clk)
+    if (!i_rst && i_start && {16'd0, i_m_count} > ACC_DEPTH)
+      $fatal(1, "%m: a GEMM with m_count %0d > ACC_DEPTH started", i_m_count);
   initial if (H < 4) $fatal(1, "%m: the queue (and pal_tile_accu) need H = ceil(P / U) >= 4, not %0d", H);
 `endif
   wire        h_rowend, h_last, h_first;
