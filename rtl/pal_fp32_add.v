@@ -213,9 +213,9 @@ module pal_fp32_add #(
       underflow = exp_final < 10'sd1;
       result_nar = 1'b0;
       if (pass) begin
-        // a + (zero of a's sign): the sum is a's significand, unshifted
-        // (bit 26 its implicit 1, clear for a subnormal or zero a, whose
-        // exponent field is 0 however stage 1 scaled it)
+        // a + (a zero): the sum is a's significand, unshifted (bit 26 its
+        // implicit 1, clear for a subnormal or zero a, whose exponent
+        // field is 0 however stage 1 scaled it)
         result = {sign, sum[26] ? exp : 8'd0, sum[25:3]};
       end else if (nan) begin
         result = 32'h7FC0_0000;

@@ -298,7 +298,7 @@ module pal_seq_walk #(
   // so on the iCE40 every queue flip-flop shares its logic cell with that
   // 2:1 multiplexer, and the head needs no read multiplexer at all (a
   // circular queue's flip-flops all load the same stage-1 net and sit in
-  // logic cells of their own beside a 4:1 multiplexer per bit).
+  // logic cells of their own beside a read multiplexer per bit).
   localparam QW = 3 + 4 * 17 + 32 + 8;  // {rowend, last, first, ab, wb, accrow, biasrow, bmap, ascale}
   wire [QW-1:0] s1_entry = {s1_rowend, s1_last, s1_first, s1_ab, s1_wb, s1_accrow, s1_biasrow,
                             s1_rowend ? 32'd0 : i_fe_bmap, i_fe_scale};
