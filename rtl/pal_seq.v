@@ -116,10 +116,7 @@ module pal_seq #(
   assign o_busy = state != S_IDLE;
   wire fetch = state == S_FETCH;
 
-  // IMEM is read one instruction ahead: pc + 1 while running, START_PC at start
   wire [15:0] pc_inc = pc + 16'd1;
-  assign o_imem_re = i_ctl_start | o_busy;
-  assign o_imem_raddr = i_ctl_start ? i_start_pc[IAW-1:0] : pc_inc[IAW-1:0];
 
   // ---- decode -------------------------------------------------------------------
   wire        d_gemm, d_post, d_setr, d_end;
@@ -179,6 +176,16 @@ module pal_seq #(
   wire [5:0] w_act_skip;
   wire [KW-1:0] w_blk_skip;
   wire seq_rst = i_rst | i_ctl_reset;
+
+  // IMEM is read one instruction ahead: pc + 1 while running, START_PC at
+  // start. A GEMM keeps its own instruction at IMEM's output instead (pc is
+  // read again from its fetch/decode cycle to its last), so the walk takes
+  // its fields from the decode for as long as it runs, rather than copying
+  // them into registers of its own; the bus reaches IMEM only while the
+  // tile is idle.
+  wire        hold_gemm = (fetch & d_gemm) | (state == S_GEMM & ~w_last);
+  assign o_imem_re = i_ctl_start | o_busy;
+  assign o_imem_raddr = i_ctl_start ? i_start_pc[IAW-1:0] : hold_gemm ? pc[IAW-1:0] : pc_inc[IAW-1:0];
 
   pal_seq_walk #(
       .P(P),

@@ -47,6 +47,7 @@ module pal_seq_walk #(
     input  wire                   i_clk,
     input  wire                   i_rst,
     input  wire                   i_start,
+    // the GEMM's fields: held from i_start to o_last
     input  wire [15:0]            i_a_base,
     input  wire [15:0]            i_a_stride,
     input  wire [15:0]            i_m_count,
@@ -80,7 +81,7 @@ module pal_seq_walk #(
     output wire                   o_busy,      // a step (CYC_BUSY)
     output wire                   o_stall,     // CYC_STALL
     output wire                   o_nar_step,  // a NaR-only step: P gated MACs
-    output wire [5:0]             o_act_skip,  // ACT_SKIPPED of the block taken
+    output wire [5:0]             o_act_skip,  // ACT_SKIPPED: zero codes stepped over
     output reg  [KW-1:0]          o_blk_skip,  // BLOCKS_SKIPPED of a row loaded
     output wire                   o_last       // the GEMM's last cycle
 );
@@ -143,14 +144,32 @@ module pal_seq_walk #(
     end
   endfunction
 
-  // The row's window of both tables, as part-selects: only KMAX bits are
-  // shifted out (a whole-vector shift costs Yosys a few hundred LUT4 more
-  // before it trims). A window may run past the end of a table; those bits
-  // are past k_blocks (the range checks), so the mask clears them.
+  // avis[arow +: KMAX] (zeros past the end) as a logarithmic shifter that
+  // keeps, after each stage, only the bits the later stages can still bring
+  // into the window: on the iCE40 (64 blocks, KMAX 8) 105 two-input
+  // multiplexers, where Yosys built the part-select as about 220 LUT4
+  function automatic [KMAX-1:0] avis_window(input [ABUF_BLOCKS-1:0] avis,
+                                           input [ABW-1:0] arow);
+    reg [ABUF_BLOCKS+KMAX-1:0] x;
+    integer st, i;
+    begin
+      x = {{KMAX{1'b0}}, avis};
+      for (st = ABW - 1; st >= 0; st = st - 1)
+        for (i = 0; i < KMAX + (1 << st) - 1; i = i + 1)
+          if (arow[st])
+            x[i] = (i + (1 << st) < ABUF_BLOCKS + KMAX) ? x[i+(1<<st)] : 1'b0;
+      avis_window = x[KMAX-1:0];
+    end
+  endfunction
+
+  // The row's window of both tables: only KMAX bits are shifted out (a
+  // whole-vector shift costs Yosys a few hundred LUT4 more before it trims).
+  // A window may run past the end of a table; those bits are past k_blocks
+  // (the range checks), so the mask clears them.
   function automatic [KMAX-1:0] row_vec(input [ABUF_BLOCKS-1:0] avis,
                                        input [WMEM_BLOCKS-1:0] wnar, input [ABW-1:0] arow,
                                        input [WBW-1:0] wrow, input [KMAX-1:0] mask);
-    row_vec = (avis[arow +: KMAX] | wnar[wrow +: KMAX]) & mask;
+    row_vec = (avis_window(avis, arow) | wnar[wrow +: KMAX]) & mask;
   endfunction
 
   function automatic [KW-1:0] skipped(input [15:0] k_blocks, input [KMAX-1:0] v);
@@ -183,13 +202,9 @@ module pal_seq_walk #(
   // m counts in the width of ACC's depth: a GEMM that starts has passed
   // acc_base + m_count * n_tiles * P <= ACC_DEPTH (docs/isa.md §5)
   localparam MW = $clog2(ACC_DEPTH + 1);
-  reg [MW-1:0]   fe_m, f_m_count;
+  reg [MW-1:0]   fe_m;
   reg [7:0]      fe_t;
-  reg [16:0]     fe_arow, fe_wrow, fe_accrow, fe_acctile, fe_biasrow;
-  reg [15:0]     f_a_base, f_a_stride, f_k_blocks;
-  reg [7:0]      f_n_tiles;
-  reg [16:0]     f_acc_stride;
-  reg [KMAX-1:0] f_kmask;
+  reg [16:0]     fe_arow, fe_wrow;
 
   wire emit = fe_on && ({1'b0, q_count} + {3'd0, s1_v}) < FD;
   wire emit_visit = emit & fe_any;
@@ -201,19 +216,19 @@ module pal_seq_walk #(
   assign o_fe_blk = fe_ab[ABW-1:0];
 
   // the row after this one
-  wire more_m = {1'b0, fe_m} + {{MW{1'b0}}, 1'b1} < {1'b0, f_m_count};
-  wire more_t = {1'b0, fe_t} + 9'd1 < {1'b0, f_n_tiles};
+  wire more_m = {1'b0, fe_m} + {{MW{1'b0}}, 1'b1} < {1'b0, i_m_count[MW-1:0]};
+  wire more_t = {1'b0, fe_t} + 9'd1 < {1'b0, i_n_tiles};
   wire row_last = ~more_m & ~more_t;
-  wire [16:0] nx_arow = more_m ? fe_arow + {1'b0, f_a_stride} : {1'b0, f_a_base};
-  wire [16:0] nx_wrow = more_m ? fe_wrow : fe_wrow + {1'b0, f_k_blocks};
+  wire [16:0] nx_arow = more_m ? fe_arow + {1'b0, i_a_stride} : {1'b0, i_a_base};
+  wire [16:0] nx_wrow = more_m ? fe_wrow : fe_wrow + {1'b0, i_k_blocks};
   localparam integer P_I = P;
   localparam [16:0] P17 = P_I[16:0];
 
   localparam [31:0] KMAX32 = KMAX;
-  wire [KMAX-1:0] st_kmask = ({16'd0, i_k_blocks} >= KMAX32) ? {KMAX{1'b1}}
+  wire [KMAX-1:0] kmask = ({16'd0, i_k_blocks} >= KMAX32) ? {KMAX{1'b1}}
                                                             : ~({KMAX{1'b1}} << i_k_blocks);
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0]     st_acc_stride = {24'd0, i_n_tiles} * P_I;
+  wire [31:0]     acc_stride = {24'd0, i_n_tiles} * P_I;
   /* verilator lint_on UNUSEDSIGNAL */
 
   // The row vector after this cycle: a new row's (at the start and after a
@@ -222,12 +237,10 @@ module pal_seq_walk #(
   wire            load_row = i_start | (emit_rowend & ~row_last);
   wire [16:0]     ld_arow = i_start ? {1'b0, i_a_base} : nx_arow;
   wire [16:0]     ld_wrow = i_start ? {1'b0, i_w_base} : nx_wrow;
-  wire [KMAX-1:0] ld_mask = i_start ? st_kmask : f_kmask;
-  wire [15:0]     ld_k_blocks = i_start ? i_k_blocks : f_k_blocks;
   reg  [KMAX-1:0] nvec;
   always @* begin
     nvec = vrow;
-    if (load_row) nvec = row_vec(i_avis, i_wnar_any, ld_arow[ABW-1:0], ld_wrow[WBW-1:0], ld_mask);
+    if (load_row) nvec = row_vec(i_avis, i_wnar_any, ld_arow[ABW-1:0], ld_wrow[WBW-1:0], kmask);
     else if (emit_visit) nvec = vrow & ~({{(KMAX - 1) {1'b0}}, 1'b1} << fe_kb);
   end
 
@@ -239,7 +252,7 @@ module pal_seq_walk #(
       fe_any <= |nvec;
     end
     if (load_row) begin
-      o_blk_skip <= skipped(ld_k_blocks, nvec);
+      o_blk_skip <= skipped(i_k_blocks, nvec);
       fe_first <= 1'b1;
       fe_arow <= ld_arow;
       fe_wrow <= ld_wrow;
@@ -252,45 +265,30 @@ module pal_seq_walk #(
       fe_on <= 1'b1;
       fe_m <= {MW{1'b0}};
       fe_t <= 8'd0;
-      fe_accrow <= {1'b0, i_acc_base};
-      fe_acctile <= {1'b0, i_acc_base};
-      fe_biasrow <= {1'b0, i_bias_base};
-      f_a_base <= i_a_base;
-      f_a_stride <= i_a_stride;
-      f_m_count <= i_m_count[MW-1:0];
-      f_k_blocks <= i_k_blocks;
-      f_n_tiles <= i_n_tiles;
-      f_acc_stride <= st_acc_stride[16:0];
-      f_kmask <= st_kmask;
     end else if (emit_rowend) begin
       if (row_last) begin
         fe_on <= 1'b0;
       end else if (more_m) begin
         fe_m <= fe_m + 1'b1;
-        fe_accrow <= fe_accrow + f_acc_stride;
       end else begin
         fe_m <= {MW{1'b0}};
         fe_t <= fe_t + 8'd1;
-        fe_acctile <= fe_acctile + P17;
-        fe_accrow <= fe_acctile + P17;
-        fe_biasrow <= fe_biasrow + P17;
       end
     end
   end
 
   // ---- stage 1: the ABUF read returns; into the queue -------------------------------
-  reg        s1_rowend, s1_last, s1_first;
-  reg [16:0] s1_ab, s1_wb, s1_accrow, s1_biasrow;
+  reg        s1_rowend, s1_last, s1_more, s1_first;
+  reg [16:0] s1_ab, s1_wb;
   always @(posedge i_clk) begin
     if (i_rst) s1_v <= 1'b0;
     else s1_v <= emit;
     s1_rowend <= emit_rowend;
     s1_last <= row_last;
+    s1_more <= more_m;
     s1_first <= fe_first;
     s1_ab <= fe_ab;
     s1_wb <= fe_wb;
-    s1_accrow <= fe_accrow;
-    s1_biasrow <= fe_biasrow;
   end
 
   // The queue shifts toward its head (entry 0) instead of moving a read
@@ -299,8 +297,8 @@ module pal_seq_walk #(
   // 2:1 multiplexer, and the head needs no read multiplexer at all (a
   // circular queue's flip-flops all load the same stage-1 net and sit in
   // logic cells of their own beside a read multiplexer per bit).
-  localparam QW = 3 + 4 * 17 + 32 + 8;  // {rowend, last, first, ab, wb, accrow, biasrow, bmap, ascale}
-  wire [QW-1:0] s1_entry = {s1_rowend, s1_last, s1_first, s1_ab, s1_wb, s1_accrow, s1_biasrow,
+  localparam QW = 4 + 2 * 17 + 32 + 8;  // {rowend, last, more, first, ab, wb, bmap, ascale}
+  wire [QW-1:0] s1_entry = {s1_rowend, s1_last, s1_more, s1_first, s1_ab, s1_wb,
                             s1_rowend ? 32'd0 : i_fe_bmap, i_fe_scale};
   // one flat vector, not an array: Yosys would infer a memory and map it back
   reg  [FD*QW-1:0] q;
@@ -329,31 +327,51 @@ module pal_seq_walk #(
 
   wire        h_v = q_count != 3'd0;
 `ifndef SYNTHESIS
+  // the instruction's fields hold from i_start to o_last (pal_seq keeps the
+  // GEMM at IMEM's output): the walk reads them all along
+  reg         chk_on = 1'b0;
+  reg [135:0] chk_fields;
+  wire [135:0] fields = {i_a_base, i_a_stride, i_m_count, i_k_blocks, i_w_base, i_n_tiles,
+                         i_acc_base, i_bias_base, 16'd0};
+  always @(posedge i_clk) begin
+    if (i_rst) chk_on <= 1'b0;
+    else if (i_start) chk_on <= 1'b1;
+    else if (o_last) chk_on <= 1'b0;
+    if (i_start) chk_fields <= fields;
+    if (!i_rst && chk_on && fields != chk_fields)
+      $fatal(1, "%m: the GEMM's instruction fields changed while it ran");
+  end
   always @(posedge i_clk)
     if (!i_rst && i_start && {16'd0, i_m_count} > ACC_DEPTH)
       $fatal(1, "%m: a GEMM with m_count %0d > ACC_DEPTH started", i_m_count);
   initial if (H < 4) $fatal(1, "%m: the queue (and pal_tile_accu) need H = ceil(P / U) >= 4, not %0d", H);
 `endif
-  wire        h_rowend, h_last, h_first;
-  wire [16:0] h_ab, h_wb, h_accrow, h_biasrow;
+  wire        h_rowend, h_last, h_more, h_first;
+  wire [16:0] h_ab, h_wb;
   wire [31:0] h_bmap;
   wire [7:0]  h_ascale;
-  assign {h_rowend, h_last, h_first, h_ab, h_wb, h_accrow, h_biasrow, h_bmap, h_ascale} = q[QW-1:0];
+  assign {h_rowend, h_last, h_more, h_first, h_ab, h_wb, h_bmap, h_ascale} = q[QW-1:0];
 
   // ---- back end -------------------------------------------------------------------
   reg st1, st2, st3, run;
   reg [DW-1:0] drain;
   reg [UW-1:0] ubusy;
-  reg          pend, pend_wb, pend_first, pend_last;
+  reg          pend, pend_wb, pend_first, pend_last, pend_more;
   reg [7:0]    pend_ascale;
-  /* verilator lint_off UNUSEDSIGNAL */
-  reg [16:0]   pend_accrow, pend_biasrow;
-  /* verilator lint_on UNUSEDSIGNAL */
   reg [WBW-1:0] pend_wblk;
   reg          cur_v, cur_first;
   reg [31:0]   cur_rem;
-  reg [16:0]   cur_ab, cur_wb, cur_accrow, cur_biasrow;
+  reg [16:0]   cur_ab, cur_wb;
   reg [7:0]    cur_ascale;
+  // The row's ACC and BIAS words, for its hand-offs. Events reach the back
+  // end in row order, and a row's hand-offs all begin before its ROW END's
+  // ends, so the back end keeps its own row position and advances it as the
+  // front end does, when a ROW END's hand-off begins (the accumulate units
+  // take the addresses in that cycle), instead of every event carrying its
+  // row's addresses through the queue.
+  /* verilator lint_off UNUSEDSIGNAL */
+  reg [16:0]   be_accrow, be_acctile, be_biasrow;
+  /* verilator lint_on UNUSEDSIGNAL */
 
   wire begin_now = run & pend & (ubusy == {UW{1'b0}});
   wire free = run & (~pend | begin_now);
@@ -384,15 +402,23 @@ module pal_seq_walk #(
   assign o_ho_wb = pend_wb;
   assign o_ho_first = pend_first;
   assign o_ho_ascale = pend_ascale;
-  assign o_ho_accrow = pend_accrow[AAW-1:0];
-  assign o_ho_biasrow = pend_biasrow[BAW-1:0];
+  assign o_ho_accrow = be_accrow[AAW-1:0];
+  assign o_ho_biasrow = be_biasrow[BAW-1:0];
   assign o_ho_wblk = pend_wblk;
 
   assign o_busy = step_en;
   assign o_stall = run & ~step_en & ~complete;
   assign o_nar_step = step_en & (src_rem == 32'd0);
-  wire [5:0] nnz = $countones(h_bmap);
-  assign o_act_skip = take_visit ? 6'd32 - nnz : 6'd0;
+  // ACT_SKIPPED, the block's 32 - non-zeros, counted as the steps go
+  // instead of as a 32-bit population count when the block is taken: each
+  // step adds the zeros below its code since the last step (next_k is the
+  // position after it), the last adds those above it too; a NaR-only step
+  // adds 32. The total per block is the same, and the counter still only
+  // grows.
+  reg  [4:0] next_k;
+  wire [4:0] from_k = take_visit ? 5'd0 : next_k;
+  wire [5:0] skip_to = step_last ? (o_step_mac ? 6'd31 : 6'd32) : {1'b0, o_step_k};
+  assign o_act_skip = step_en ? skip_to - {1'b0, from_k} : 6'd0;
   assign o_last = drain == {{(DW - 1) {1'b0}}, 1'b1};
 
   always @(posedge i_clk) begin
@@ -433,27 +459,39 @@ module pal_seq_walk #(
       pend_wb <= 1'b1;
       pend_first <= h_first;
       pend_last <= h_last;
+      pend_more <= h_more;
       pend_ascale <= h_ascale;
-      pend_accrow <= h_accrow;
-      pend_biasrow <= h_biasrow;
     end else if (run && step_last) begin
       pend_wb <= 1'b0;
       pend_first <= step_cur ? cur_first : h_first;
       pend_last <= 1'b0;
       pend_ascale <= step_cur ? cur_ascale : h_ascale;
-      pend_accrow <= step_cur ? cur_accrow : h_accrow;
-      pend_biasrow <= step_cur ? cur_biasrow : h_biasrow;
       pend_wblk <= src_wb[WBW-1:0];
     end
     // block being stepped
-    if (step_en) cur_rem <= rem_next;
+    if (step_en) begin
+      cur_rem <= rem_next;
+      next_k <= o_step_k + 5'd1;
+    end
     if (take_visit) begin
       cur_first <= h_first;
       cur_ab <= h_ab;
       cur_wb <= h_wb;
       cur_ascale <= h_ascale;
-      cur_accrow <= h_accrow;
-      cur_biasrow <= h_biasrow;
+    end
+    // the next row's ACC and BIAS words, as the front end's rows advance
+    if (i_start) begin
+      be_accrow <= {1'b0, i_acc_base};
+      be_acctile <= {1'b0, i_acc_base};
+      be_biasrow <= {1'b0, i_bias_base};
+    end else if (begin_now && pend_wb && !pend_last) begin
+      if (pend_more) begin
+        be_accrow <= be_accrow + acc_stride[16:0];
+      end else begin
+        be_acctile <= be_acctile + P17;
+        be_accrow <= be_acctile + P17;
+        be_biasrow <= be_biasrow + P17;
+      end
     end
   end
 
