@@ -389,8 +389,11 @@ module pal_seq #(
   /* verilator lint_on UNUSEDSIGNAL */
   reg  [PLW-1:0] post_left;
 
+  // CLIP_LO and CLIP_HI are POST's bounds: a tile without a POST unit has
+  // no use for them, so they read as 0 and take no write, from the bus or
+  // SETR (docs/isa.md §1; 264 logic cells of the iCEBreaker's build)
   always @(posedge i_clk) begin
-    if (i_rst) begin
+    if (i_rst || POST_UNIT == 0) begin
       o_clip_lo <= 32'd0;
       o_clip_hi <= 32'd0;
     end else begin

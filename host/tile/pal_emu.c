@@ -424,10 +424,14 @@ static uint64_t step(pal_emu_t *emu) {
       cycles = exec_post(emu, &in);
       break;
     case PAL_ISA_OP_SETR:
-      if (in.reg == PAL_ISA_SETR_CLIP_LO)
-        emu->clip_lo = in.value;
-      else
-        emu->clip_hi = in.value;
+      /* CLIP_LO/HI are POST's: without a POST unit they hold nothing
+       * (docs/isa.md §1) */
+      if (!emu->cfg.no_post) {
+        if (in.reg == PAL_ISA_SETR_CLIP_LO)
+          emu->clip_lo = in.value;
+        else
+          emu->clip_hi = in.value;
+      }
       cycles = PAL_TILE_FETCH_CYCLES;
       break;
     case PAL_ISA_OP_END:
@@ -506,8 +510,13 @@ static pal_status_t emu_write_reg(void *self, uint32_t offset, uint32_t value) {
       }
       return PAL_STATUS_OK;
     case PAL_TILE_REG_START_PC: emu->start_pc = value; return PAL_STATUS_OK;
-    case PAL_TILE_REG_CLIP_LO: emu->clip_lo = value; return PAL_STATUS_OK;
-    case PAL_TILE_REG_CLIP_HI: emu->clip_hi = value; return PAL_STATUS_OK;
+    /* without a POST unit the clip bounds read as 0 and take no write */
+    case PAL_TILE_REG_CLIP_LO:
+      if (!emu->cfg.no_post) emu->clip_lo = value;
+      return PAL_STATUS_OK;
+    case PAL_TILE_REG_CLIP_HI:
+      if (!emu->cfg.no_post) emu->clip_hi = value;
+      return PAL_STATUS_OK;
     default:
       return pal_status_make(PAL_INTERNAL, "emu: register 0x%02x is not writable", (unsigned)offset);
   }
