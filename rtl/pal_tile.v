@@ -373,7 +373,7 @@ module pal_tile #(
   // ---- the array --------------------------------------------------------------------------
   localparam H = (P + U - 1) / U;
   localparam HW = (H > 1) ? $clog2(H) : 1;
-  wire [HW-1:0]   slot, tab_slot;
+  wire [HW-1:0]   tab_slot;
   wire            tab_re;
   wire [WBW-1:0]  tab_wblk;
   wire [22*U-1:0] lane_sum;
@@ -398,7 +398,6 @@ module pal_tile #(
       .i_tab_re     (tab_re),
       .i_tab_slot   (tab_slot),
       .i_tab_wblk   (tab_wblk),
-      .i_slot       (slot),
       .o_lane_sum   (lane_sum),
       .o_lane_nar   (lane_nar),
       .o_lane_scale (lane_scale),
@@ -443,7 +442,6 @@ module pal_tile #(
       .i_ho_wblk     (ho_wblk),
       .i_init        (init),
       .o_xfer        (xfer),
-      .o_slot        (slot),
       .o_tab_re      (tab_re),
       .o_tab_slot    (tab_slot),
       .o_tab_wblk    (tab_wblk),

@@ -48,8 +48,6 @@ module pal_tile_accu #(
     input  wire [WBW-1:0]    i_ho_wblk,    // weight block of the block handed off
     input  wire [1:0]        i_init,       // of the GEMM
     output wire              o_xfer,
-    // the hand-off registers of slot o_slot's PEs, lane u = PE o_slot*U + u
-    output wire [HW-1:0]     o_slot,
     // read phase: the block table entry of slot o_tab_slot, block o_tab_wblk
     output wire              o_tab_re,
     output wire [HW-1:0]     o_tab_slot,
@@ -133,7 +131,6 @@ module pal_tile_accu #(
   end
 
   assign o_xfer = rd_v && rd_j == {HW{1'b0}} && !rd_wb;
-  assign o_slot = ex_j;
   assign o_tab_re = rd_v && !rd_wb;
   assign o_tab_slot = rd_j;
   assign o_tab_wblk = rd_wblk;

@@ -19,8 +19,9 @@
 // docs/boards.md); here they are block RAM.
 //
 // The accumulate units take the PEs' hand-off registers (valid from the
-// cycle after i_xfer) one slot at a time: lane u of the o_lane_* outputs is
-// PE i_slot*U + u. o_gated_count: the gated MACs (zero weight codes) of the
+// cycle after i_xfer) one slot at a time, slot j in the j-th cycle after
+// that: lane u of the o_lane_* outputs is then PE j*U + u, whose register
+// has moved down its lane's chain to PE u (pal_tile_pe). o_gated_count: the gated MACs (zero weight codes) of the
 // steps whose data phase was two cycles ago.
 `default_nettype none
 
@@ -50,9 +51,8 @@ module pal_tile_array #(
     input  wire               i_tab_re,
     input  wire [HW-1:0]      i_tab_slot,
     input  wire [WBW-1:0]     i_tab_wblk,
-    // hand-off registers of the PEs of one slot, with their blocks' table
-    // entries (i_slot = the i_tab_slot of the cycle before)
-    input  wire [HW-1:0]      i_slot,
+    // hand-off registers of the PEs of one slot (the one whose table
+    // entries were read the cycle before), with those entries
     output wire [22*U-1:0]    o_lane_sum,
     output wire [U-1:0]       o_lane_nar,
     output wire [8*U-1:0]     o_lane_scale,
@@ -200,6 +200,8 @@ module pal_tile_array #(
           .i_step_k    (i_step_k),
           .i_code      (i_code),
           .i_xfer      (i_xfer),
+          .i_chain_sum ((p + U < P) ? pe_sum[(p+U)%P] : 22'd0),
+          .i_chain_nar ((p + U < P) ? pe_nar[(p+U)%P] : 1'b0),
           .o_sum       (pe_sum[p]),
           .o_nar       (pe_nar[p]),
           .o_gated     (pe_gated[p]),
@@ -220,8 +222,6 @@ module pal_tile_array #(
   // block per word. One port each way: the bus (tile idle) and the slot
   // reads (a GEMM's hand-offs) never meet.
   localparam TAW = HW + WBW;
-  // slot i_slot: lane u is PE i_slot*U + u (none past P)
-  wire [31:0] slot_pe0 = {{(32 - HW) {1'b0}}, i_slot} * U;
   genvar u;
   generate
     for (u = 0; u < U; u = u + 1) begin : g_lane
@@ -241,11 +241,16 @@ module pal_tile_array #(
           .i_waddr({bus_j, bus_blk}),
           .i_wdata(tab_wdata)
       );
-      wire [31:0] pe = slot_pe0 + u;
-      wire ok = pe < P;
-      wire [PEW-1:0] pe_i = ok ? pe[PEW-1:0] : {PEW{1'b0}};
-      assign o_lane_sum[22*u+:22] = pe_sum[pe_i];
-      assign o_lane_nar[u] = pe_nar[pe_i] | tab_q[u][8];
+      // slot i_slot of lane u is PE i_slot*U + u, whose hand-off register
+      // has moved down the lane's chain to PE u by then (pal_tile_pe); a
+      // lane with no PE in the last slot (U does not divide P) reads 0
+      if (u < P) begin : g_first
+        assign o_lane_sum[22*u+:22] = pe_sum[u];
+        assign o_lane_nar[u] = pe_nar[u] | tab_q[u][8];
+      end else begin : g_none
+        assign o_lane_sum[22*u+:22] = 22'd0;
+        assign o_lane_nar[u] = tab_q[u][8];
+      end
       assign o_lane_scale[8*u+:8] = tab_q[u][7:0];
     end
   endgenerate

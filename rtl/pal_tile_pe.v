@@ -32,7 +32,9 @@
 // X-1) and its NaR (from the steps) into the output register and restarts
 // the sum: the sequencer raises it one cycle after a hand-off begins,
 // which is after the block's last product and before the next block's
-// first one.
+// first one. In every other cycle the output register takes the next PE's
+// of the same accumulate lane (i_chain_*), so PE j*U + u's sum is at lane
+// u's first PE j cycles after X, when the unit takes slot j.
 //
 // Bus (only while the tile is idle): the array reads this PE's code half
 // word (i_bus_rd, o_code_q the cycle after) and writes it back merged
@@ -55,6 +57,8 @@ module pal_tile_pe #(
     input  wire [7:0]     i_code,
     // hand-off
     input  wire           i_xfer,
+    input  wire [21:0]    i_chain_sum,   // the next PE of this PE's lane: shifted in
+    input  wire           i_chain_nar,   // when there is no i_xfer
     output reg  [21:0]    o_sum,
     output reg            o_nar,         // a NaR operand in the block's steps
     output reg            o_gated,
@@ -146,11 +150,16 @@ module pal_tile_pe #(
     end
   end
 
+  // The hand-off register loads the block sum on i_xfer and otherwise
+  // takes the next PE's of its lane: the lane's registers form a chain that
+  // moves one PE toward the accumulate unit every cycle, so the unit reads
+  // slot j from the lane's first PE j cycles after the transfer, with no
+  // multiplexer across the lane (on the iCE40 the chain's 2:1 multiplexer
+  // is the flip-flop's own LUT, where a register loaded only on i_xfer sat
+  // in a logic cell of its own).
   always @(posedge i_clk) begin
-    if (i_xfer) begin
-      o_sum <= acc_next;
-      o_nar <= nar_next;
-    end
+    o_sum <= i_xfer ? acc_next : i_chain_sum;
+    o_nar <= i_xfer ? nar_next : i_chain_nar;
   end
 
 endmodule
