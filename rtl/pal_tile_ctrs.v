@@ -62,7 +62,6 @@ module pal_tile_ctrs #(
   localparam CW = (CHUNKS > 1) ? $clog2(CHUNKS) : 1;
   localparam integer LASTI = CHUNKS - 1;
   localparam [CW-1:0] LAST = LASTI[CW-1:0];
-  localparam VW = LW + 16 * CHUNKS;         // o_value's register (>= W)
 
   // ---- low bits and pending carries ----------------------------------------------------
   // one flat vector, not an array: Yosys would make an array with a write
@@ -167,7 +166,10 @@ module pal_tile_ctrs #(
     end
   end
 
-  reg [VW-1:0] value;
+  // the snapshot: its low bits, then each RAM word into its place (bits
+  // above W, in the last word, are not kept)
+  reg [W-1:0] value;
+  integer kb;
   // the read's low bits, a multiplexer by constant part-selects (an index
   // times LW would be a shifter when LW is not a power of two)
   reg [LW-1:0] lo_sel;
@@ -176,9 +178,6 @@ module pal_tile_ctrs #(
     for (k = 0; k < N; k = k + 1)
       if (r_idx == k[NW-1:0]) lo_sel = lo[k*LW+:LW];
   end
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [VW-LW+15:0] value_in = {add[15:0], value[VW-1:LW]};  // (its low word goes out)
-  /* verilator lint_on UNUSEDSIGNAL */
   always @(posedge i_clk) begin
     if (i_clear) begin
       e_on <= 1'b0;
@@ -207,8 +206,9 @@ module pal_tile_ctrs #(
         r_zero <= zero[r_idx];
         value[LW-1:0] <= lo_sel;
       end else if (r_on) begin
-        // the words come lowest first: shift them in from the top
-        value[VW-1:LW] <= value_in[VW-LW+15:16];
+        // the words come lowest first, word r_ch into its place
+        for (kb = 0; kb < W - LW; kb = kb + 1)
+          if ({{(32 - CW) {1'b0}}, r_ch} == kb / 16) value[LW+kb] <= add[kb%16];
         r_ch <= r_ch + {{(CW - 1) {1'b0}}, 1'b1};
         r_cin <= add[16];
         r_on <= r_ch != LAST;
@@ -216,15 +216,7 @@ module pal_tile_ctrs #(
     end
   end
   assign o_rd_busy = r_req | r_on;
-  assign o_value = value[W-1:0];
-
-  generate
-    if (VW > W) begin : g_unused
-      /* verilator lint_off UNUSEDSIGNAL */
-      wire [VW-W-1:0] unused_value = value[VW-1:W];
-      /* verilator lint_on UNUSEDSIGNAL */
-    end
-  endgenerate
+  assign o_value = value;
 
 `ifndef SYNTHESIS
   initial
