@@ -85,7 +85,8 @@ module pal_link #(
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
       .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? PAL_PROTO_FLAG_FIRMWARE : 0)),
-      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .FW_TIMEOUT(FW_TIMEOUT)
+      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .FW_TIMEOUT(FW_TIMEOUT),
+      .READ_WORDS(CYCLES_PER_BYTE >= 16 ? 1 : 2)
   ) u_exec (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_buf_we(buf_we), .i_buf_addr(buf_addr), .i_buf_data(buf_data),

@@ -30,6 +30,11 @@ module pal_link_exec #(
     parameter integer FLAGS = 0,
     parameter [127:0] DEVICE_NAME = "sim",
     parameter integer FIRMWARE = 0,            // 1: FW requests go to the control core's mailbox
+    // words a READ fetches ahead of the reply stream: 2 keeps a byte-per-
+    // cycle attachment busy; 1 does for a UART, which takes a byte in tens
+    // of cycles while a word takes a few (and saves the second word's
+    // register and its multiplexer)
+    parameter integer READ_WORDS = 2,
     // cycles an FW exchange may go without progress (the mailbox taking a
     // request word or giving a reply word) before the firmware counts as
     // hung: the firmware answers in thousands of cycles (it never waits
@@ -342,9 +347,9 @@ module pal_link_exec #(
   reg        kind_link, kind_nar, kind_regs;
   reg [23:0] pack;                // bytes of the word being assembled
   reg [2:0]  pstrb;
-  // READ: a two-word queue in front of the reply stream, so the next word
-  // is fetched while the current one goes out (one byte per cycle)
-  reg [31:0] w0, w1;              // w0: the word the next byte comes from
+  // READ: a queue of READ_WORDS words in front of the reply stream, so the
+  // next word is fetched while the current one goes out
+  reg [31:0] w0, w1;              // w0: the word the next byte comes from (w1: READ_WORDS = 2)
   reg [1:0]  wcnt;
   reg [CW-1:0] fw_addr;           // next word to fetch (its low CW bits)
   reg [15:0] fw_left;             // words still to fetch
@@ -437,7 +442,8 @@ module pal_link_exec #(
   wire        rd_pop = pull && src == SRC_RD && (ca[1:0] == 2'd3 || len_d == 17'd1);
   // fetch ahead: one read in flight at most, so a word that arrives always
   // finds room
-  wire        rd_fetch = state == X_STREAM && src == SRC_RD && fw_left != 16'd0 && wcnt != 2'd2 &&
+  localparam [1:0] RDQ = READ_WORDS == 1 ? 2'd1 : 2'd2;
+  wire        rd_fetch = state == X_STREAM && src == SRC_RD && fw_left != 16'd0 && wcnt != RDQ &&
                          (kind_link ? !lk_rd : !o_bus_valid);
   assign      lk_req = rd_fetch && kind_link;
   wire        rd_push = state == X_STREAM && src == SRC_RD &&
@@ -677,6 +683,11 @@ module pal_link_exec #(
           end
           if (src == SRC_RD) begin
             // the word queue: pop when its last byte goes, push what arrives
+            // (one word: a word arrives only into an empty queue)
+            if (RDQ == 2'd1) begin
+              if (rd_push) w0 <= rd_word;
+              wcnt <= wcnt + {1'b0, rd_push} - {1'b0, rd_pop};
+            end else
             case ({rd_push, rd_pop})
               2'b01: begin
                 w0 <= w1;
