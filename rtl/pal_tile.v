@@ -82,9 +82,14 @@ module pal_tile #(
   reg  [1:0] pass;  // WMEM / WSCALE words: the pass through the array
   wire more;        // phase B of a pass that is not the word's last
   wire ctr_wait;    // phase B of a counter read whose value is not there yet
-  reg  q_we;
-  reg  [31:0] q_addr, q_wdata;
-  reg  [3:0]  q_wstrb;
+  // The request itself: a master holds it from i_bus_valid until
+  // o_bus_ready (docs/tile-rtl.md, "Bus"), so phases A and B read it where
+  // it is; copies of it were flip-flops loaded from the master's own
+  // registers, each a logic cell of its own on the iCE40. The region checks
+  // are still registered at accept (below).
+  wire        q_we = i_bus_we;
+  wire [31:0] q_addr = i_bus_addr, q_wdata = i_bus_wdata;
+  wire [3:0]  q_wstrb = i_bus_wstrb;
 
   wire accept = !pha && !phb && i_bus_valid && (i_bus_addr[31:28] == RG_REGS || !seq_busy);
 
@@ -98,14 +103,21 @@ module pal_tile #(
     end
     if (accept) pass <= 2'd0;
     else if (more) pass <= pass + 2'd1;
-    if (accept) begin
-      q_we <= i_bus_we;
-      q_addr <= i_bus_addr;
-      q_wdata <= i_bus_wdata;
-      q_wstrb <= i_bus_wstrb;
-    end
   end
   assign o_bus_ready = phb & ~more & ~ctr_wait;
+
+`ifndef SYNTHESIS
+  // the master holds its request until o_bus_ready
+  reg         held_we;
+  reg  [31:0] held_addr, held_wdata;
+  reg  [3:0]  held_wstrb;
+  always @(posedge i_clk) begin
+    if (accept) {held_we, held_addr, held_wdata, held_wstrb} <= {i_bus_we, i_bus_addr, i_bus_wdata, i_bus_wstrb};
+    if (!i_rst && (pha || phb) && (!i_bus_valid ||
+        {held_we, held_addr, held_wdata, held_wstrb} != {i_bus_we, i_bus_addr, i_bus_wdata, i_bus_wstrb}))
+      $fatal(1, "%m: the bus master changed or dropped its request before o_bus_ready");
+  end
+`endif
 
   // Everything below sees the registered request only; the region checks
   // are made once, at accept.

@@ -116,9 +116,11 @@ static pal_status_t transfer(pal_sim_t *sim, bool we, uint32_t addr, uint32_t wd
     }
   } while (!sim->model->bus_ready());
   if (out_rdata) *out_rdata = sim->model->bus_rdata();
-  sim->model->set_bus(false, false, 0, 0, 0);
-  sim->model->tick();  // phase B: the write happens at this edge
+  /* phase B: the write happens at this edge; a master holds its request
+   * until then (docs/tile-rtl.md, "Bus": the tile reads it where it is) */
+  sim->model->tick();
   sim->cycle++;
+  sim->model->set_bus(false, false, 0, 0, 0);
   return PAL_STATUS_OK;
 }
 
