@@ -226,7 +226,7 @@ module pal_seq_walk #(
 
   localparam [31:0] KMAX32 = KMAX;
   wire [KMAX-1:0] kmask = ({16'd0, i_k_blocks} >= KMAX32) ? {KMAX{1'b1}}
-                                                            : ~({KMAX{1'b1}} << i_k_blocks);
+                                                         : ~({KMAX{1'b1}} << i_k_blocks);
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0]     acc_stride = {24'd0, i_n_tiles} * P_I;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -330,9 +330,9 @@ module pal_seq_walk #(
   // the instruction's fields hold from i_start to o_last (pal_seq keeps the
   // GEMM at IMEM's output): the walk reads them all along
   reg         chk_on = 1'b0;
-  reg [135:0] chk_fields;
-  wire [135:0] fields = {i_a_base, i_a_stride, i_m_count, i_k_blocks, i_w_base, i_n_tiles,
-                         i_acc_base, i_bias_base, 16'd0};
+  reg [119:0] chk_fields;
+  wire [119:0] fields = {i_a_base, i_a_stride, i_m_count, i_k_blocks, i_w_base, i_n_tiles,
+                         i_acc_base, i_bias_base};
   always @(posedge i_clk) begin
     if (i_rst) chk_on <= 1'b0;
     else if (i_start) chk_on <= 1'b1;
@@ -364,11 +364,11 @@ module pal_seq_walk #(
   reg [16:0]   cur_ab, cur_wb;
   reg [7:0]    cur_ascale;
   // The row's ACC and BIAS words, for its hand-offs. Events reach the back
-  // end in row order, and a row's hand-offs all begin before its ROW END's
-  // ends, so the back end keeps its own row position and advances it as the
-  // front end does, when a ROW END's hand-off begins (the accumulate units
-  // take the addresses in that cycle), instead of every event carrying its
-  // row's addresses through the queue.
+  // end in row order, and a row's block hand-offs all begin before its ROW
+  // END's, so the back end keeps its own row position and advances it as
+  // the front end does when a ROW END's hand-off begins (the accumulate
+  // units take the addresses in that cycle), instead of every event
+  // carrying its row's addresses through the queue.
   /* verilator lint_off UNUSEDSIGNAL */
   reg [16:0]   be_accrow, be_acctile, be_biasrow;
   /* verilator lint_on UNUSEDSIGNAL */

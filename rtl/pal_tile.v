@@ -119,8 +119,8 @@ module pal_tile #(
   end
 `endif
 
-  // Everything below sees the registered request only; the region checks
-  // are made once, at accept.
+  // Everything below sees the request as the master holds it; the region
+  // checks are made once, at accept.
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] a = q_addr;
   wire [25:0] word = a[27:2];

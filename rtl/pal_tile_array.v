@@ -21,8 +21,9 @@
 // The accumulate units take the PEs' hand-off registers (valid from the
 // cycle after i_xfer) one slot at a time, slot j in the j-th cycle after
 // that: lane u of the o_lane_* outputs is then PE j*U + u, whose register
-// has moved down its lane's chain to PE u (pal_tile_pe). o_gated_count: the gated MACs (zero weight codes) of the
-// steps whose data phase was two cycles ago.
+// has moved down its lane's chain to PE u (pal_tile_pe). o_gated_count:
+// the gated MACs (zero weight codes) of the steps whose data phase was two
+// cycles ago.
 `default_nettype none
 
 module pal_tile_array #(
@@ -241,9 +242,9 @@ module pal_tile_array #(
           .i_waddr({bus_j, bus_blk}),
           .i_wdata(tab_wdata)
       );
-      // slot i_slot of lane u is PE i_slot*U + u, whose hand-off register
-      // has moved down the lane's chain to PE u by then (pal_tile_pe); a
-      // lane with no PE in the last slot (U does not divide P) reads 0
+      // slot j of lane u is PE j*U + u, whose hand-off register has moved
+      // down the lane's chain to PE u by then (pal_tile_pe); in a last slot
+      // with no PE on the lane (U does not divide P) the chain has brought 0
       if (u < P) begin : g_first
         assign o_lane_sum[22*u+:22] = pe_sum[u];
         assign o_lane_nar[u] = pe_nar[u] | tab_q[u][8];
