@@ -324,8 +324,7 @@ module pal_link_exec #(
   // this cycle's events of {KERNEL_STARTS, WRITES_EXECUTED, DUP_WRITES,
   // NAKS_SENT, TX_FRAMES}, counted a cycle later
   reg [4:0]  ctr_ev;
-  reg [16:0] i;                   // data bytes consumed / streamed
-  reg [16:0] len_d;               // data bytes of this access
+  reg [16:0] rem;                 // data bytes of this access still to consume
   // An access never leaves an aligned block of 2^CW bytes: its window's
   // (a bank, ABUF's codes or scales, a register run), its PE's stride in
   // the WMEM windows, or the one that holds IMEM's. So the address walk
@@ -340,7 +339,7 @@ module pal_link_exec #(
                                     imax(PAL_ADDR_WMEM_SCALES_STRIDE_BITS,
                                          imax(imax(PAL_ADDR_ACC_BITS, PAL_ADDR_ACC_NAR_BITS),
                                               imax(PAL_ADDR_BIAS_BITS, PAL_ADDR_OBUF_BITS)))));
-  reg [CW-1:0] ca;                // protocol address of byte i (its low CW bits)
+  reg [CW-1:0] ca;                // protocol address of the next byte (its low CW bits)
   reg [CW-1:0] bus_lo;            // the bus address's low CW bits
   assign o_bus_addr = {A[31:CW], bus_lo};
   localparam [CW-1:0] CW_ONE = 1, CW_FOUR = 4;
@@ -353,7 +352,6 @@ module pal_link_exec #(
   reg [1:0]  wcnt;
   reg [CW-1:0] fw_addr;           // next word to fetch (its low CW bits)
   reg [15:0] fw_left;             // words still to fetch
-  reg [6:0]  idx;                 // reply payload byte (ACK, INFO)
   // firmware reply: words taken from the mailbox into the payload buffer
   reg [31:0] fw_word;             // the word being written, a byte a cycle
   reg [2:0]  fw_bytes;            // bytes of fw_word still to write
@@ -370,6 +368,7 @@ module pal_link_exec #(
   localparam [TW-1:0] FW_TIMEOUT_W = FW_TIMEOUT[TW-1:0];
   reg          fw_dead;
   reg          fw_replay;         // this FW request is a retransmission: replay marker
+  reg          fw_first;          // the next word to the mailbox is the header
   reg [TW-1:0] fw_wait;           // cycles of this exchange without progress
   localparam [16:0] MAXP17 = MAXP32[16:0];
 
@@ -387,15 +386,17 @@ module pal_link_exec #(
   wire in_fwout = FIRMWARE != 0 && state == X_FWOUT;
 
   wire [1:0] lane = ca[1:0];
-  // i + 1 once, for the step and for "the last byte" (i + 1 == len_d, no
-  // second adder for len_d - 1)
-  wire [16:0] i_inc = i + 17'd1;
-  wire       last = i_inc == len_d;
+  // counted down: "bytes remain" and "the last byte" are tests of rem
+  // against constants (an up count needs comparators with the length);
+  // the length itself is n, from the request the receiver holds
+  wire [16:0] rem_dec = rem - 17'd1;
+  wire       last = rem == 17'd1;
   wire       bus_free = !o_bus_valid || i_bus_ready;
+  wire       dup_write = have_last && last_was_write && last_seq == i_ev_seq;
   wire [31:0] word_now = {q, pack};  // lane 3 completes a word
 
   // The ten §5.1 counters, in the order of their registers: a counter bank
-  // (low 9 bits in flip-flops, the upper 23 in a block RAM; pal_tile_ctrs). A
+  // (low 8 bits in flip-flops, the upper 24 in a block RAM; pal_tile_ctrs). A
   // READ of them asks the bank for one word at a time (lk_rd: a request
   // out, its word not yet pushed), like a bus read.
   reg         lk_rd;
@@ -419,16 +420,10 @@ module pal_link_exec #(
   always @(*) begin
     case (src)
       SRC_NAK: o_pl_data = nak_reason;
-      SRC_ACK:
-        case (idx[2:0])
-          3'd0: o_pl_data = A[7:0];
-          3'd1: o_pl_data = A[15:8];
-          3'd2: o_pl_data = A[23:16];
-          3'd3: o_pl_data = A[31:24];
-          3'd4: o_pl_data = len_d[7:0];
-          default: o_pl_data = len_d[15:8];
-        endcase
-      SRC_INFO: o_pl_data = INFO[8 * idx[5:0] +: 8];
+      // the address is the request's first four payload bytes, still in
+      // the buffer (streamed from byte 0 like a PONG), then the data length
+      SRC_ACK: o_pl_data = !ptr[2] ? q : ptr[0] ? n[15:8] : n[7:0];
+      SRC_INFO: o_pl_data = INFO[8 * ptr[5:0] +: 8];
       SRC_BUF: o_pl_data = q;
       default: o_pl_data = w0[8 * ca[1:0] +: 8];
     endcase
@@ -439,11 +434,13 @@ module pal_link_exec #(
   wire [17:0] n_words = ({16'd0, A[1:0]} + {1'b0, n} + 18'd3) >> 2;  // READs: n <= 4096
   /* verilator lint_on UNUSEDSIGNAL */
   // READ word queue traffic (X_STREAM)
-  wire        rd_pop = pull && src == SRC_RD && (ca[1:0] == 2'd3 || len_d == 17'd1);
+  wire        rd_pop = pull && src == SRC_RD && (ca[1:0] == 2'd3 || last);
   // fetch ahead: one read in flight at most, so a word that arrives always
   // finds room
   localparam [1:0] RDQ = READ_WORDS == 1 ? 2'd1 : 2'd2;
-  wire        rd_fetch = state == X_STREAM && src == SRC_RD && fw_left != 16'd0 && wcnt != RDQ &&
+  // (with one word: a fetch whenever the queue is empty and bytes remain)
+  wire        rd_more = RDQ == 2'd1 ? wcnt == 2'd0 && rem != 17'd0 : fw_left != 16'd0 && wcnt != RDQ;
+  wire        rd_fetch = state == X_STREAM && src == SRC_RD && rd_more &&
                          (kind_link ? !lk_rd : !o_bus_valid);
   assign      lk_req = rd_fetch && kind_link;
   wire        rd_push = state == X_STREAM && src == SRC_RD &&
@@ -463,10 +460,11 @@ module pal_link_exec #(
                    (woff == PAL_TILE_REG_START_PC && word_now[31:16] != 16'd0);
 
   // write engine: consume the byte at ptr when its word can go
-  wire wr_consume = state == X_WR && i < len_d && ((lane != 2'd3 && !last) || bus_free);
+  wire wr_consume = state == X_WR && rem != 17'd0 && ((lane != 2'd3 && !last) || bus_free);
   // firmware request: bytes into words, a word to the mailbox when it can take it
   wire mb_free = !o_mb_req_valid || i_mb_req_ready;
-  wire fw_consume = in_fwin && i < len_d && (i[1:0] != 2'd3 || mb_free);
+  // (a FW message is whole words: byte 4j + 3 is the one with rem[1:0] == 1)
+  wire fw_consume = in_fwin && rem != 17'd0 && (rem[1:0] != 2'd1 || mb_free);
   // firmware reply: a word is taken when the previous one is in the buffer
   assign o_mb_resp_ready = in_fwout && fw_bytes == 3'd0 && fw_words != 17'd0;
   wire fw_take = o_mb_resp_ready && i_mb_resp_valid;
@@ -477,10 +475,13 @@ module pal_link_exec #(
 
   always @(*) begin
     ptr_nxt = ptr;
-    if (state == X_WCHK || wr_consume || fw_consume || (state == X_STREAM && src == SRC_BUF && pull))
-      ptr_nxt = ptr + 1'b1;
+    if (state == X_WCHK || wr_consume || fw_consume ||
+        (state == X_STREAM && (src == SRC_BUF || src == SRC_ACK || src == SRC_INFO) && pull))
+      ptr_nxt = ptr + 1'b1;  // (ptr is the byte index of an ACK's or INFO's payload too)
+    // the ACK of a WRITE done or of a duplicate streams from byte 0
+    if (state == X_WR && rem == 17'd0) ptr_nxt = 0;
     if (in_fwout) ptr_nxt = 0;  // the reply is streamed from byte 0
-    if (state == X_DEC) ptr_nxt = (is_write && i_ev_kind == EV_OK) ? 4 : 0;
+    if (state == X_DEC) ptr_nxt = (is_write && i_ev_kind == EV_OK && !dup_write) ? 4 : 0;
     if (state == X_WCHK && (last || (kind_regs && lane == 2'd3 && (!w_writable || w_refused))))
       ptr_nxt = 4;
   end
@@ -525,10 +526,8 @@ module pal_link_exec #(
         X_IDLE:
           if (i_ev_valid) state <= X_DEC;
         X_DEC: begin
-          i <= 17'd0;
-          idx <= 7'd0;
+          rem <= n;
           ca <= A[CW-1:0];
-          len_d <= n;
           kind_link <= dec_kind == K_LINK;
           kind_regs <= dec_kind == K_REGS;
           kind_nar <= dec_nar;
@@ -546,7 +545,7 @@ module pal_link_exec #(
             T_PING: reply(PAL_MSG_PONG, i_ev_len, SRC_BUF, 1'b1);
             T_WRITE:
               if (i_ev_len < 16'd5) nak(NAK_BAD_LENGTH);
-              else if (have_last && last_was_write && last_seq == i_ev_seq) begin
+              else if (dup_write) begin
                 ctr_ev[2] <= 1'b1;
                 reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
               end else if (!dec_ok || dec_kind == K_LINK) nak(NAK_BAD_ADDRESS);
@@ -571,7 +570,8 @@ module pal_link_exec #(
                 // a retransmission (the command ran, its reply was lost)
                 // goes to the firmware marked for a replay of that reply
                 fw_replay <= have_last && last_was_fw && last_seq == i_ev_seq;
-                len_d <= {1'b0, i_ev_len};
+                rem <= {1'b0, i_ev_len};
+                fw_first <= 1'b1;
                 fw_wait <= {TW{1'b0}};
                 state <= X_FWIN;
               end
@@ -580,21 +580,21 @@ module pal_link_exec #(
         end
         X_WCHK: begin
           // every byte checked before the first bus write (q = byte at ptr)
-          i <= i_inc;
+          rem <= rem_dec;
           ca <= ca + CW_ONE;
           pack <= {q, pack[23:8]};
           if (kind_nar && q > 8'd1) nak(NAK_REFUSED);
           else if (kind_regs && lane == 2'd3 && !w_writable) nak(NAK_BAD_ADDRESS);
           else if (kind_regs && lane == 2'd3 && w_refused) nak(NAK_REFUSED);
           else if (last) begin
-            i <= 17'd0;
+            rem <= n;
             ca <= A[CW-1:0];
             state <= X_WR;
           end
         end
         X_WR: begin
           if (wr_consume) begin
-            i <= i_inc;
+            rem <= rem_dec;
             ca <= ca + CW_ONE;
             if (lane == 2'd3 || last) begin
               o_bus_valid <= 1'b1;
@@ -610,7 +610,7 @@ module pal_link_exec #(
               pack <= {q, pack[23:8]};
               pstrb <= {1'b1, pstrb[2:1]};
             end
-          end else if (i == len_d && bus_free) begin
+          end else if (rem == 17'd0 && bus_free) begin
             ctr_ev[3] <= 1'b1;
             ca <= A[CW-1:0];
             reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
@@ -624,15 +624,16 @@ module pal_link_exec #(
             o_mb_req_valid <= 1'b0;
             nak(NAK_FIRMWARE);
           end else if (fw_consume) begin
-            i <= i_inc;
-            if (i[1:0] == 2'd3) begin
+            rem <= rem_dec;
+            if (rem[1:0] == 2'd1) begin
               o_mb_req_valid <= 1'b1;
+              fw_first <= 1'b0;
               // header word: bit 7 marks a replay (commands are 0x01..0x7F)
-              mb_req_data <= word_now | {24'd0, i == 17'd3 && fw_replay, 7'd0};
+              mb_req_data <= word_now | {24'd0, fw_first && fw_replay, 7'd0};
             end else begin
               pack <= {q, pack[23:8]};
             end
-          end else if (i == len_d && mb_free) begin
+          end else if (rem == 17'd0 && mb_free) begin
             fw_bytes <= 3'd0;
             fw_words <= 17'd1;
             fw_have_hdr <= 1'b0;
@@ -674,12 +675,9 @@ module pal_link_exec #(
         X_START:
           if (i_tx_idle) state <= X_STREAM;
         X_STREAM: begin
-          if (pull) begin
-            idx <= idx + 7'd1;
-            if (src == SRC_RD) begin
-              ca <= ca + CW_ONE;
-              len_d <= len_d - 17'd1;
-            end
+          if (pull && src == SRC_RD) begin
+            ca <= ca + CW_ONE;
+            rem <= rem_dec;
           end
           if (src == SRC_RD) begin
             // the word queue: pop when its last byte goes, push what arrives

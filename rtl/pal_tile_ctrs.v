@@ -18,7 +18,7 @@
 // each behind at most one read (a read holds the engine off for CHUNKS + 2
 // cycles, and between two reads there is a cycle in which a service can
 // start): under N * (2 * CHUNKS + 3) cycles. A counter carries at most
-// once in 2^(LW - IW) cycles, so LW = IW + 8 leaves 256, enough for the
+// once in 2^(LW - IW) cycles, so LW = IW + 7 leaves 128, enough for the
 // tile's nine counters (at most 99 cycles) and the link engine's ten
 // (70); the simulation checks the bound at start and stops if a carry
 // ever finds its counter still pending. Each low bit is a logic cell on
@@ -46,7 +46,7 @@ module pal_tile_ctrs #(
     parameter N = 9,           // counters
     parameter W = 64,          // counter width (they wrap)
     parameter IW = 6,          // increment width
-    parameter LW = IW + 8,     // low bits in flip-flops (see above)
+    parameter LW = IW + 7,     // low bits in flip-flops (see above)
     parameter NW = (N > 1) ? $clog2(N) : 1       // derived: do not override
 ) (
     input  wire            i_clk,
