@@ -85,8 +85,10 @@ module pal_fp32_acc #(
     begin
       // biased exponent of t: (21 - zeros) + e + 127
       t_exp = $signed({{2{e[9]}}, e}) + 12'sd148 - $signed({7'd0, zeros});
-      t_skip = (mag == 22'd0) | (t_exp < 12'sd1);
-      t_over = ~t_skip & (t_exp > 12'sd254);
+      // t_exp < 1 and t_exp > 254 by its bits: Yosys builds a comparison,
+      // even with a constant, as a carry chain whose cells hold nothing else
+      t_skip = (mag == 22'd0) | t_exp[11] | (t_exp == 12'sd0);
+      t_over = ~t_skip & ((t_exp[10:8] != 3'd0) | (t_exp[7:0] == 8'hFF));
       scaled = {t_skip, t_over,
                 (t_skip | t_over) ? 32'h8000_0000 : {neg, t_exp[7:0], mag_norm[20:0], 2'b00}};
     end

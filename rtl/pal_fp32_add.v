@@ -209,8 +209,9 @@ module pal_fp32_add #(
       exp_final = exp_norm + $signed({9'd0, frac_rounded[23]});
       frac_final = frac_rounded[22:0];
       sum_zero = sum == 28'd0;
-      overflow = exp_final > 10'sd254;
-      underflow = exp_final < 10'sd1;
+      // > 254 and < 1 by the bits (a comparison would be a carry chain)
+      overflow = ~exp_final[9] & (exp_final[8] | (exp_final[7:0] == 8'hFF));
+      underflow = exp_final[9] | (exp_final == 10'sd0);
       result_nar = 1'b0;
       if (pass) begin
         // a + (a zero): the sum is a's significand, unshifted (bit 26 its

@@ -201,16 +201,38 @@ module pal_link_exec #(
   function automatic [32:0] low_bits(input [31:0] a, input integer bits);
     low_bits = {1'b0, pal_addr_off(a, bits)};
   endfunction
-  // an access [off, end33) inside the register run [lo, hi), as offsets
-  function automatic reg_run(input [32:0] off, input [32:0] end33, input [31:0] lo, input [31:0] hi);
-    reg_run = off >= {1'b0, lo} && end33 <= {1'b0, hi};
-  endfunction
-  // offsets in the register windows (the upper bits are constant zeros,
-  // which synthesis drops) and the ends of the access
-  wire [32:0] tr_off = low_bits(A, PAL_ADDR_TILE_REGS_BITS);
-  wire [32:0] lr_off = low_bits(A, PAL_ADDR_LINK_REGS_BITS);
-  wire [32:0] tr_end = tr_off + {16'd0, n};
-  wire [32:0] lr_end = lr_off + {16'd0, n};
+  // The register windows (TRW and LRW bits of offset): an access
+  // [off, off + n) inside a run [lo, hi). An n at or above twice the
+  // window's size is out by itself, so the end is added in the window's
+  // width plus 2 bits, and the comparisons with the runs' constant bounds
+  // are pal_cmp_le: logic, not carry chains as wide as the operands (each
+  // chain cell a logic cell of its own on the iCE40).
+  localparam integer TRW = PAL_ADDR_TILE_REGS_BITS, LRW = PAL_ADDR_LINK_REGS_BITS;
+  wire [TRW-1:0] tr_off = A[TRW-1:0];
+  wire [LRW-1:0] lr_off = A[LRW-1:0];
+  wire [TRW+1:0] tr_end = {2'b00, tr_off} + n[TRW+1:0];
+  wire [LRW+1:0] lr_end = {2'b00, lr_off} + n[LRW+1:0];
+  wire           tr_n_ok = (n >> (TRW + 1)) == 17'd0;
+  wire           lr_n_ok = (n >> (LRW + 1)) == 17'd0;
+  localparam [31:0] RUN_LO0 = PAL_TILE_REGS_RUN0_LO - PAL_ADDR_TILE_REGS,
+                    RUN_LO1 = PAL_TILE_REGS_RUN1_LO - PAL_ADDR_TILE_REGS,
+                    RUN_LO2 = PAL_TILE_REGS_RUN2_LO - PAL_ADDR_TILE_REGS,
+                    RUN_HI0 = PAL_TILE_REGS_RUN0_END - PAL_ADDR_TILE_REGS,
+                    RUN_HI1 = PAL_TILE_REGS_RUN1_END - PAL_ADDR_TILE_REGS,
+                    RUN_HI2 = PAL_TILE_REGS_RUN2_END - PAL_ADDR_TILE_REGS;
+  // off >= lo is "not off <= lo - 1" (always, for lo = 0)
+  wire [2:0] run_below, run_end_ok;
+  wire       lr_end_ok;
+  pal_cmp_le #(.W(TRW), .K(RUN_LO0[TRW-1:0] - 1'b1)) c_lo0 (.i_x(tr_off), .o_le(run_below[0]));
+  pal_cmp_le #(.W(TRW), .K(RUN_LO1[TRW-1:0] - 1'b1)) c_lo1 (.i_x(tr_off), .o_le(run_below[1]));
+  pal_cmp_le #(.W(TRW), .K(RUN_LO2[TRW-1:0] - 1'b1)) c_lo2 (.i_x(tr_off), .o_le(run_below[2]));
+  pal_cmp_le #(.W(TRW + 2), .K(RUN_HI0[TRW+1:0])) c_hi0 (.i_x(tr_end), .o_le(run_end_ok[0]));
+  pal_cmp_le #(.W(TRW + 2), .K(RUN_HI1[TRW+1:0])) c_hi1 (.i_x(tr_end), .o_le(run_end_ok[1]));
+  pal_cmp_le #(.W(TRW + 2), .K(RUN_HI2[TRW+1:0])) c_hi2 (.i_x(tr_end), .o_le(run_end_ok[2]));
+  pal_cmp_le #(.W(LRW + 2), .K(PAL_LINK_REGS_BYTES[LRW+1:0])) c_lhi (.i_x(lr_end), .o_le(lr_end_ok));
+  wire [2:0] run_lo_ok = ~run_below | {RUN_LO2 == 32'd0, RUN_LO1 == 32'd0, RUN_LO0 == 32'd0};
+  wire       tr_ok = tr_n_ok && |(run_lo_ok & run_end_ok);
+  wire       lr_ok = lr_n_ok && lr_end_ok;
   // IMEM's window [PAL_ADDR_IMEM, PAL_ADDR_IMEM_END) is not an aligned
   // power of two, but it lies in one: the bits above IMW are zero, and
   // the comparison and the offset need only the bits above the base's
@@ -248,6 +270,13 @@ module pal_link_exec #(
   wire [IMW-ITZ-1:0] imem_off_hi = a_imem - IMEM_HI[IMW-ITZ-1:0];
   wire [32:0] imem_off = {{(33 - IMW) {1'b0}}, imem_off_hi, A[ITZ-1:0]};
 
+  // the PE field of a WMEM address within the geometry, a READ's length
+  // within the payload (logic, not carry chains: pal_cmp_le)
+  wire wc_pe_ok, ws_pe_ok, rlen_ok;
+  pal_cmp_le #(.W(8), .K(P8)) c_wc_pe (.i_x(A[WC_SB +: 8]), .o_le(wc_pe_ok));
+  pal_cmp_le #(.W(8), .K(P8)) c_ws_pe (.i_x(A[WS_SB +: 8]), .o_le(ws_pe_ok));
+  pal_cmp_le #(.W(32), .K(MAX_PAYLOAD)) c_rlen (.i_x({16'd0, i_ev_rlen}), .o_le(rlen_ok));
+
   reg [1:0]  dec_kind;
   reg        dec_ok, dec_nar;
   reg [32:0] o33, bytes33;
@@ -261,16 +290,10 @@ module pal_link_exec #(
     dec_ok = 1'b0;
     if (pal_addr_in(A, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS)) begin
       dec_kind = K_REGS;
-      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 &&
-               (reg_run(tr_off, tr_end, PAL_TILE_REGS_RUN0_LO - PAL_ADDR_TILE_REGS,
-                        PAL_TILE_REGS_RUN0_END - PAL_ADDR_TILE_REGS) ||
-                reg_run(tr_off, tr_end, PAL_TILE_REGS_RUN1_LO - PAL_ADDR_TILE_REGS,
-                        PAL_TILE_REGS_RUN1_END - PAL_ADDR_TILE_REGS) ||
-                reg_run(tr_off, tr_end, PAL_TILE_REGS_RUN2_LO - PAL_ADDR_TILE_REGS,
-                        PAL_TILE_REGS_RUN2_END - PAL_ADDR_TILE_REGS));
+      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && tr_ok;
     end else if (pal_addr_in(A, PAL_ADDR_LINK_REGS, PAL_ADDR_LINK_REGS_BITS)) begin
       dec_kind = K_LINK;
-      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && lr_end <= {1'b0, PAL_LINK_REGS_BYTES};
+      dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && lr_ok;
     end else begin
       if (in_imem) begin  // not a power of two: see in_imem
         o33 = imem_off;
@@ -285,10 +308,10 @@ module pal_link_exec #(
       end else if (pal_addr_in(A, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_BITS)) begin
         // PE in the bits above the stride, the offset below
         o33 = low_bits(A, WC_SB);
-        bytes33 = (A[WC_SB +: 8] <= P8) ? B_WMEM : 33'd0;
+        bytes33 = wc_pe_ok ? B_WMEM : 33'd0;
       end else if (pal_addr_in(A, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_BITS)) begin
         o33 = low_bits(A, WS_SB);
-        bytes33 = (A[WS_SB +: 8] <= P8) ? B_WSCALE : 33'd0;
+        bytes33 = ws_pe_ok ? B_WSCALE : 33'd0;
       end else if (pal_addr_in(A, PAL_ADDR_ACC, PAL_ADDR_ACC_BITS)) begin
         o33 = low_bits(A, PAL_ADDR_ACC_BITS);
         bytes33 = B_ACC;
@@ -553,7 +576,7 @@ module pal_link_exec #(
               else if (dec_kind == K_REGS || dec_nar) state <= X_WCHK;
               else state <= X_WR;
             T_READ:
-              if (i_ev_len != 16'd6 || i_ev_rlen == 16'd0 || {16'd0, i_ev_rlen} > MAX_PAYLOAD)
+              if (i_ev_len != 16'd6 || i_ev_rlen == 16'd0 || !rlen_ok)
                 nak(NAK_BAD_LENGTH);
               else if (!dec_ok) nak(NAK_BAD_ADDRESS);
               else if (dec_kind == K_MEM && i_tile_busy) nak(NAK_REFUSED);

@@ -99,6 +99,8 @@ module pal_link_rx #(
   pal_link_crc32 u_crc32 (.i_crc(crc32), .i_byte(b), .o_crc(crc32_next));
 
   wire [15:0] len = {hb[4], hb[3]};
+  wire        len_ok;  // LEN <= MAX_PAYLOAD
+  pal_cmp_le #(.W(32), .K(MAX_PAYLOAD)) c_len (.i_x({16'd0, len}), .o_le(len_ok));
   wire        busy = hunting_sync || in_body;   // a frame has begun
 
   always @(posedge i_clk) begin
@@ -128,7 +130,7 @@ module pal_link_rx #(
             o_buf_we <= 1'b1;
             o_buf_addr <= body_n;
             o_buf_data <= b;
-            if (body_n < 6)
+            if (body_n[BAW-1:3] == 0 && body_n[2:1] != 2'b11)  // < 6, without a carry chain
               case (body_n[2:0])
                 3'd0: o_ev_addr[7:0] <= b;
                 3'd1: o_ev_addr[15:8] <= b;
@@ -178,7 +180,7 @@ module pal_link_rx #(
             o_ctr_ev[1] <= 1'b1;
             hunting_sync <= 1'b0;
             replay_n <= 3'd6;
-          end else if (hb[5] != 8'd1 || {16'd0, len} > MAX_PAYLOAD) begin
+          end else if (hb[5] != 8'd1 || !len_ok) begin
             // answered at once; what follows cannot be trusted to be a payload
             hunting_sync <= 1'b0;
             waiting <= 1'b1;

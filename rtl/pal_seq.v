@@ -165,7 +165,10 @@ module pal_seq #(
       .o_value          (d_value)
   );
 
-  wire       pc_oob = {16'd0, pc} >= IMEM_DEPTH32;
+  // pc >= IMEM_DEPTH as logic (pal_cmp_le), not as a 16-cell carry chain
+  wire       pc_in;
+  pal_cmp_le #(.W(17), .K(IMEM_DEPTH32[16:0] - 17'd1)) c_pc (.i_x({1'b0, pc}), .o_le(pc_in));
+  wire       pc_oob = !pc_in;
   wire [7:0] f_error = pc_oob ? PAL_TILE_ERR_PC_RANGE : d_error;
   wire       f_ok = fetch && f_error == PAL_TILE_ERR_NONE;
   wire       gemm_go = f_ok & d_gemm;

@@ -142,18 +142,20 @@ module pal_seq_decode #(
     x48 = {32'd0, v};
   endfunction
 
-  reg illegal, bad, zero, g_range, p_range;
+  // The range checks: each sum below is compared with its buffer's depth
+  // by pal_cmp_le (logic; a comparison would be a carry chain as wide as
+  // the sum, each cell a logic cell of its own on the iCE40).
+  reg illegal, bad, zero;
   reg [15:0] m1;
   reg [31:0] rows, a_span, out_span;
   reg [23:0] w_span;
   reg [47:0] acc_span, out_last;
   reg [31:0] p_stride;
+  reg [47:0] sum_a, sum_w, sum_acc, sum_bias, sum_pbias, sum_out32, sum_out8;
   always @* begin
     illegal = 1'b0;
     bad = 1'b0;
     zero = 1'b0;
-    g_range = 1'b0;
-    p_range = 1'b0;
     m1 = 16'd0;
     rows = 32'd0;
     a_span = 32'd0;
@@ -162,6 +164,13 @@ module pal_seq_decode #(
     acc_span = 48'd0;
     out_last = 48'd0;
     p_stride = 32'd0;
+    sum_a = 48'd0;
+    sum_w = 48'd0;
+    sum_acc = 48'd0;
+    sum_bias = 48'd0;
+    sum_pbias = 48'd0;
+    sum_out32 = 48'd0;
+    sum_out8 = 48'd0;
     if (i_en) begin
       illegal = ~(o_gemm | o_post | o_setr | sync | o_end);
       bad = reserved
@@ -172,16 +181,16 @@ module pal_seq_decode #(
           | (o_setr & (o_reg > PAL_ISA_SETR_CLIP_HI));
       if (o_gemm) begin
         zero = (o_n_tiles == 8'd0) | (g_m_count == 16'd0) | (o_k_blocks == 16'd0);
-        // products at their exact widths, compared in 48 bits
+        // products at their exact widths, sums in 48 bits
         m1 = g_m_count - 16'd1;
         a_span = m1 * o_a_stride;
         w_span = o_n_tiles * o_k_blocks;
         rows = {24'd0, o_n_tiles} * P32;
         acc_span = {16'd0, rows} * {32'd0, g_m_count};
-        g_range = (x48(o_a_base) + {16'd0, a_span} + x48(o_k_blocks) > AB48)
-                | (x48(o_w_base) + {24'd0, w_span} > WB48)
-                | (x48(g_acc_base) + acc_span > ACC48)
-                | ((o_init == PAL_ISA_INIT_BIAS) & (x48(g_bias_base) + {16'd0, rows} > BIAS48));
+        sum_a = x48(o_a_base) + {16'd0, a_span} + x48(o_k_blocks);
+        sum_w = x48(o_w_base) + {24'd0, w_span};
+        sum_acc = x48(g_acc_base) + acc_span;
+        if (o_init == PAL_ISA_INIT_BIAS) sum_bias = x48(g_bias_base) + {16'd0, rows};
       end
       if (o_post) begin
         zero = (o_n_count == 16'd0) | (p_m_count == 16'd0);
@@ -191,21 +200,31 @@ module pal_seq_decode #(
         out_span = m1 * o_out_stride;
         acc_span = {16'd0, p_stride} * {32'd0, p_m_count};
         out_last = x48(o_out_base) + {16'd0, out_span};
-        p_range = (x48(p_acc_base) + acc_span > ACC48)
-                | (o_bias_post & (x48(p_bias_base) + x48(o_n_count) > BIAS48))
-                | ((o_out_fmt == PAL_ISA_OUT_FP32) & (out_last + x48(o_n_count) > OBUF48))
-                | ((o_out_fmt == PAL_ISA_OUT_PAL8)
-                   & (out_last + ((x48(o_n_count) + 48'd31) >> 5) > AB48));
+        sum_acc = x48(p_acc_base) + acc_span;
+        if (o_bias_post) sum_pbias = x48(p_bias_base) + x48(o_n_count);
+        if (o_out_fmt == PAL_ISA_OUT_FP32) sum_out32 = out_last + x48(o_n_count);
+        if (o_out_fmt == PAL_ISA_OUT_PAL8) sum_out8 = out_last + ((x48(o_n_count) + 48'd31) >> 5);
       end
     end
   end
+  // each sum within its depth (a sum that does not apply is 0)
+  wire [6:0] in_range;
+  pal_cmp_le #(.W(48), .K(AB48)) c_a (.i_x(sum_a), .o_le(in_range[0]));
+  pal_cmp_le #(.W(48), .K(WB48)) c_w (.i_x(sum_w), .o_le(in_range[1]));
+  pal_cmp_le #(.W(48), .K(ACC48)) c_acc (.i_x(sum_acc), .o_le(in_range[2]));
+  pal_cmp_le #(.W(48), .K(BIAS48)) c_bias (.i_x(sum_bias), .o_le(in_range[3]));
+  pal_cmp_le #(.W(48), .K(BIAS48)) c_pbias (.i_x(sum_pbias), .o_le(in_range[4]));
+  pal_cmp_le #(.W(48), .K(OBUF48)) c_out32 (.i_x(sum_out32), .o_le(in_range[5]));
+  pal_cmp_le #(.W(48), .K(AB48)) c_out8 (.i_x(sum_out8), .o_le(in_range[6]));
+  wire range = ~&in_range;
+
   assign o_post_acc_stride = p_stride[16:0];
 
   always @* begin
     if (illegal) o_error = PAL_TILE_ERR_ILLEGAL_OPCODE;
     else if (bad) o_error = PAL_TILE_ERR_BAD_FIELD;
     else if (zero) o_error = PAL_TILE_ERR_ZERO_LOOP;
-    else if (g_range | p_range) o_error = PAL_TILE_ERR_ADDR_RANGE;
+    else if (range) o_error = PAL_TILE_ERR_ADDR_RANGE;
     else o_error = PAL_TILE_ERR_NONE;
   end
 

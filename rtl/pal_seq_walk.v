@@ -225,8 +225,10 @@ module pal_seq_walk #(
   localparam [16:0] P17 = P_I[16:0];
 
   localparam [31:0] KMAX32 = KMAX;
-  wire [KMAX-1:0] kmask = ({16'd0, i_k_blocks} >= KMAX32) ? {KMAX{1'b1}}
-                                                         : ~({KMAX{1'b1}} << i_k_blocks);
+  // k_blocks < KMAX as logic (pal_cmp_le), not as a carry chain
+  wire            k_short;
+  pal_cmp_le #(.W(17), .K(KMAX32[16:0] - 17'd1)) c_k (.i_x({1'b0, i_k_blocks}), .o_le(k_short));
+  wire [KMAX-1:0] kmask = k_short ? ~({KMAX{1'b1}} << i_k_blocks) : {KMAX{1'b1}};
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0]     acc_stride = {24'd0, i_n_tiles} * P_I;
   /* verilator lint_on UNUSEDSIGNAL */

@@ -147,17 +147,18 @@ module pal_tile #(
   localparam [31:0] OBUF_WORDS = OBUF_DEPTH;
   localparam [31:0] P32 = P;
 
-  // x < k for a depth k: the bits above k's width must be clear, and the
-  // rest is compared in k's width (Yosys builds a comparison with a
-  // constant as a carry chain as wide as x)
+  // x < k for a depth k, bit by bit from the least significant end: with k
+  // a constant each step is an AND or an OR (Yosys builds a comparison,
+  // even with a constant, as a carry chain as wide as x whose cells hold
+  // nothing else; see pal_cmp_le)
   function automatic lt_depth(input [31:0] x, input [31:0] k);
-    reg [31:0] m;
+    reg r;
     integer b;
     begin
-      m = 32'd0;
+      r = 1'b0;  // equal so far: not less
       for (b = 0; b < 32; b = b + 1)
-        if ((k >> b) != 32'd0) m[b] = 1'b1;
-      lt_depth = (x & ~m) == 32'd0 && (x & m) < k;
+        r = k[b] ? (~x[b] | r) : (~x[b] & r);
+      lt_depth = r;
     end
   endfunction
 
@@ -729,29 +730,59 @@ module pal_tile #(
       .o_value  (ctr_value)
   );
 
+  // The read data by the offset's fields rather than by an eight-bit
+  // comparison per register (ABC left those about 30 LUTs larger): [7:6]
+  // picks the group (0: the constant ID and depth words, 1: the live
+  // registers, 2 and 3: the counters) and [5:2] the word in it, so each
+  // constant bit is one function of four address bits. The map's offsets
+  // are checked against that grouping below.
+  localparam [1:0] GRP_CONST = 2'd0, GRP_LIVE = 2'd1;
+  wire [3:0] r_word = reg_off[5:2];
+  reg [31:0] r_const, r_live;
+  always @* begin
+    case (r_word)
+      PAL_TILE_REG_ID[5:2]: r_const = PAL_TILE_ID_VALUE;
+      PAL_TILE_REG_ISA_VERSION[5:2]: r_const = PAL_ISA_VERSION;
+      PAL_TILE_REG_GEOMETRY[5:2]: r_const = GEOMETRY;
+      PAL_TILE_REG_IMEM_DEPTH[5:2]: r_const = V_IMEM;
+      PAL_TILE_REG_ABUF_BLOCKS[5:2]: r_const = V_ABUF;
+      PAL_TILE_REG_WMEM_BLOCKS[5:2]: r_const = V_WMEM;
+      PAL_TILE_REG_ACC_DEPTH[5:2]: r_const = V_ACC;
+      PAL_TILE_REG_BIAS_DEPTH[5:2]: r_const = V_BIAS;
+      PAL_TILE_REG_OBUF_DEPTH[5:2]: r_const = V_OBUF;
+      default: r_const = 32'd0;
+    endcase
+    case (r_word)
+      PAL_TILE_REG_START_PC[5:2]: r_live = {16'd0, start_pc};
+      PAL_TILE_REG_STATUS[5:2]: r_live = {err_pc, error, 5'd0, s_nar, done, seq_busy};
+      PAL_TILE_REG_CLIP_LO[5:2]: r_live = clip_lo;
+      PAL_TILE_REG_CLIP_HI[5:2]: r_live = clip_hi;
+      default: r_live = 32'd0;  // CONTROL reads as 0
+    endcase
+  end
   reg [31:0] reg_rdata;
   always @* begin
     reg_rdata = 32'd0;
-    if (phb)
-    case (reg_off)
-      PAL_TILE_REG_ID: reg_rdata = PAL_TILE_ID_VALUE;
-      PAL_TILE_REG_ISA_VERSION: reg_rdata = PAL_ISA_VERSION;
-      PAL_TILE_REG_GEOMETRY: reg_rdata = GEOMETRY;
-      PAL_TILE_REG_IMEM_DEPTH: reg_rdata = V_IMEM;
-      PAL_TILE_REG_ABUF_BLOCKS: reg_rdata = V_ABUF;
-      PAL_TILE_REG_WMEM_BLOCKS: reg_rdata = V_WMEM;
-      PAL_TILE_REG_ACC_DEPTH: reg_rdata = V_ACC;
-      PAL_TILE_REG_BIAS_DEPTH: reg_rdata = V_BIAS;
-      PAL_TILE_REG_OBUF_DEPTH: reg_rdata = V_OBUF;
-      PAL_TILE_REG_START_PC: reg_rdata = {16'd0, start_pc};
-      PAL_TILE_REG_STATUS:
-        reg_rdata = {err_pc, error, 5'd0, s_nar, done, seq_busy};
-      PAL_TILE_REG_CLIP_LO: reg_rdata = clip_lo;
-      PAL_TILE_REG_CLIP_HI: reg_rdata = clip_hi;
-      default:
-        if (is_ctr) reg_rdata = reg_off[2] ? ctr_value[63:32] : ctr_value[31:0];
-    endcase
+    if (phb && reg_off[1:0] == 2'd0)
+      case (reg_off[7:6])
+        GRP_CONST: reg_rdata = r_const;
+        GRP_LIVE: reg_rdata = r_live;
+        default: if (is_ctr) reg_rdata = reg_off[2] ? ctr_value[63:32] : ctr_value[31:0];
+      endcase
   end
+`ifndef SYNTHESIS
+  // the grouping above, against the generated map
+  initial
+    if (PAL_TILE_REG_ID[7:6] != GRP_CONST || PAL_TILE_REG_ISA_VERSION[7:6] != GRP_CONST ||
+        PAL_TILE_REG_GEOMETRY[7:6] != GRP_CONST || PAL_TILE_REG_IMEM_DEPTH[7:6] != GRP_CONST ||
+        PAL_TILE_REG_ABUF_BLOCKS[7:6] != GRP_CONST || PAL_TILE_REG_WMEM_BLOCKS[7:6] != GRP_CONST ||
+        PAL_TILE_REG_ACC_DEPTH[7:6] != GRP_CONST || PAL_TILE_REG_BIAS_DEPTH[7:6] != GRP_CONST ||
+        PAL_TILE_REG_OBUF_DEPTH[7:6] != GRP_CONST || PAL_TILE_REG_CONTROL[7:6] != GRP_LIVE ||
+        PAL_TILE_REG_START_PC[7:6] != GRP_LIVE || PAL_TILE_REG_STATUS[7:6] != GRP_LIVE ||
+        PAL_TILE_REG_CLIP_LO[7:6] != GRP_LIVE || PAL_TILE_REG_CLIP_HI[7:6] != GRP_LIVE ||
+        !PAL_TILE_REG_CYC_TOTAL[7])
+      $fatal(1, "%m: the register map no longer has the grouping the read multiplexer assumes");
+`endif
 
   reg q_ok;  // a memory answered (registered from phase A)
   always @* begin

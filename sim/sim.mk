@@ -13,7 +13,7 @@ VERILATOR_ROOT_DIR := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null |
 # The tile and the leaf modules it instantiates.
 TILE_RTL_SRCS := $(sort $(wildcard rtl/pal_tile*.v rtl/pal_seq*.v)) rtl/pal_fp32_start.v \
                  rtl/pal_fp32_add.v rtl/pal_fp32_add_slot.v rtl/pal_fp32_acc.v rtl/pal_norm_lz.v \
-                 rtl/pal_pe_prod.v rtl/pal_post.v
+                 rtl/pal_pe_prod.v rtl/pal_post.v rtl/pal_cmp_le.v
 TILE_RTL_MODULES := $(patsubst rtl/%.v,%,$(TILE_RTL_SRCS))
 
 SIM_CXX ?= g++

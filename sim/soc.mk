@@ -132,7 +132,7 @@ soc-synth: $(GEN_TABLES) $(TILE_ISA_VH)
 	@mkdir -p $(SIM_BUILD)/synth
 	@for fw in 0 1; do n=pal_link$$( [ $$fw = 1 ] && echo _fw ); \
 	  $(YOSYS) -q -l $(SIM_BUILD)/synth/$$n.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) \
-	    $(filter-out rtl/pal_soc.v,$(SOC_RTL_SRCS)) rtl/pal_tile_ram.v rtl/pal_tile_ctrs.v; \
+	    $(filter-out rtl/pal_soc.v,$(SOC_RTL_SRCS)) rtl/pal_tile_ram.v rtl/pal_tile_ctrs.v rtl/pal_cmp_le.v; \
 	  chparam -set MAX_PAYLOAD 256 -set FIRMWARE $$fw pal_link; \
 	  hierarchy -top pal_link; synth -top pal_link -run begin:fine; opt -fast -full; techmap; opt -fast; abc -fast; opt -fast; \
 	  select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr t:\$$_DLATCH_* t:\$$_DLATCHSR_*; \
