@@ -271,11 +271,14 @@ module pal_link_exec #(
   wire [32:0] imem_off = {{(33 - IMW) {1'b0}}, imem_off_hi, A[ITZ-1:0]};
 
   // the PE field of a WMEM address within the geometry, a READ's length
-  // within the payload (logic, not carry chains: pal_cmp_le)
+  // within the payload, a WRITE's length (logic, not carry chains:
+  // pal_cmp_le)
   wire wc_pe_ok, ws_pe_ok, rlen_ok;
   pal_cmp_le #(.W(8), .K(P8)) c_wc_pe (.i_x(A[WC_SB +: 8]), .o_le(wc_pe_ok));
   pal_cmp_le #(.W(8), .K(P8)) c_ws_pe (.i_x(A[WS_SB +: 8]), .o_le(ws_pe_ok));
   pal_cmp_le #(.W(32), .K(MAX_PAYLOAD)) c_rlen (.i_x({16'd0, i_ev_rlen}), .o_le(rlen_ok));
+  wire len_le4;  // a WRITE without a data byte
+  pal_cmp_le #(.W(16), .K(16'd4)) c_wlen (.i_x(i_ev_len), .o_le(len_le4));
 
   reg [1:0]  dec_kind;
   reg        dec_ok, dec_nar;
@@ -567,7 +570,7 @@ module pal_link_exec #(
               else reply(PAL_MSG_INFO_REPLY, 16'd64, SRC_INFO, 1'b1);
             T_PING: reply(PAL_MSG_PONG, i_ev_len, SRC_BUF, 1'b1);
             T_WRITE:
-              if (i_ev_len < 16'd5) nak(NAK_BAD_LENGTH);
+              if (len_le4) nak(NAK_BAD_LENGTH);
               else if (dup_write) begin
                 ctr_ev[2] <= 1'b1;
                 reply(PAL_MSG_WRITE_ACK, 16'd6, SRC_ACK, 1'b1);
