@@ -81,17 +81,19 @@ module pal_soc_bridge #(
   end
 
   // NaR flags: one tile transfer per strobed lane (all four for a read)
-  reg [31:0] flags;
+  reg [3:0]  flags;  // bit 0 of each flag byte (the others read 0)
   wire       lane_on = !i_we || i_wstrb[lane];
   wire       last_lane = lane == 2'd3;
   reg        nar_done;
 
   assign o_bus_valid = i_valid && (!nar || (lane_on && !nar_done));
   assign o_bus_we = i_we;
-  assign o_bus_wdata = nar ? {31'd0, i_wdata[8 * lane]} : i_wdata;
+  // a NaR flag is bit 0 of its tile word, the only bit the tile takes: the
+  // other bits pass as they are (no 32-bit multiplexer)
+  assign o_bus_wdata = {i_wdata[31:1], nar ? i_wdata[8 * lane] : i_wdata[0]};
   assign o_bus_wstrb = nar ? 4'hF : i_wstrb;
   assign o_ready = nar ? nar_done : i_bus_ready;
-  assign o_rdata = nar ? flags : i_bus_rdata;
+  assign o_rdata = nar ? {7'd0, flags[3], 7'd0, flags[2], 7'd0, flags[1], 7'd0, flags[0]} : i_bus_rdata;
 
   always @(posedge i_clk) begin
     if (i_rst) begin
@@ -101,8 +103,8 @@ module pal_soc_bridge #(
       nar_done <= 1'b0;
       lane <= 2'd0;
     end else if (i_valid && nar && (!lane_on || i_bus_ready)) begin
-      if (i_bus_ready) flags[8 * lane +: 8] <= {7'd0, i_bus_rdata[0]};
-      if (!lane_on) flags[8 * lane +: 8] <= 8'd0;
+      if (i_bus_ready) flags[lane] <= i_bus_rdata[0];
+      if (!lane_on) flags[lane] <= 1'b0;
       lane <= lane + 2'd1;
       if (last_lane) nar_done <= 1'b1;
     end
