@@ -609,7 +609,7 @@ module pal_link_exec #(
           rem <= rem_dec;
           ca <= ca + CW_ONE;
           pack <= {q, pack[23:8]};
-          if (kind_nar && q > 8'd1) nak(NAK_REFUSED);
+          if (kind_nar && |q[7:1]) nak(NAK_REFUSED);  // a flag byte is 0 or 1
           else if (kind_regs && lane == 2'd3 && !w_writable) nak(NAK_BAD_ADDRESS);
           else if (kind_regs && lane == 2'd3 && w_refused) nak(NAK_REFUSED);
           else if (last) begin

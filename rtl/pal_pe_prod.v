@@ -45,8 +45,13 @@ module pal_pe_prod (
   wire [7:0]  code_dist = {1'b0, ~i_wcode[6:0]} + {1'b0, ~i_acode[6:0]};
   wire [15:0] prod = {l_rom[code_dist[3:0]], 7'd0} >> code_dist[7:4];
 
-  assign o_neg = mac & (i_wcode[7] ^ i_acode[7]);
-  assign o_term = {1'b0, mac ? prod : 16'd0} ^ {17{o_neg}};
+  // "no MAC" as the outer choice with a constant: the register that takes
+  // o_term gets it as a synchronous reset (SB_DFFSR on the iCE40), and the
+  // sign's XOR fits the shifter's last LUT; with the XOR outside the
+  // choice each term bit needed a LUT of its own (11 LCs per PE)
+  wire sgn = i_wcode[7] ^ i_acode[7];
+  assign o_neg = mac & sgn;
+  assign o_term = mac ? {1'b0, prod} ^ {17{sgn}} : 17'd0;
   assign o_nar = i_valid & (w_nar | a_nar);
   assign o_gated = i_valid & w_zero;
 

@@ -150,7 +150,9 @@ module pal_tile #(
   // x < k for a depth k, bit by bit from the least significant end: with k
   // a constant each step is an AND or an OR (Yosys builds a comparison,
   // even with a constant, as a carry chain as wide as x whose cells hold
-  // nothing else; see pal_cmp_le)
+  // nothing else; see pal_cmp_le). It is pal_cmp_le's recurrence for x < k,
+  // kept as a function of the decode: ten pal_cmp_le instances on the bus
+  // address in its place measured 38 LUT4 more on the iCEBreaker build
   function automatic lt_depth(input [31:0] x, input [31:0] k);
     reg r;
     integer b;
