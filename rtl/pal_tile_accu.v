@@ -16,8 +16,21 @@
 // arrive with the slot's hand-off registers in execute phase b+2+j. The first
 // hand-off of a row starts from the start value (init zero, bias through
 // pal_fp32_start, or the ACC word and its NaR flag); later ones from the
-// running sum, forwarded from the unit's output when it arrives in the
-// same cycle (H = 4 = the unit's latency). Needs H >= 4.
+// running sum (below). Needs H >= 4.
+//
+// The running sums live in ACC itself: each unit writes its result to the
+// slot's ACC word (NaR as the quiet NaN, the flag beside it) when it
+// arrives, four cycles after its execute phase, and a later hand-off of the
+// row reads it back in its read phase like a start value. A row end that is
+// not the row's first hand-off has nothing left to do; one that is (a row
+// with no visited block) writes the start values in its execute phase. The
+// two kinds of write never meet: the row end that follows a block hand-off
+// is at least H cycles after it, and the next row's first hand-off another
+// H. Only a hand-off that begins 4 or 5 cycles after the row's previous one
+// reads a slot before (or as) its sum is written: the sum arriving now, or
+// the one that arrived in the cycle before (held one cycle), stands in for
+// the word read. (An earlier design kept the sums in a queue of H entries
+// per unit: 132 flip-flops and as many multiplexer LUTs per unit at H = 4.)
 //
 // SHARE_ADD = 1: unit 0 has no FP32 adder of its own but uses one outside
 // through o_add_* / i_add_* (pal_fp32_acc's EXT_ADD); the tile shares that
@@ -149,19 +162,37 @@ module pal_tile_accu #(
   endgenerate
 
   wire start_read = rd_v & rd_first;
-  assign o_acc_re = start_read && i_init == PAL_ISA_INIT_ACC;
+  // ACC is read for the start values (INIT_ACC) and for the running sums
+  // of a block hand-off that is not the row's first, except for a slot
+  // whose sum is written in the same cycle (the memories promise nothing
+  // for a read and a write of one word; the sum is held a cycle instead)
+  wire         arr;       // a result arrives (unit 0 serves every slot)
+  wire [HW-1:0] arr_tag;
+  assign o_acc_re = start_read ? i_init == PAL_ISA_INIT_ACC :
+                    rd_v && !rd_wb && !(arr && arr_tag == rd_j);
   assign o_acc_raddr = rd_accrow + rd_pe0[AAW-1:0];
   assign o_acc_rlane = rd_lanes;
   assign o_bias_re = start_read && i_init == PAL_ISA_INIT_BIAS;
   assign o_bias_raddr = rd_biasrow + rd_pe0[BAW-1:0];
   assign o_bias_rlane = rd_lanes;
 
-  assign o_acc_we = (ex_v && ex_wb) ? ex_lanes : {U{1'b0}};
-  assign o_acc_waddr = ex_accrow + ex_pe0[AAW-1:0];
+  // ACC writes: the units' results as they arrive (slot fa_tag), or the
+  // start values of a row end that is the row's first hand-off
+  wire         wb_first = ex_v && ex_wb && ex_first;
+  wire [U-1:0] arr_lanes;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0]  wr_pe0 = {{(32 - HW) {1'b0}}, arr ? arr_tag : ex_j} * U;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign o_acc_we = arr ? arr_lanes : wb_first ? ex_lanes : {U{1'b0}};
+  assign o_acc_waddr = ex_accrow + wr_pe0[AAW-1:0];
+`ifndef SYNTHESIS
+  always @(posedge i_clk)
+    if (!i_rst && arr && wb_first)
+      $fatal(1, "%m: a result arrived in a row end's write cycle");
+`endif
 
   // ---- the units ----------------------------------------------------------------
   wire a_nar = ex_ascale == 8'd255;
-  localparam CNTW = $clog2(H + 1);
 
   wire        fa_valid[0:U-1];
   wire [31:0] fa_acc[0:U-1];
@@ -181,36 +212,25 @@ module pal_tile_accu #(
       // value on the row's first hand-off, else the running sum (forwarded
       // from the unit's output when it arrives now); e = Xw + Xa - 269
       // (pal-format.md §3: Ew + Ea - 15)
-      // The running sums are a queue per unit, not an array indexed by
-      // slot: a hand-off reads slots 0..H-1 in order and its results come
-      // back in the same order, and each sum is read again (by the row's
-      // next hand-off or its row end) before that slot's next result
-      // arrives. A sum that arrives in the cycle it is read passes by (H = 4
-      // = the unit's latency, hand-offs back to back). Each entry loads the
-      // next one or the arriving sum, so on the iCE40 its flip-flops share
-      // their logic cells with that multiplexer and the head needs no read
-      // multiplexer (an indexed array's flip-flops sat alone beside a 4:1
-      // multiplexer per bit).
-      reg  [H*33-1:0] rq;   // {NaR, FP32}, the head in the low bits
-      reg  [CNTW-1:0] rcnt;
+      // The slot's running sum: the ACC word read in the read phase, or the
+      // sum arriving now (a hand-off 4 cycles after the row's previous one)
+      // or the one held from the cycle before (5 cycles after), which ACC
+      // has not returned yet. A slot's results arrive at least H cycles
+      // apart, so a tag match is that slot's newest sum.
       wire [32:0] arriving = {fa_nar[u], fa_acc[u]};
-      wire rq_push = fa_valid[u];
-      wire rq_pop = ex_v && !ex_first && ex_lanes[u];
-      wire [32:0] rq_head = (rcnt == {CNTW{1'b0}}) ? arriving : rq[32:0];
-      wire [CNTW-1:0] rq_wpos = rcnt - {{(CNTW - 1) {1'b0}}, rq_pop};
-      genvar e;
-      for (e = 0; e < H; e = e + 1) begin : g_rq
-        localparam [CNTW-1:0] EI = e;
-        wire load_in = rq_push && rq_wpos == EI && !(rq_pop && rcnt == {CNTW{1'b0}});
-        wire [32:0] nxt = (e + 1 < H) ? rq[((e + 1) % H)*33+:33] : arriving;
-        always @(posedge i_clk)
-          if (load_in) rq[e*33+:33] <= arriving;
-          else if (rq_pop) rq[e*33+:33] <= nxt;
-      end
+      reg         held_v;
+      reg  [HW-1:0] held_tag;
+      reg  [32:0] held;
       always @(posedge i_clk) begin
-        if (i_rst) rcnt <= {CNTW{1'b0}};
-        else rcnt <= rcnt + {{(CNTW - 1) {1'b0}}, rq_push} - {{(CNTW - 1) {1'b0}}, rq_pop};
+        if (i_rst) held_v <= 1'b0;
+        else held_v <= fa_valid[u];
+        held_tag <= fa_tag[u];
+        held <= arriving;
       end
+      wire [32:0] run_sum = (fa_valid[u] && fa_tag[u] == ex_j) ? arriving :
+                            (held_v && held_tag == ex_j) ? held :
+                            {i_accnar_rdata[u], i_acc_rdata[32*u+:32]};
+      assign arr_lanes[u] = fa_valid[u];
 
       // the slot's operands, evaluated in execute cycles only: the start
       // value on the row's first hand-off, else the running sum; e = Xw +
@@ -228,26 +248,23 @@ module pal_tile_accu #(
               default:           base = 33'd0;
             endcase
           end else begin
-            base = rq_head;
+            base = run_sum;
           end
           exponent = {2'b00, i_lane_scale[8*u+:8]} + {2'b00, ex_ascale} - 10'd269;
         end
       end
 
 `ifndef SYNTHESIS
-      // the slot-indexed running sums the queue stands for: every read
-      // must find the sum of its own slot
+      // the slot-indexed running sums that ACC holds: every read of a
+      // running sum must find its own slot's newest sum (one arriving in
+      // the same cycle is the newest)
       reg [32:0] run_ref[0:H-1];
+      wire [32:0] newest = (fa_valid[u] && fa_tag[u] == ex_j) ? arriving : run_ref[ex_j];
       always @(posedge i_clk) begin
         if (fa_valid[u]) run_ref[fa_tag[u]] <= arriving;
-        if (!i_rst && rq_pop) begin
-          if (rcnt == {CNTW{1'b0}} && !(rq_push && fa_tag[u] == ex_j))
-            $fatal(1, "%m: slot %0d read with no running sum queued", ex_j);
-          if (rcnt != {CNTW{1'b0}} && rq_head != run_ref[ex_j])
-            $fatal(1, "%m: slot %0d read a running sum of another slot", ex_j);
-        end
-        if (!i_rst && rq_push && rcnt == H[CNTW-1:0] && !rq_pop)
-          $fatal(1, "%m: running-sum queue overflow");
+        if (!i_rst && ex_v && !ex_first && !ex_wb && ex_lanes[u] &&
+            (run_sum[32] != newest[32] || (!run_sum[32] && run_sum[31:0] != newest[31:0])))
+          $fatal(1, "%m: slot %0d read a running sum other than its own", ex_j);
       end
 `endif
 
@@ -298,8 +315,13 @@ module pal_tile_accu #(
       end
 
       // write-back value: NaR as the quiet NaN, the flag beside it
-      assign o_acc_wdata[32*u+:32] = base[32] ? PAL_TILE_FP32_NAR : base[31:0];
-      assign o_accnar_wdata[u] = base[32];
+      wire [32:0] wr = arr ? arriving : base;
+      assign o_acc_wdata[32*u+:32] = wr[32] ? PAL_TILE_FP32_NAR : wr[31:0];
+      assign o_accnar_wdata[u] = wr[32];
+      if (u == 0) begin : g_arr
+        assign arr = fa_valid[0];
+        assign arr_tag = fa_tag[0];
+      end
     end
   endgenerate
 
