@@ -105,8 +105,13 @@ module pal_fp32_acc #(
     end else if (advance) begin
       s0_valid <= i_valid;
     end
+    // i_acc is taken in every cycle the pipe advances, not only with a
+    // block: pal_tile_accu writes a row's start values to ACC from here
+    // (o_add_a) a cycle after it offers them, so that its operand
+    // multiplexer has this register as its only load and shares its
+    // logic cells (an iCE40 cell has one output)
+    if (advance) s0_acc <= i_acc;
     if (advance && i_valid) begin
-      s0_acc <= i_acc;
       s0_nar <= i_nar;
       s0_tag <= i_tag;
       {s0_skip, s0_over, s0_t} <= scaled(in_neg, in_mag, in_norm[20:0], in_zeros, i_exp);

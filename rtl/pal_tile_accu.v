@@ -177,17 +177,30 @@ module pal_tile_accu #(
   assign o_bias_rlane = rd_lanes;
 
   // ACC writes: the units' results as they arrive (slot fa_tag), or the
-  // start values of a row end that is the row's first hand-off
+  // start values of a row end that is the row's first hand-off, one cycle
+  // after its execute phase, from the unit's operand register (o_add_a)
+  // and a NaR bit of its own: the operand multiplexer then has that
+  // register as its only load and shares its logic cells (an iCE40 cell
+  // has one output)
   wire         wb_first = ex_v && ex_wb && ex_first;
   wire [U-1:0] arr_lanes;
+  reg          wbd_v;
+  reg [U-1:0]  wbd_lanes;
+  reg [AAW-1:0] wbd_addr;
+  always @(posedge i_clk) begin
+    if (i_rst) wbd_v <= 1'b0;
+    else wbd_v <= wb_first;
+    wbd_lanes <= ex_lanes;
+    wbd_addr <= ex_accrow + ex_pe0[AAW-1:0];
+  end
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0]  wr_pe0 = {{(32 - HW) {1'b0}}, arr ? arr_tag : ex_j} * U;
+  wire [31:0]  arr_pe0 = {{(32 - HW) {1'b0}}, arr_tag} * U;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign o_acc_we = arr ? arr_lanes : wb_first ? ex_lanes : {U{1'b0}};
-  assign o_acc_waddr = ex_accrow + wr_pe0[AAW-1:0];
+  assign o_acc_we = arr ? arr_lanes : wbd_v ? wbd_lanes : {U{1'b0}};
+  assign o_acc_waddr = arr ? ex_accrow + arr_pe0[AAW-1:0] : wbd_addr;
 `ifndef SYNTHESIS
   always @(posedge i_clk)
-    if (!i_rst && arr && wb_first)
+    if (!i_rst && arr && wbd_v)
       $fatal(1, "%m: a result arrived in a row end's write cycle");
 `endif
 
@@ -315,7 +328,9 @@ module pal_tile_accu #(
       end
 
       // write-back value: NaR as the quiet NaN, the flag beside it
-      wire [32:0] wr = arr ? arriving : base;
+      reg wbd_nar;
+      always @(posedge i_clk) wbd_nar <= base[32];
+      wire [32:0] wr = arr ? arriving : {wbd_nar, add_a};
       assign o_acc_wdata[32*u+:32] = wr[32] ? PAL_TILE_FP32_NAR : wr[31:0];
       assign o_accnar_wdata[u] = wr[32];
       if (u == 0) begin : g_arr
