@@ -23,7 +23,8 @@
 // arrives, four cycles after its execute phase, and a later hand-off of the
 // row reads it back in its read phase like a start value. A row end that is
 // not the row's first hand-off has nothing left to do; one that is (a row
-// with no visited block) writes the start values in its execute phase. The
+// with no visited block) writes the start values a cycle after its execute
+// phase, from the unit's operand register. The
 // two kinds of write never meet: the row end that follows a block hand-off
 // is at least H cycles after it, and the next row's first hand-off another
 // H. Only a hand-off that begins 4 or 5 cycles after the row's previous one
@@ -221,10 +222,6 @@ module pal_tile_accu #(
           .o_value(bias_value),
           .o_nar  (bias_nar)
       );
-      // the slot's operands, evaluated in execute cycles only: the start
-      // value on the row's first hand-off, else the running sum (forwarded
-      // from the unit's output when it arrives now); e = Xw + Xa - 269
-      // (pal-format.md §3: Ew + Ea - 15)
       // The slot's running sum: the ACC word read in the read phase, or the
       // sum arriving now (a hand-off 4 cycles after the row's previous one)
       // or the one held from the cycle before (5 cycles after), which ACC
