@@ -42,6 +42,9 @@ module pal_link_rx #(
 );
   localparam [1:0] EV_OK = 2'd0, EV_BAD_VER = 2'd1, EV_OVERSIZE = 2'd2, EV_BAD_CRC = 2'd3;
   localparam [7:0] SYNC = 8'hA5;
+  // CRC-32 IEEE 802.3 (reflected, before the final xor) after a frame's
+  // bytes and then its own CRC, least significant byte first
+  localparam [31:0] CRC32_RESIDUE = 32'hDEBB20E3;
 
   reg        waiting;            // an event is out
   reg  [2:0] hdr_n;              // header bytes taken after the SYNC (0: hunting)
@@ -53,7 +56,6 @@ module pal_link_rx #(
   reg [7:0]  hb [1:6];           // TYPE SEQ LENL LENH VER HCRC
   reg [7:0]  crc8;
   reg [31:0] crc32;
-  reg [23:0] crc_rx;             // first three CRC-32 bytes received
   reg [2:0]  replay_n;           // header bytes 1..6 being replayed: hb[7 - replay_n] next
   // cycles since the last byte, saturating at IDLE_CYCLES (all the idle
   // check needs; a 32-bit count costs twice the logic cells)
@@ -141,14 +143,19 @@ module pal_link_rx #(
               endcase
           end else if (crc_n != 2'd3) begin
             crc_n <= crc_n + 2'd1;
-            crc_rx <= {b, crc_rx[23:8]};
+            crc32 <= crc32_next;
           end else begin
-            // the last CRC byte: the frame is complete
+            // the last CRC byte: the frame is complete. The register runs
+            // on through the received CRC-32 (least significant byte
+            // first) and ends at the CRC's residue exactly when it matches
+            // the one computed (the last four bytes map one to one onto
+            // the register), so the bytes need not be kept: a 24-bit
+            // register and a 32-bit comparison of two values fewer.
             in_body <= 1'b0;
             hunting_sync <= 1'b0;
             hdr_n <= 3'd0;
             waiting <= 1'b1;
-            if ({b, crc_rx} == ~crc32) begin
+            if (crc32_next == CRC32_RESIDUE) begin
               o_ev_kind <= EV_OK;
               o_ctr_ev[0] <= 1'b1;
             end else begin
