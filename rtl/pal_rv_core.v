@@ -72,9 +72,12 @@ module pal_rv_core #(
     wire [31:0] rf_rdata;
     reg         rf_we;
     reg  [31:0] rf_wdata;
+    // LUI reads x0 as rs1 (its rs1 field is immediate bits), so the ALU's
+    // x0 + imm is its result and the write-back needs no immediate input.
+    wire f_lui = i_mem_rdata[6:0] == 7'b0110111;
     always @(*) begin
         case (state)
-            S_FETCH: rf_raddr = i_mem_rdata[19:15];
+            S_FETCH: rf_raddr = f_lui ? 5'd0 : i_mem_rdata[19:15];
             S_HALT:  rf_raddr = i_dbg_reg;
             default: rf_raddr = d_rs2;
         endcase
@@ -98,12 +101,14 @@ module pal_rv_core #(
         .o_result(alu_result), .o_eq(alu_eq), .o_lt(alu_lt), .o_ltu(alu_ltu)
     );
 
+    // A shift runs in rs1_val itself, one position per S_SHIFT cycle
+    // (nothing else reads rs1_val until the next instruction loads it).
     wire        sh_done;
-    wire [31:0] sh_result;
+    wire [31:0] sh_next;
     pal_rv_shift u_shift (
         .i_clk(i_clk), .i_rst(i_rst), .i_start(state == S_EXEC && d_shift),
-        .i_value(rs1_val), .i_amount(alu_b[4:0]), .i_right(d_f3[2]), .i_arith(d_arith),
-        .o_done(sh_done), .o_result(sh_result)
+        .i_amount(alu_b[4:0]), .i_value(rs1_val), .i_right(d_f3[2]), .i_arith(d_arith),
+        .o_done(sh_done), .o_next(sh_next)
     );
 
     wire        lsu_misaligned;
@@ -141,11 +146,11 @@ module pal_rv_core #(
             S_EXEC: begin
                 rf_we = !d_illegal && !(next_pc[1] || next_pc[0]) &&
                         (d_lui | d_auipc | d_jal | d_jalr | ((d_op | d_opimm) & !d_shift));
-                rf_wdata = d_lui ? d_imm : d_auipc ? pc_imm : (d_jal | d_jalr) ? pc_plus4 : alu_result;
+                rf_wdata = d_auipc ? pc_imm : (d_jal | d_jalr) ? pc_plus4 : alu_result;
             end
             S_SHIFT: begin
                 rf_we = sh_done;
-                rf_wdata = sh_result;
+                rf_wdata = rs1_val;
             end
             S_MEM: begin
                 rf_we = i_mem_ready && d_load;
@@ -197,6 +202,8 @@ module pal_rv_core #(
                 S_SHIFT: if (sh_done) begin
                     pc    <= pc_plus4;
                     state <= S_FETCH;
+                end else begin
+                    rs1_val <= sh_next;
                 end
                 S_MEM: if (i_mem_ready) begin
                     pc    <= pc_plus4;

@@ -13,6 +13,11 @@
 //                  and changes nothing)
 //   0x8 TX_DATA w  a reply word; written while TX_FREE is 0 it is dropped
 //                  (the firmware checks STATUS first)
+//
+// Reads answer the cycle after the access with STATUS as it was at the
+// access (two flip-flops) and RX_DATA as it is: the word cannot change in
+// the answering cycle (a word that a read frees is replaced at its end at
+// the earliest), so no 32-bit copy of it is registered.
 module pal_rv_mailbox (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -22,7 +27,7 @@ module pal_rv_mailbox (
     input  wire [3:0]  i_wstrb,
     input  wire [31:0] i_wdata,
     output wire        o_ready,
-    output reg  [31:0] o_rdata,
+    output wire [31:0] o_rdata,
     // link side: requests in, replies out
     input  wire        i_req_valid,
     input  wire [31:0] i_req_data,
@@ -36,6 +41,8 @@ module pal_rv_mailbox (
     reg        tx_valid;
     reg [31:0] tx_data;
     reg        ack;
+    reg [1:0]  rsel;   // the register the access reads
+    reg [1:0]  status; // STATUS at the access
 
     wire access = i_valid && !ack;
     wire rd_rx  = access && i_wstrb == 4'b0000 && i_addr == 2'd1;
@@ -61,10 +68,14 @@ module pal_rv_mailbox (
             rx_data <= i_req_data;
         if (wr_tx && !tx_valid)
             tx_data <= i_wdata;
-        if (access)
-            o_rdata <= i_addr == 2'd0 ? {30'b0, !tx_valid, rx_valid} :
-                       i_addr == 2'd1 ? rx_data : 32'b0;
+        if (access) begin
+            rsel   <= i_addr;
+            status <= {!tx_valid, rx_valid};
+        end
     end
+
+    assign o_rdata = rsel == 2'd0 ? {30'b0, status} :
+                     rsel == 2'd1 ? rx_data : 32'b0;
 
     assign o_ready      = ack;
     assign o_req_ready  = !rx_valid;

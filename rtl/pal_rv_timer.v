@@ -14,7 +14,6 @@ module pal_rv_timer (
 );
     reg [31:0] count;
     reg        ack;
-    reg [31:0] rdata;
 
     always @(posedge i_clk) begin
         if (i_rst) begin
@@ -27,9 +26,10 @@ module pal_rv_timer (
             else
                 count <= count + 32'd1;
         end
-        rdata <= count;
     end
 
+    // the count of the cycle that answers (a copy taken the cycle before
+    // would be 32 flip-flops for a value one cycle older)
     assign o_ready = ack;
-    assign o_rdata = rdata;
+    assign o_rdata = count;
 endmodule
