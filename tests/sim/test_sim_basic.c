@@ -268,34 +268,39 @@ static void test_random_against_model_8x8(void **state) {
   random_against_model(8, 78, 40);
 }
 
-/* A GEMM of over 200 000 cycles (three passes of one GEMM), so that the
- * busy-time counters pass 2^17 and their upper bits, which pal_tile_ctrs
- * keeps in block RAM and updates on the side, are what the final
- * comparison sees. The RTL is read while it runs, every few thousand
- * cycles: each counter must never go back (a carry not yet added to the
- * upper bits would take 2^LW off) and CYC_TOTAL must grow by at least the
- * cycles waited. (The counter bank also checks every read against a
- * full-width copy in the simulation.) */
-static void test_counters_past_low_bits(void **state) {
-  (void)state;
+/* A run of GEMMs of over 200 000 cycles, so that the busy-time counters
+ * pass 2^17 and their upper bits, which pal_tile_ctrs keeps in block RAM
+ * and updates on the side, are what the final comparison sees. The RTL is
+ * read while it runs, every few thousand cycles: each counter must never
+ * go back (a carry not yet added to the upper bits would take 2^LW off)
+ * and CYC_TOTAL must grow by at least the cycles waited. (The counter bank
+ * also checks every read against a full-width copy in the simulation.)
+ * The GEMM: M rows of A (all one row when stride0), K, N, run `passes`
+ * times; `low` is 2^LW of the geometry's counter bank. */
+static void counters_past_low_bits(uint32_t g, uint64_t seed_off, size_t M, size_t K, size_t N, bool stride0,
+                                   int passes, uint64_t low) {
   uint64_t seed = pal_test_seed();
   pal_test_rng_t rng;
-  pal_test_rng_init(&rng, seed + 81);
+  pal_test_rng_init(&rng, seed + seed_off);
   st_pair_t pair;
-  st_pair_create(seed, 4, 4, &pair);
-  const size_t M = 16, N = 8 * pair.P, K = 1024; /* all of ABUF, WMEM and ACC by half */
+  st_pair_create(seed, g, g, &pair);
   tt_gen_t ga = {0.3, 0.05, 0.0, 0.0}, gw = {0.1, 0.0, 0.0005, 0.0};
   pal_b32_matrix_t A, W;
-  tt_random_matrix(seed, &rng, M, K, &ga, &A);
+  tt_random_matrix(seed, &rng, stride0 ? 1 : M, K, &ga, &A);
   tt_random_matrix(seed, &rng, N, K, &gw, &W);
   size_t kb = A.kblocks, nt = N / pair.P;
   for (int d = 0; d < 2; d++) {
     tt_write_act(seed, pair.dev[d], &A, 0, (uint32_t)kb);
     tt_write_weights(seed, pair.dev[d], &W, 0);
   }
-  char prog[512], gemm[128];
-  snprintf(gemm, sizeof gemm, "gemm a=0 as=%zu m=%zu k=%zu w=0 nt=%zu acc=0", kb, M, kb, nt);
-  snprintf(prog, sizeof prog, "%s init=zero\n%s init=acc\n%s init=acc\nend\n", gemm, gemm, gemm);
+  char prog[4096], gemm[128];
+  snprintf(gemm, sizeof gemm, "gemm a=0 as=%zu m=%zu k=%zu w=0 nt=%zu acc=0", stride0 ? (size_t)0 : kb, M, kb,
+           nt);
+  size_t len = (size_t)snprintf(prog, sizeof prog, "%s init=zero\n", gemm);
+  for (int i = 1; i < passes && len < sizeof prog; i++)
+    len += (size_t)snprintf(prog + len, sizeof prog - len, "%s init=acc\n", gemm);
+  PAL_TEST_CHECK(seed, len + 5 < sizeof prog, "a program of %d passes is too long", passes);
+  snprintf(prog + len, sizeof prog - len, "end\n");
   st_load_asm(seed, &pair, prog);
   (void)tt_run(seed, pair.dev[ST_EMU], 0);
 
@@ -337,9 +342,8 @@ static void test_counters_past_low_bits(void **state) {
   st_check_region(seed, &pair, PAL_TILE_REGION_ACC, 0, 0, M * nt * pair.P, "long GEMM");
   /* A carry out of the low bits waits a cycle or more for its service;
    * a read in that window must add it. Runs stopped around CYC_TOTAL =
-   * 2^17, one cycle apart, put a read into it: the bank keeps 17 or fewer
-   * low bits (IW + 8, 17 on the 4x4), so CYC_TOTAL carries there. */
-  for (uint64_t at = 131072 - 16; at < 131072 + 4; at++) {
+   * 2^LW, one cycle apart, put a read into it: CYC_TOTAL carries there. */
+  for (uint64_t at = low - 16; at < low + 4; at++) {
     TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_RESET));
     TT_OK(seed, pal_tile_device_write_reg(rtl, PAL_TILE_REG_CONTROL, PAL_TILE_CONTROL_START));
     pal_status_t s = pal_tile_device_wait(rtl, at);
@@ -359,6 +363,22 @@ static void test_counters_past_low_bits(void **state) {
   st_pair_destroy(&pair);
 }
 
+/* 4x4, default buffers: three passes of a 16 x 1024 x 128 GEMM (all of
+ * ABUF, WMEM and ACC by half); its bank keeps 17 low bits */
+static void test_counters_past_low_bits(void **state) {
+  (void)state;
+  counters_past_low_bits(4, 81, 16, 1024, 8 * 16, false, 3, 1u << 17);
+}
+
+/* The iCEBreaker's 2x2 (64 ABUF blocks, 8 WMEM blocks per PE, 256 ACC
+ * words, no POST unit), whose bank keeps 13 low bits: one row of A read
+ * 64 times (a_stride 0) against one tile of 4 columns, K = 256, thirty-two
+ * passes (its buffers hold no longer GEMM) */
+static void test_counters_past_low_bits_2x2_board(void **state) {
+  (void)state;
+  counters_past_low_bits(2, 82, 64, 256, 4, true, 32, 1u << 13);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const struct CMUnitTest tests[] = {
@@ -366,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_regions_round_trip),
       cmocka_unit_test(test_hand_computed),
       cmocka_unit_test(test_counters_past_low_bits),
+      cmocka_unit_test(test_counters_past_low_bits_2x2_board),
       cmocka_unit_test(test_random_against_model_4x4),
       cmocka_unit_test(test_random_against_model_8x8),
   };
