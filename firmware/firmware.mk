@@ -121,6 +121,30 @@ EXTRA_TESTS += $(FW_TESTS_rel) $(FW_TESTS_san)
 .PHONY: firmware-tests
 firmware-tests: $(FW_TESTS_rel) $(FW_TESTS_san)
 
+# ---- fuzzing the firmware's image loader against the host's validator ---------
+# (not part of make test; tests/firmware/fw_image_diff.h says what must hold,
+# test_fw_image runs the same check on a seeded stream of mutations). Seeds:
+# the images check-pal-palk builds. A failing input lands in
+# $(BUILD)/fuzz/fw-image-crash-*.
+FW_FUZZ_CC ?= clang
+FW_FUZZ := $(BUILD)/fuzz/fuzz-fw-image
+FW_FUZZ_SRCS := tests/firmware/fuzz_fw_image.c firmware/pal_fw_image.c tests/firmware/fake_hal.c \
+                driver/palk.c host/core/pal_status.c host/tile/pal_isa.c host/tile/pal_tile_device.c
+FW_FUZZ_CORPUS := $(BUILD)/fuzz/corpus-fw-image
+.PHONY: fuzz fuzz-fw-image fuzz-run-fw-image
+fuzz: fuzz-fw-image
+fuzz-fw-image: $(FW_FUZZ)
+$(FW_FUZZ): $(FW_FUZZ_SRCS) $(FW_HDRS) tests/firmware/fw_image_diff.h tests/firmware/fake_hal.h \
+            include/pal/kernel_image.h include/pal/tile.h include/pal/status.h
+	@mkdir -p $(@D)
+	$(FW_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -DPAL_FW_HOST -Ifirmware -Itests/firmware -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FW_FUZZ_SRCS)
+fuzz-run-fw-image: $(FW_FUZZ) check-pal-palk
+	@mkdir -p $(FW_FUZZ_CORPUS)
+	cp $(BUILD)/check-pal-palk/k.palk $(BUILD)/check-pal-palk/bad.palk $(FW_FUZZ_CORPUS)/
+	$(FW_FUZZ) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -artifact_prefix=$(BUILD)/fuzz/fw-image- $(FW_FUZZ_CORPUS)
+
 # ---- the firmware on the Verilated control subsystem (smoke co-simulation) ----
 RV_SYS_SRCS := $(RV_CORE_SRCS) rtl/pal_rv_sys.v rtl/pal_rv_ram.v rtl/pal_rv_timer.v rtl/pal_rv_mailbox.v
 RV32_FW_TEST := $(RV32_BUILD)/tests/test_rv32_firmware

@@ -19,7 +19,7 @@ void fake_init(const pal_tile_config_t *config)
     memset(&fake, 0, sizeof fake);
     fake.config = *config;
     fake.id = PAL_FW_TILE_ID_VALUE;
-    fake.isa_version = 1;
+    fake.isa_version = PAL_ISA_VERSION;
     fake.time_step = 1000;
     fake.run_polls = 3;
     uint32_t p = config->rows * config->cols;
