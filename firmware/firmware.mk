@@ -121,11 +121,13 @@ EXTRA_TESTS += $(FW_TESTS_rel) $(FW_TESTS_san)
 .PHONY: firmware-tests
 firmware-tests: $(FW_TESTS_rel) $(FW_TESTS_san)
 
-# ---- fuzzing the firmware's image loader against the host's validator ---------
-# (not part of make test; tests/firmware/fw_image_diff.h says what must hold,
-# test_fw_image runs the same check on a seeded stream of mutations). Seeds:
-# the images check-pal-palk builds. A failing input lands in
-# $(BUILD)/fuzz/fw-image-crash-*.
+# ---- fuzzing the firmware (not part of make test) ------------------------------
+# fuzz-fw-image: the image loader against the host's validator
+# (tests/firmware/fw_image_diff.h says what must hold; test_fw_image runs the
+# same check on a seeded stream of mutations), seeded with the images
+# check-pal-palk builds. fuzz-fw-cmd: the command loop under any request
+# stream (tests/firmware/fw_cmd_script.h; test_fw_cmd runs it on seeded
+# streams). A failing input lands in $(BUILD)/fuzz/fw-<name>-crash-*.
 FW_FUZZ_CC ?= clang
 FW_FUZZ := $(BUILD)/fuzz/fuzz-fw-image
 FW_FUZZ_SRCS := tests/firmware/fuzz_fw_image.c firmware/pal_fw_image.c tests/firmware/fake_hal.c \
@@ -139,6 +141,22 @@ $(FW_FUZZ): $(FW_FUZZ_SRCS) $(FW_HDRS) tests/firmware/fw_image_diff.h tests/firm
 	@mkdir -p $(@D)
 	$(FW_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -DPAL_FW_HOST -Ifirmware -Itests/firmware -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FW_FUZZ_SRCS)
+FW_CMD_FUZZ := $(BUILD)/fuzz/fuzz-fw-cmd
+FW_CMD_FUZZ_SRCS := tests/firmware/fuzz_fw_cmd.c firmware/pal_fw_cmd.c firmware/pal_fw_image.c \
+                    tests/firmware/fake_hal.c driver/palk.c host/core/pal_status.c host/tile/pal_isa.c \
+                    host/tile/pal_tile_device.c
+.PHONY: fuzz-fw-cmd fuzz-run-fw-cmd
+fuzz: fuzz-fw-cmd
+fuzz-fw-cmd: $(FW_CMD_FUZZ)
+$(FW_CMD_FUZZ): $(FW_CMD_FUZZ_SRCS) $(FW_HDRS) tests/firmware/fw_cmd_script.h tests/firmware/fake_hal.h \
+                include/pal/kernel_image.h include/pal/tile.h include/pal/status.h
+	@mkdir -p $(@D)
+	$(FW_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -DPAL_FW_HOST -Ifirmware -Itests/firmware -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FW_CMD_FUZZ_SRCS)
+fuzz-run-fw-cmd: $(FW_CMD_FUZZ)
+	@mkdir -p $(BUILD)/fuzz/corpus-fw-cmd
+	$(FW_CMD_FUZZ) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -artifact_prefix=$(BUILD)/fuzz/fw-cmd- $(BUILD)/fuzz/corpus-fw-cmd
 fuzz-run-fw-image: $(FW_FUZZ) check-pal-palk
 	@mkdir -p $(FW_FUZZ_CORPUS)
 	cp $(BUILD)/check-pal-palk/k.palk $(BUILD)/check-pal-palk/bad.palk $(FW_FUZZ_CORPUS)/

@@ -7,6 +7,7 @@
  * retransmitted request's kept reply. */
 #include "fw_test_util.h"
 
+#include "fw_cmd_script.h"
 #include "pal_fw_cmd.h"
 #include "pal_fw_map.h"
 
@@ -342,6 +343,79 @@ static void test_run(void **state)
     fake_release();
 }
 
+/* Random request streams (fw_cmd_script.h): every request answered once,
+ * in step, with its documented reply length; replays word for word; the
+ * tile started exactly on START/RUN OK; nothing written outside the tile.
+ * The scripts mix whole image loads, hanging kernels, small payload values
+ * (so watchdog limits and PCs are often in range) and raw command bytes;
+ * over all scripts every status and the deep paths must be reached. */
+static void test_random_request_streams(void **state)
+{
+    (void)state;
+    uint64_t seed = pal_test_seed();
+    pal_test_rng_t rng;
+    pal_test_rng_init(&rng, seed);
+    size_t image_size = 0;
+    uint8_t *image = fw_test_image(seed, &image_size);
+    pal_tile_config_initialize(&device, 4, 4);
+    fw_script_stats_t total = {0};
+    static uint8_t script[4096];
+    const uint32_t near[5] = {device.imem_depth, device.abuf_blocks, device.wmem_blocks, device.acc_depth, 64};
+    for (int it = 0; it < 200; it++) {
+        size_t len = 0;
+        int requests = 1 + (int)pal_test_rng_below(&rng, 40);
+        for (int r = 0; r < requests && len + 8 + 4 * 72 < sizeof script; r++) {
+            uint32_t op = pal_test_rng_below(&rng, 8);
+            if (pal_test_rng_below(&rng, 6) == 0)
+                op |= pal_test_rng_below(&rng, 2) ? 0x48 : 0x08; /* a retransmission, or another replay */
+            if (pal_test_rng_below(&rng, 8) == 0)
+                op |= 0x10; /* hang toggles */
+            if (pal_test_rng_below(&rng, 10) == 0) {
+                script[len++] = (uint8_t)(op | 0x20); /* a whole load */
+                script[len++] = (uint8_t)(63 + pal_test_rng_below(&rng, 190));
+                continue;
+            }
+            script[len++] = (uint8_t)op;
+            if ((op & 7) == 7)
+                script[len++] = (uint8_t)pal_test_rng_below(&rng, 12);
+            uint32_t n = pal_test_rng_below(&rng, 5) ? pal_test_rng_below(&rng, 3) : pal_test_rng_below(&rng, 72);
+            script[len++] = (uint8_t)n;
+            for (uint32_t i = 0; i < n; i++) {
+                /* watchdog limits of a few polls, PCs and sizes near the tile's, any word */
+                uint32_t kind = pal_test_rng_below(&rng, 3);
+                uint32_t w = kind == 0   ? pal_test_rng_below(&rng, 300) * 1000u + pal_test_rng_below(&rng, 4)
+                             : kind == 1 ? near[pal_test_rng_below(&rng, 5)] + pal_test_rng_below(&rng, 5) - 2u
+                                         : pal_test_rng_u32(&rng);
+                if (i == 0 && (op & 7) == 2 && n >= 2 && pal_test_rng_below(&rng, 3))
+                    w = 4 * (n - 1) - pal_test_rng_below(&rng, 4); /* a LOAD_DATA byte count that fits */
+                if (i == 0 && (op & 7) == 1 && pal_test_rng_below(&rng, 4) == 0)
+                    w = pal_test_rng_below(&rng, 80); /* an image size, too short or not */
+                memcpy(script + len, &w, 4);
+                len += 4;
+            }
+        }
+        fw_script_stats_t st;
+        char why[512];
+        PAL_TEST_CHECK(seed, fw_cmd_script(&device, script, len, image, image_size, &st, why, sizeof why) == 0,
+                       "script %d: %s", it, why);
+        total.requests += st.requests;
+        total.replays_matched += st.replays_matched;
+        total.started += st.started;
+        total.watchdogs += st.watchdogs;
+        total.loads_complete += st.loads_complete;
+        for (int k = 0; k <= PAL_FW_ERR_NO_REPLAY; k++)
+            total.status[k] += st.status[k];
+    }
+    for (int k = 0; k <= PAL_FW_ERR_NO_REPLAY; k++)
+        PAL_TEST_CHECK(seed, total.status[k] > 0, "no reply with status %d in %u requests", k, total.requests);
+    PAL_TEST_CHECK(seed, total.loads_complete > 0 && total.started > 0 && total.watchdogs > 0 &&
+                             total.replays_matched > 0,
+                   "deep paths not reached: %u loads, %u starts, %u watchdogs, %u replays", total.loads_complete,
+                   total.started, total.watchdogs, total.replays_matched);
+    free(image);
+    fake_release();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_run), cmocka_unit_test(test_counters),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_random_request_streams),
     };
     return cmocka_run_group_tests_name("firmware_cmd", tests, NULL, NULL);
 }
