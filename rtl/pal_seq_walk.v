@@ -144,32 +144,14 @@ module pal_seq_walk #(
     end
   endfunction
 
-  // avis[arow +: KMAX] (zeros past the end) as a logarithmic shifter that
-  // keeps, after each stage, only the bits the later stages can still bring
-  // into the window: on the iCE40 (64 blocks, KMAX 8) 105 two-input
-  // multiplexers, where Yosys built the part-select as about 220 LUT4
-  function automatic [KMAX-1:0] avis_window(input [ABUF_BLOCKS-1:0] avis,
-                                           input [ABW-1:0] arow);
-    reg [ABUF_BLOCKS+KMAX-1:0] x;
-    integer st, i;
-    begin
-      x = {{KMAX{1'b0}}, avis};
-      for (st = ABW - 1; st >= 0; st = st - 1)
-        for (i = 0; i < KMAX + (1 << st) - 1; i = i + 1)
-          if (arow[st])
-            x[i] = (i + (1 << st) < ABUF_BLOCKS + KMAX) ? x[i+(1<<st)] : 1'b0;
-      avis_window = x[KMAX-1:0];
-    end
-  endfunction
-
   // The row's window of both tables: only KMAX bits are shifted out (a
   // whole-vector shift costs Yosys a few hundred LUT4 more before it trims).
   // A window may run past the end of a table; those bits are past k_blocks
-  // (the range checks), so the mask clears them.
-  function automatic [KMAX-1:0] row_vec(input [ABUF_BLOCKS-1:0] avis,
-                                       input [WMEM_BLOCKS-1:0] wnar, input [ABW-1:0] arow,
+  // (the range checks), so the mask clears them. ABUF's side is
+  // pal_seq_window (see there for why).
+  function automatic [KMAX-1:0] row_vec(input [KMAX-1:0] awin, input [WMEM_BLOCKS-1:0] wnar,
                                        input [WBW-1:0] wrow, input [KMAX-1:0] mask);
-    row_vec = (avis_window(avis, arow) | wnar[wrow +: KMAX]) & mask;
+    row_vec = (awin | wnar[wrow +: KMAX]) & mask;
   endfunction
 
   function automatic [KW-1:0] skipped(input [15:0] k_blocks, input [KMAX-1:0] v);
@@ -239,10 +221,13 @@ module pal_seq_walk #(
   wire            load_row = i_start | (emit_rowend & ~row_last);
   wire [16:0]     ld_arow = i_start ? {1'b0, i_a_base} : nx_arow;
   wire [16:0]     ld_wrow = i_start ? {1'b0, i_w_base} : nx_wrow;
+  wire [KMAX-1:0] awin;
+  pal_seq_window #(.N(ABUF_BLOCKS), .K(KMAX)) u_awin (
+      .i_vec(i_avis), .i_row(ld_arow[ABW-1:0]), .o_window(awin));
   reg  [KMAX-1:0] nvec;
   always @* begin
     nvec = vrow;
-    if (load_row) nvec = row_vec(i_avis, i_wnar_any, ld_arow[ABW-1:0], ld_wrow[WBW-1:0], kmask);
+    if (load_row) nvec = row_vec(awin, i_wnar_any, ld_wrow[WBW-1:0], kmask);
     else if (emit_visit) nvec = vrow & ~({{(KMAX - 1) {1'b0}}, 1'b1} << fe_kb);
   end
 

@@ -151,14 +151,7 @@ module pal_tile_abuf #(
   // ---- per-block flags --------------------------------------------------------------
   // A write touches one block's anz (a bitmap: bus code write or POST) or
   // up to four blocks' s255 (a scale word), all in one group of four
-  // blocks: each flag's next value is one 4-input function of its group's
-  // decode, its lane's bit and the value (a flip-flop and its LUT in one
-  // iCE40 logic cell), not a shifter across all of them.
-  reg [ABUF_BLOCKS-1:0] anz, s255;
-  initial begin
-    anz = {ABUF_BLOCKS{1'b0}};
-    s255 = {ABUF_BLOCKS{1'b0}};
-  end
+  // blocks (pal_tile_abuf_flags).
   reg [SAW-1:0] fl_grp;   // the group of four blocks written
   reg [3:0]     fl_lanes; // its blocks written
   reg [3:0]     fl_val;   // their new flag
@@ -187,29 +180,15 @@ module pal_tile_abuf #(
       fl_s255 = 1'b1;
     end
   end
-  // Each flag's next value as and/or, not as "if (hit) flag <= val": Yosys
-  // turns that form into a flip-flop enable, and an iCE40 flip-flop whose
-  // D input is a shared net takes a logic cell of its own beside its
-  // enable's LUT; this way the update is the flip-flop's own LUT (its
-  // group's decode, its lane's write bit, the value and the flag).
-  wire [3:0] lanes_anz = fl_anz ? fl_lanes : 4'd0;
-  wire [3:0] lanes_s255 = fl_s255 ? fl_lanes : 4'd0;
-  wire [3:0] val_s255 = i_pw_en ? 4'd0 : fl_val;
-  genvar gb;
-  generate
-    for (gb = 0; gb < ABUF_BLOCKS; gb = gb + 1) begin : g_flag
-      localparam integer GRP_I = gb / 4;
-      localparam [SAW-1:0] GRP = GRP_I[SAW-1:0];
-      wire grp = fl_grp == GRP;
-      wire m_anz = grp & lanes_anz[gb % 4];
-      wire m_s255 = grp & lanes_s255[gb % 4];
-      always @(posedge i_clk) begin
-        anz[gb] <= (anz[gb] & ~m_anz) | (m_anz & fl_val[gb % 4]);
-        s255[gb] <= (s255[gb] & ~m_s255) | (m_s255 & val_s255[gb % 4]);
-      end
-    end
-  endgenerate
-  assign o_avis = anz | s255;
+  pal_tile_abuf_flags #(.N(ABUF_BLOCKS)) flags (
+      .i_clk     (i_clk),
+      .i_grp     (fl_grp),
+      .i_anz_we  (fl_anz ? fl_lanes : 4'd0),
+      .i_anz_val (fl_val),
+      .i_s255_we (fl_s255 ? fl_lanes : 4'd0),
+      .i_s255_val(i_pw_en ? 4'd0 : fl_val),
+      .o_avis    (o_avis)
+  );
 
 endmodule
 

@@ -100,9 +100,9 @@ $(SIM_BUILD)/tests/%: tests/sim/%.c $(SIM_TEST_HDRS) $(SIM_TEST_MODELS) $(SIM_LI
 	$(SIM_CXX) -o $@ $@.o $(SIM_TEST_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
 
 EXTRA_TESTS += $(SIM_TESTS)
-CHECKS += tile-lint tile-synth
+CHECKS += tile-lint tile-synth tile-equiv
 
-.PHONY: sim sim-tests sim-trace tile-lint tile-synth bench-tile
+.PHONY: sim sim-tests sim-trace tile-lint tile-synth tile-equiv bench-tile
 sim: $(SIM_LIB) $(SIM_TEST_MODELS)
 sim-tests: $(SIM_TESTS)
 
@@ -141,6 +141,28 @@ tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
 	@echo "tile-lint: pal_tile 4x4/8x8/16x16, 2x2 without POST and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
+
+# Equivalence: a module with one description for Verilator and another for
+# synthesis (`ifdef VERILATOR) must compute the same; Yosys proves it
+# (equiv_make, equiv_simple, equiv_induct) at the sizes the builds use:
+# the smallest, the iCEBreaker's (64 ABUF blocks, 8 WMEM blocks) and the
+# default depths (512, 256). Cases: module/PARAM=VALUE,...
+TILE_EQUIV_CASES := pal_tile_abuf_flags/N=8 pal_tile_abuf_flags/N=64 pal_tile_abuf_flags/N=512 \
+                    pal_seq_window/N=8,K=8 pal_seq_window/N=64,K=8 pal_seq_window/N=512,K=256
+tile-equiv:
+	@mkdir -p $(SIM_BUILD)/equiv
+	@for c in $(TILE_EQUIV_CASES); do \
+	  m=$${c%%/*}; ps=$${c#*/}; cp=""; \
+	  for kv in $$(echo $$ps | tr , ' '); do cp="$$cp -set $${kv%%=*} $${kv#*=}"; done; \
+	  log=$(SIM_BUILD)/equiv/$$m-$$(echo $$ps | tr ,= _-).log; \
+	  $(YOSYS) -q -l $$log -p "read_verilog -sv -DVERILATOR rtl/$$m.v; \
+	    chparam $$cp $$m; prep -top $$m; rename $$m gold; design -stash gold; \
+	    read_verilog -sv rtl/$$m.v; chparam $$cp $$m; prep -top $$m; rename $$m gate; design -stash gate; \
+	    design -copy-from gold -as gold gold; design -copy-from gate -as gate gate; \
+	    equiv_make gold gate equiv; hierarchy -top equiv; equiv_simple; equiv_induct; equiv_status -assert" \
+	    >/dev/null || { echo "tile-equiv: $$m ($$ps): the Verilator and synthesis descriptions differ, see $$log"; exit 1; }; \
+	done
+	@echo "tile-equiv: $(words $(TILE_EQUIV_CASES)) cases, the Verilator and synthesis descriptions equivalent (Yosys equiv_induct)"
 
 # Synthesis: pal_tile 4x4 through Yosys' generic synth with the memories kept
 # as memory cells (PAL_TILE_RAM_INFER; mapping ~190 KiB to flip-flops takes
