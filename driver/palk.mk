@@ -127,7 +127,8 @@ PALK_FUZZ_SECONDS ?= 30
 .PHONY: fuzz fuzz-palk fuzz-run-palk
 fuzz: fuzz-palk
 fuzz-palk: $(PALK_FUZZ)
-$(PALK_FUZZ): $(PALK_FUZZ_SRCS) include/pal/kernel_image.h include/pal/tile.h include/pal/status.h
+$(PALK_FUZZ): $(PALK_FUZZ_SRCS) tests/driver/palk_fuzz_fixup.h include/pal/kernel_image.h include/pal/tile.h \
+              include/pal/status.h
 	@mkdir -p $(@D)
 	$(PALK_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -o $@ $(PALK_FUZZ_SRCS)

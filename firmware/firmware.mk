@@ -129,30 +129,27 @@ firmware-tests: $(FW_TESTS_rel) $(FW_TESTS_san)
 # stream (tests/firmware/fw_cmd_script.h; test_fw_cmd runs it on seeded
 # streams). A failing input lands in $(BUILD)/fuzz/fw-<name>-crash-*.
 FW_FUZZ_CC ?= clang
+FW_FUZZ_COMMON := firmware/pal_fw_image.c tests/firmware/fake_hal.c driver/palk.c host/core/pal_status.c \
+                  host/tile/pal_isa.c host/tile/pal_tile_device.c
+# $(call fw_fuzz,NAME,EXTRA SOURCES,HEADER): $(BUILD)/fuzz/fuzz-fw-NAME from
+# tests/firmware/fuzz_fw_NAME.c
+define fw_fuzz
+$(BUILD)/fuzz/fuzz-fw-$(1): tests/firmware/fuzz_fw_$(1).c $(2) $(FW_FUZZ_COMMON) $(FW_HDRS) $(3) \
+    tests/firmware/fake_hal.h tests/driver/palk_fuzz_fixup.h include/pal/kernel_image.h include/pal/tile.h \
+    include/pal/status.h
+	@mkdir -p $$(@D)
+	$(FW_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -DPAL_FW_HOST -Ifirmware -Itests/firmware -Itests/driver -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $$@ $$< $(2) $(FW_FUZZ_COMMON)
+.PHONY: fuzz-fw-$(1)
+fuzz: fuzz-fw-$(1)
+fuzz-fw-$(1): $(BUILD)/fuzz/fuzz-fw-$(1)
+endef
+$(eval $(call fw_fuzz,image,,tests/firmware/fw_image_diff.h))
+$(eval $(call fw_fuzz,cmd,firmware/pal_fw_cmd.c,tests/firmware/fw_cmd_script.h))
 FW_FUZZ := $(BUILD)/fuzz/fuzz-fw-image
-FW_FUZZ_SRCS := tests/firmware/fuzz_fw_image.c firmware/pal_fw_image.c tests/firmware/fake_hal.c \
-                driver/palk.c host/core/pal_status.c host/tile/pal_isa.c host/tile/pal_tile_device.c
-FW_FUZZ_CORPUS := $(BUILD)/fuzz/corpus-fw-image
-.PHONY: fuzz fuzz-fw-image fuzz-run-fw-image
-fuzz: fuzz-fw-image
-fuzz-fw-image: $(FW_FUZZ)
-$(FW_FUZZ): $(FW_FUZZ_SRCS) $(FW_HDRS) tests/firmware/fw_image_diff.h tests/firmware/fake_hal.h \
-            include/pal/kernel_image.h include/pal/tile.h include/pal/status.h
-	@mkdir -p $(@D)
-	$(FW_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -DPAL_FW_HOST -Ifirmware -Itests/firmware -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FW_FUZZ_SRCS)
 FW_CMD_FUZZ := $(BUILD)/fuzz/fuzz-fw-cmd
-FW_CMD_FUZZ_SRCS := tests/firmware/fuzz_fw_cmd.c firmware/pal_fw_cmd.c firmware/pal_fw_image.c \
-                    tests/firmware/fake_hal.c driver/palk.c host/core/pal_status.c host/tile/pal_isa.c \
-                    host/tile/pal_tile_device.c
-.PHONY: fuzz-fw-cmd fuzz-run-fw-cmd
-fuzz: fuzz-fw-cmd
-fuzz-fw-cmd: $(FW_CMD_FUZZ)
-$(FW_CMD_FUZZ): $(FW_CMD_FUZZ_SRCS) $(FW_HDRS) tests/firmware/fw_cmd_script.h tests/firmware/fake_hal.h \
-                include/pal/kernel_image.h include/pal/tile.h include/pal/status.h
-	@mkdir -p $(@D)
-	$(FW_FUZZ_CC) $(CSTD) $(WARN) $(INCLUDES) -DPAL_FW_HOST -Ifirmware -Itests/firmware -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FW_CMD_FUZZ_SRCS)
+FW_FUZZ_CORPUS := $(BUILD)/fuzz/corpus-fw-image
+.PHONY: fuzz-run-fw-image fuzz-run-fw-cmd
 fuzz-run-fw-cmd: $(FW_CMD_FUZZ)
 	@mkdir -p $(BUILD)/fuzz/corpus-fw-cmd
 	$(FW_CMD_FUZZ) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

@@ -1,8 +1,8 @@
 /* libFuzzer target for kernel images: parse + validate + load of arbitrary
  * bytes must never crash, leak or touch memory out of bounds, and every
  * image that validates must load. The input is tried as given and again
- * with its CRC fixed up (and total_length set to its size), so mutations
- * reach the checks behind the CRC. Loading goes into a fake tile device
+ * with its header fixed up and its CRC sealed (palk_fuzz_fixup.h), so
+ * mutations reach the checks behind the CRC. Loading goes into a fake tile device
  * whose backend aborts on any access outside its memories.
  *   make fuzz-palk && build/fuzz/fuzz-palk -max_total_time=30 CORPUS */
 #include <stdint.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pal/kernel_image.h"
+#include "palk_fuzz_fixup.h"
 
 typedef struct fake_tile {
   pal_tile_config_t config;
@@ -103,17 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   try_image(data, size);
-  if (size >= PAL_KERNEL_IMAGE_HEADER_BYTES && size <= (1u << 20)) {
-    uint8_t *copy = malloc(size);
-    if (!copy) return 0;
-    memcpy(copy, data, size);
-    memcpy(copy, PAL_KERNEL_IMAGE_MAGIC, 4);
-    copy[PAL_KERNEL_IMAGE_OFF_FORMAT_VERSION] = 1;
-    copy[PAL_KERNEL_IMAGE_OFF_FORMAT_VERSION + 1] = 0;
-    copy[PAL_KERNEL_IMAGE_OFF_HEADER_BYTES] = PAL_KERNEL_IMAGE_HEADER_BYTES;
-    copy[PAL_KERNEL_IMAGE_OFF_HEADER_BYTES + 1] = 0;
-    for (int i = 0; i < 8; i++) copy[PAL_KERNEL_IMAGE_OFF_TOTAL_LENGTH + i] = (uint8_t)((uint64_t)size >> (8 * i));
-    pal_kernel_image_seal(copy, size);
+  uint8_t *copy = palk_fuzz_fixed_copy(data, size);
+  if (copy) {
     try_image(copy, size);
     free(copy);
   }

@@ -1,7 +1,7 @@
 /* libFuzzer target: the firmware's kernel-image loader against the host's
  * validator (fw_image_diff.h). Every input is tried as given and again with
- * its header fixed up (magic, versions, total_length = its size) and its
- * CRC sealed, so mutations reach the checks behind the header and the CRC.
+ * its header fixed up and its CRC sealed (tests/driver/palk_fuzz_fixup.h),
+ * so mutations reach the checks behind the header and the CRC.
  * The tile has the geometry the image asks for when that is 1..8 x 1..8
  * (the default depths), else 4x4, so the checks past GEOMETRY are reached
  * for any R x C. A disagreement, a write outside a buffer or a write before
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "fw_image_diff.h"
+#include "palk_fuzz_fixup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,21 +38,8 @@ static void try_image(const uint8_t *img, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     try_image(data, size);
-    if (size >= PAL_KERNEL_IMAGE_HEADER_BYTES && size <= (1u << 20)) {
-        uint8_t *copy = malloc(size);
-        if (!copy)
-            return 0;
-        memcpy(copy, data, size);
-        memcpy(copy, PAL_KERNEL_IMAGE_MAGIC, 4);
-        copy[PAL_KERNEL_IMAGE_OFF_FORMAT_VERSION] = 1;
-        copy[PAL_KERNEL_IMAGE_OFF_FORMAT_VERSION + 1] = 0;
-        copy[PAL_KERNEL_IMAGE_OFF_HEADER_BYTES] = PAL_KERNEL_IMAGE_HEADER_BYTES;
-        copy[PAL_KERNEL_IMAGE_OFF_HEADER_BYTES + 1] = 0;
-        for (int i = 0; i < 8; i++)
-            copy[PAL_KERNEL_IMAGE_OFF_TOTAL_LENGTH + i] = (uint8_t)((uint64_t)size >> (8 * i));
-        for (int i = 0; i < 4; i++)
-            copy[PAL_KERNEL_IMAGE_OFF_ISA_VERSION + i] = (uint8_t)(PAL_ISA_VERSION >> (8 * i));
-        pal_kernel_image_seal(copy, size);
+    uint8_t *copy = palk_fuzz_fixed_copy(data, size);
+    if (copy) {
         try_image(copy, size);
         free(copy);
     }
