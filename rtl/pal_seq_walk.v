@@ -1,13 +1,13 @@
 // The GEMM walk of docs/isa.md §4, cycle for cycle (docs/tile-rtl.md
 // explains the derivation). Two halves joined by a 2-entry queue:
 //
-// Front end: for t, m, it holds the row's "visited" vector (one bit per kb:
-// activation block with a non-zero code or scale 255, from ABUF's flags, or
-// a NaR weight in some PE, from the array's table), emits one event per
-// cycle: VISIT (the lowest visited kb, whose bitmap and scale it reads from
-// ABUF) or, when the row is exhausted, ROW END (loading the next row's
-// vector in the same cycle). Whole zero blocks are never looked at, so they
-// cost nothing, however many there are.
+// Front end: for t, m, it walks the row's visited blocks (a kb whose
+// activation block has a non-zero code or scale 255, from ABUF's flags, or
+// whose weight block has a NaR in some PE, from the array's table), one
+// event per cycle: VISIT (the next visited kb, whose bitmap and scale it
+// reads from ABUF) or, when the row has none left, ROW END (starting the
+// next row in the same cycle). Whole zero blocks are never looked at, so
+// they cost nothing, however many there are.
 //
 // Back end: the §4 pseudo-code as a machine that advances one cycle per
 // cycle. A VISIT broadcasts one step per non-zero code (lowest first; one
@@ -86,8 +86,6 @@ module pal_seq_walk #(
     output wire                   o_last       // the GEMM's last cycle
 );
 
-  localparam KP = (KMAX + 31) / 32 * 32;  // the row vector, padded to words
-  localparam KPW = (KP / 32 > 1) ? $clog2(KP / 32) : 1;
   localparam DW = $clog2(H + 2);
   localparam integer DRAIN_I = H + 1;
   localparam [DW-1:0] DRAIN = DRAIN_I[DW-1:0];
@@ -121,39 +119,6 @@ module pal_seq_walk #(
     end
   endfunction
 
-  // lowest set bit of a row vector: the lowest non-zero word, then within it
-  function automatic [KIW-1:0] ctz_row(input [KMAX-1:0] v);
-    reg [KP-1:0] x;
-    reg [31:0] word;
-    reg [KPW-1:0] widx;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [31:0] bit_index;
-    /* verilator lint_on UNUSEDSIGNAL */
-    integer w;
-    begin
-      x = {{(KP - KMAX) {1'b0}}, v};
-      word = 32'd0;
-      widx = {KPW{1'b0}};
-      for (w = KP / 32 - 1; w >= 0; w = w - 1)
-        if (x[32*w+:32] != 32'd0) begin
-          word = x[32*w+:32];
-          widx = w[KPW-1:0];
-        end
-      bit_index = {{(32 - KPW) {1'b0}}, widx} * 32 + {27'd0, ctz32(word)};
-      ctz_row = bit_index[KIW-1:0];
-    end
-  endfunction
-
-  // The row's window of both tables: only KMAX bits are shifted out (a
-  // whole-vector shift costs Yosys a few hundred LUT4 more before it trims).
-  // A window may run past the end of a table; those bits are past k_blocks
-  // (the range checks), so the mask clears them. ABUF's side is
-  // pal_seq_window (see there for why).
-  function automatic [KMAX-1:0] row_vec(input [KMAX-1:0] awin, input [WMEM_BLOCKS-1:0] wnar,
-                                       input [WBW-1:0] wrow, input [KMAX-1:0] mask);
-    row_vec = (awin | wnar[wrow +: KMAX]) & mask;
-  endfunction
-
   // ---- front end ------------------------------------------------------------------
   // Two entries keep the back end fed. Every event it takes ends in a
   // hand-off, which holds the accumulate units H >= 4 cycles, and it takes
@@ -169,7 +134,6 @@ module pal_seq_walk #(
   reg       s1_v;
 
   reg            fe_on, fe_first, fe_any;
-  reg [KMAX-1:0] vrow;
   reg [KIW-1:0]  fe_kb;
   // m counts in the width of ACC's depth: a GEMM that starts has passed
   // acc_base + m_count * n_tiles * P <= ACC_DEPTH (docs/isa.md §5)
@@ -196,30 +160,48 @@ module pal_seq_walk #(
   localparam integer P_I = P;
   localparam [16:0] P17 = P_I[16:0];
 
-  localparam [31:0] KMAX32 = KMAX;
-  // k_blocks < KMAX as logic (pal_cmp_le), not as a carry chain
-  wire            k_short;
-  pal_cmp_le #(.W(17), .K(KMAX32[16:0] - 17'd1)) c_k (.i_x({1'b0, i_k_blocks}), .o_le(k_short));
-  wire [KMAX-1:0] kmask = k_short ? ~({KMAX{1'b1}} << i_k_blocks) : {KMAX{1'b1}};
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0]     acc_stride = {24'd0, i_n_tiles} * P_I;
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // The row vector after this cycle: a new row's (at the start and after a
-  // ROW END), or this one without the block just emitted. One row_vec and
-  // one ctz_row serve all cases.
+  // The row's next visited block after this cycle: the lowest kb >= from
+  // (0 for a new row, at the start and after a ROW END; the block after the
+  // one emitted for a VISIT) whose activation block arow + kb is visited
+  // or whose weight block wrow + kb holds a NaR in some PE, if it is below
+  // k_blocks. Each table is searched in its own numbering (pal_seq_find),
+  // so no row window is shifted out of either: at 512 ABUF and 256 WMEM
+  // blocks the two windows and the row vector were most of the walk's
+  // 20 000 LUT4 on the ECP5. A started GEMM has arow + k_blocks <=
+  // ABUF_BLOCKS and wrow + k_blocks <= WMEM_BLOCKS for every row (the
+  // decode's range checks), so the starts fit a bit above each index.
   wire            load_row = i_start | (emit_rowend & ~row_last);
   wire [16:0]     ld_arow = i_start ? {1'b0, i_a_base} : nx_arow;
   wire [16:0]     ld_wrow = i_start ? {1'b0, i_w_base} : nx_wrow;
-  wire [KMAX-1:0] awin;
-  pal_seq_window #(.N(ABUF_BLOCKS), .K(KMAX)) u_awin (
-      .i_vec(i_avis), .i_row(ld_arow[ABW-1:0]), .o_window(awin));
-  reg  [KMAX-1:0] nvec;
-  always @* begin
-    nvec = vrow;
-    if (load_row) nvec = row_vec(awin, i_wnar_any, ld_wrow[WBW-1:0], kmask);
-    else if (emit_visit) nvec = vrow & ~({{(KMAX - 1) {1'b0}}, 1'b1} << fe_kb);
-  end
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [16:0]     sr_arow = load_row ? ld_arow : fe_arow;
+  wire [16:0]     sr_wrow = load_row ? ld_wrow : fe_wrow;
+  wire [16:0]     sr_from = load_row ? 17'd0 : fe_kb17 + 17'd1;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [ABW:0]    a_from = sr_arow[ABW:0] + sr_from[ABW:0];
+  wire [WBW:0]    w_from = sr_wrow[WBW:0] + sr_from[WBW:0];
+  wire            a_found, w_found;
+  wire [ABW-1:0]  a_idx;
+  wire [WBW-1:0]  w_idx;
+  pal_seq_find #(.N(ABUF_BLOCKS)) u_find_a (
+      .i_vec(i_avis), .i_from(a_from), .o_found(a_found), .o_idx(a_idx));
+  pal_seq_find #(.N(WMEM_BLOCKS)) u_find_w (
+      .i_vec(i_wnar_any), .i_from(w_from), .o_found(w_found), .o_idx(w_idx));
+  // the hits as block numbers of the row (a hit is at or above the row's start)
+  wire [ABW-1:0]  a_kb = a_idx - sr_arow[ABW-1:0];
+  wire [WBW-1:0]  w_kb = w_idx - sr_wrow[WBW-1:0];
+  wire [16:0]     a_kb17 = {{(17 - ABW) {1'b0}}, a_kb};
+  wire [16:0]     w_kb17 = {{(17 - WBW) {1'b0}}, w_kb};
+  // in the row: below k_blocks, which is at most KMAX (the range checks),
+  // so compared in KW bits, the bits above them zero
+  wire            a_in = a_found & ~|a_kb17[16:KW] & (a_kb17[KW-1:0] < i_k_blocks[KW-1:0]);
+  wire            w_in = w_found & ~|w_kb17[16:KW] & (w_kb17[KW-1:0] < i_k_blocks[KW-1:0]);
+  wire            take_w = w_in & (~a_in | (w_kb17[KW-1:0] < a_kb17[KW-1:0]));
+  wire [KIW-1:0]  nx_kb = take_w ? w_kb17[KIW-1:0] : a_kb17[KIW-1:0];
 
   // BLOCKS_SKIPPED (k_blocks - visited blocks per row) counted as the row
   // goes: a VISIT adds the blocks between it and the row's previous VISIT,
@@ -236,9 +218,8 @@ module pal_seq_walk #(
     if (load_row) fe_next <= {KW{1'b0}};
     else if (emit_visit) fe_next <= fe_kbw + 1'b1;
     if (load_row | emit_visit) begin
-      vrow <= nvec;
-      fe_kb <= ctz_row(nvec);
-      fe_any <= |nvec;
+      fe_kb <= nx_kb;
+      fe_any <= a_in | w_in;
     end
     if (load_row) begin
       fe_first <= 1'b1;

@@ -1,0 +1,121 @@
+// The lowest set bit of a vector at or above a position: the walk's
+// (pal_seq_walk) search for a row's next visited block, in the numbering of
+// the table it searches (ABUF's visit flags, WMEM's NaR-weight flags), so
+// that no row window is ever shifted out of the table.
+//
+// Two descriptions of one function. Synthesis gets a thermometer mask
+// built one bit of i_from at a time (level b has 2^(b+1) distinct nodes,
+// so about N LUTs in all) and a two-level priority encoder: the lowest
+// non-zero word of 32, then the lowest bit in it. The Verilated model gets
+// whole-vector operations (shift, isolate the lowest bit, count the ones
+// below it), a few word operations where the staged loops would be
+// thousands of bit operations per cycle at 512 blocks. `make tile-equiv`
+// proves them equivalent with Yosys, in make test.
+`default_nettype none
+
+module pal_seq_find #(
+    parameter N = 512,              // bits of the vector, >= 2
+    parameter AW = $clog2(N)        // derived: do not override
+) (
+    input  wire [N-1:0]  i_vec,
+    input  wire [AW:0]   i_from,    // N or more: nothing is found
+    output wire          o_found,   // a set bit at or above i_from
+    output wire [AW-1:0] o_idx      // the lowest one; 0 when none
+);
+
+  localparam NP = 1 << AW;          // N padded to a power of two
+  wire [NP-1:0] vec = {{(NP - N) {1'b0}}, i_vec};
+
+`ifdef VERILATOR
+  wire [NP-1:0] m = vec & ({NP{1'b1}} << i_from);
+  // the ones below the lowest set bit: all NP when m = 0, so o_idx is 0
+  wire [NP-1:0] below = (m & (~m + 1'b1)) - 1'b1;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] n_below = $countones(below);
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign o_found = |m;
+  assign o_idx = n_below[AW-1:0];
+`else
+  localparam WB = (NP < 32) ? NP : 32;  // bits per word
+  localparam NW = NP / WB;              // words, at most 32 (N <= 1024)
+  localparam WAW = $clog2(WB);
+
+  // t[i] = (i >= from): after bit b, t[i] compares the low b + 1 bits of
+  // i and from (i's bit 1: from's bit 0 or the lower bits' answer; i's bit
+  // 0: from's bit 0 and the lower bits' answer)
+  function automatic [NP-1:0] at_or_above(input [AW:0] from);
+    reg [NP-1:0] t;
+    integer b, i;
+    begin
+      t = {NP{1'b1}};
+      for (b = 0; b < AW; b = b + 1)
+        for (i = 0; i < NP; i = i + 1)
+          t[i] = ((i >> b) & 1) != 0 ? (~from[b] | t[i]) : (~from[b] & t[i]);
+      at_or_above = from[AW] ? {NP{1'b0}} : t;
+    end
+  endfunction
+
+  // lowest set bit of a 32-bit word by halves (x != 0; widths below 32
+  // come zero-padded and give the same index)
+  function automatic [4:0] ctz32(input [31:0] x);
+    reg [31:0] y;
+    begin
+      y = x;
+      ctz32 = 5'd0;
+      if (y[15:0] == 16'd0) begin
+        ctz32[4] = 1'b1;
+        y = y >> 16;
+      end
+      if (y[7:0] == 8'd0) begin
+        ctz32[3] = 1'b1;
+        y = y >> 8;
+      end
+      if (y[3:0] == 4'd0) begin
+        ctz32[2] = 1'b1;
+        y = y >> 4;
+      end
+      if (y[1:0] == 2'd0) begin
+        ctz32[1] = 1'b1;
+        y = y >> 2;
+      end
+      if (y[0] == 1'b0) ctz32[0] = 1'b1;
+    end
+  endfunction
+
+  wire [NP-1:0] m = vec & at_or_above(i_from);
+
+  // the lowest non-zero word: its index, and its bits chosen by a one-hot
+  // AND-OR (a multiplexer indexed by the word number is a shifter to Yosys)
+  reg [31:0] any;   // word w has a set bit
+  reg [31:0] first; // ... and no word below it has
+  reg [WB-1:0] word;
+  reg below;
+  integer w;
+  always @* begin
+    any = 32'd0;
+    first = 32'd0;
+    below = 1'b0;
+    for (w = 0; w < NW; w = w + 1) begin
+      any[w] = |m[w*WB+:WB];
+      first[w] = any[w] & ~below;
+      below = below | any[w];
+    end
+    word = {WB{1'b0}};
+    for (w = 0; w < NW; w = w + 1) word = word | (m[w*WB+:WB] & {WB{first[w]}});
+  end
+  wire [4:0] widx = ctz32(any);
+  wire [4:0] bidx = ctz32({{(32 - WB) {1'b0}}, word});
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [9:0] idx = (NW > 1) ? {widx, bidx} : {5'd0, bidx};
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign o_found = |any;
+  assign o_idx = o_found ? idx[AW-1:0] : {AW{1'b0}};
+`endif
+
+`ifndef SYNTHESIS
+  initial if (N < 2 || N > 1024) $fatal(1, "%m: N = %0d, not in 2..1024", N);
+`endif
+
+endmodule
+
+`default_nettype wire
