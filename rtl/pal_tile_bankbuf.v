@@ -78,55 +78,50 @@ module pal_tile_bankbuf #(
 
   // Per-bank ports, computed only when some access is made. A window at
   // base b puts lane u in bank (b + u) % BANKS; bank k holds the window's
-  // word in line b / BANKS, or the next one when k < b % BANKS.
+  // word in line b / BANKS, or the next one when k < b % BANKS. Every
+  // choice of a lane or a bank is a comparison with each constant k or j:
+  // a part-select at a variable offset (`x[WIDTH*lane +: WIDTH]`) is a
+  // shifter over the whole vector to Yosys (the ECP5 made 3 400 LUT4 of
+  // the 4-bank ACC this way).
   reg [BANKS-1:0]       b_re, b_we;
   reg [BANKS*LAW-1:0]   b_raddr, b_waddr;
   reg [BANKS*WIDTH-1:0] b_wdata;
   reg [BW-1:0]     rrot, wrot, srbank, swbank, rl, wl, kk;
   reg [LAW-1:0]    rline, wline, srline, swline;
-  integer k;
+  integer k, j;
   always @* begin
     b_re = {BANKS{1'b0}};
     b_we = {BANKS{1'b0}};
-    {rrot, rline} = {(BW + LAW) {1'b0}};
-    {srbank, srline} = {(BW + LAW) {1'b0}};
-    {wrot, wline} = {(BW + LAW) {1'b0}};
-    {swbank, swline} = {(BW + LAW) {1'b0}};
-    rl = {BW{1'b0}};
-    wl = {BW{1'b0}};
-    kk = {BW{1'b0}};
+    {rrot, rline} = split(i_w_raddr);
+    {wrot, wline} = split(i_w_waddr);
+    {srbank, srline} = split(i_s_raddr);
+    {swbank, swline} = split(i_s_waddr);
     b_raddr = {(BANKS * LAW) {1'b0}};
     b_waddr = {(BANKS * LAW) {1'b0}};
     b_wdata = {(BANKS * WIDTH) {1'b0}};
-    if (i_w_re) begin
-      {rrot, rline} = split(i_w_raddr);
-      for (k = 0; k < BANKS; k = k + 1) begin
-        kk = k[BW-1:0];
-        rl = mod_sub(kk, rrot);
+    for (k = 0; k < BANKS; k = k + 1) begin
+      kk = k[BW-1:0];
+      rl = mod_sub(kk, rrot);
+      wl = mod_sub(kk, wrot);
+      if (i_w_re) begin
         b_re[k] = i_w_rlane[rl];
         b_raddr[LAW*k+:LAW] = rline + {{(LAW - 1) {1'b0}}, kk < rrot};
       end
-    end
-    if (i_w_we != {BANKS{1'b0}}) begin
-      {wrot, wline} = split(i_w_waddr);
-      for (k = 0; k < BANKS; k = k + 1) begin
-        kk = k[BW-1:0];
-        wl = mod_sub(kk, wrot);
+      if (i_w_we != {BANKS{1'b0}}) begin
         b_we[k] = i_w_we[wl];
         b_waddr[LAW*k+:LAW] = wline + {{(LAW - 1) {1'b0}}, kk < wrot};
-        b_wdata[WIDTH*k+:WIDTH] = i_w_wdata[WIDTH*wl+:WIDTH];
+        for (j = 0; j < BANKS; j = j + 1)
+          if (wl == j[BW-1:0]) b_wdata[WIDTH*k+:WIDTH] = i_w_wdata[WIDTH*j+:WIDTH];
       end
-    end
-    if (i_s_re) begin
-      {srbank, srline} = split(i_s_raddr);
-      b_re[srbank] = 1'b1;
-      b_raddr[LAW*srbank+:LAW] = srline;
-    end
-    if (i_s_we) begin
-      {swbank, swline} = split(i_s_waddr);
-      b_we[swbank] = 1'b1;
-      b_waddr[LAW*swbank+:LAW] = swline;
-      b_wdata[WIDTH*swbank+:WIDTH] = i_s_wdata;
+      if (i_s_re && srbank == kk) begin
+        b_re[k] = 1'b1;
+        b_raddr[LAW*k+:LAW] = srline;
+      end
+      if (i_s_we && swbank == kk) begin
+        b_we[k] = 1'b1;
+        b_waddr[LAW*k+:LAW] = swline;
+        b_wdata[WIDTH*k+:WIDTH] = i_s_wdata;
+      end
     end
   end
 
