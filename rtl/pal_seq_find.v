@@ -40,18 +40,18 @@ module pal_seq_find #(
   localparam NW = NP / WB;              // words, at most 32 (N <= 1024)
   localparam WAW = $clog2(WB);
 
-  // t[i] = (i >= from): after bit b, t[i] compares the low b + 1 bits of
-  // i and from (i's bit 1: from's bit 0 or the lower bits' answer; i's bit
-  // 0: from's bit 0 and the lower bits' answer)
-  function automatic [NP-1:0] at_or_above(input [AW:0] from);
-    reg [NP-1:0] t;
+  // t[i] = (i >= from) for i < 2^W: after bit b, t[i] compares the low
+  // b + 1 bits of i and from (i's bit 1: from's bit 0 or the lower bits'
+  // answer; i's bit 0: from's bit 0 and the lower bits' answer)
+  function automatic [31:0] at_or_above(input [5:0] from, input integer W);
+    reg [31:0] t;
     integer b, i;
     begin
-      t = {NP{1'b1}};
-      for (b = 0; b < AW; b = b + 1)
-        for (i = 0; i < NP; i = i + 1)
+      t = 32'hFFFFFFFF;
+      for (b = 0; b < W; b = b + 1)
+        for (i = 0; i < 32; i = i + 1)
           t[i] = ((i >> b) & 1) != 0 ? (~from[b] | t[i]) : (~from[b] & t[i]);
-      at_or_above = from[AW] ? {NP{1'b0}} : t;
+      at_or_above = from[W] ? 32'd0 : t;
     end
   endfunction
 
@@ -82,7 +82,23 @@ module pal_seq_find #(
     end
   endfunction
 
-  wire [NP-1:0] m = vec & at_or_above(i_from);
+  // The mask in two parts: word w is above from's word, or is its word and
+  // bit j is at or above from's bit. Each mask bit is then one LUT's
+  // function of the vector's bit and three decoded signals, where a mask
+  // built across all of from's bits made ABC's result about twice the size.
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [5:0]  from_w = {{(5 - AW + WAW) {1'b0}}, i_from[AW:WAW]};
+  wire [5:0]  from_b = {{(6 - WAW) {1'b0}}, i_from[WAW-1:0]};
+  wire [31:0] ge_w = at_or_above(from_w, AW - WAW);  // word w at or above from's
+  wire [31:0] ge_b = at_or_above(from_b, WAW);       // bit j at or above from's
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg [NP-1:0] m;
+  integer wi, bj;
+  always @* begin
+    for (wi = 0; wi < NW; wi = wi + 1)
+      for (bj = 0; bj < WB; bj = bj + 1)
+        m[wi*WB+bj] = vec[wi*WB+bj] & ge_w[wi] & ((from_w != wi) | ge_b[bj]);
+  end
 
   // the lowest non-zero word: its index, and its bits chosen by a one-hot
   // AND-OR (a multiplexer indexed by the word number is a shifter to Yosys)

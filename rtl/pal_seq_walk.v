@@ -174,13 +174,19 @@ module pal_seq_walk #(
   // 20 000 LUT4 on the ECP5. A started GEMM has arow + k_blocks <=
   // ABUF_BLOCKS and wrow + k_blocks <= WMEM_BLOCKS for every row (the
   // decode's range checks), so the starts fit a bit above each index.
-  wire            load_row = i_start | (emit_rowend & ~row_last);
+  wire            next_row = emit_rowend & ~row_last;
+  wire            load_row = i_start | next_row;
   wire [16:0]     ld_arow = i_start ? {1'b0, i_a_base} : nx_arow;
   wire [16:0]     ld_wrow = i_start ? {1'b0, i_w_base} : nx_wrow;
+  // While the front end is idle it searches the first row of the GEMM at
+  // IMEM's output, whether it starts or not, and keeps the result when
+  // i_start says it does: the search then waits for the instruction's
+  // fields only, not for the decode's checks behind i_start (IMEM's output
+  // through the checks and the search was the ULX3S's critical path).
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [16:0]     sr_arow = load_row ? ld_arow : fe_arow;
-  wire [16:0]     sr_wrow = load_row ? ld_wrow : fe_wrow;
-  wire [16:0]     sr_from = load_row ? 17'd0 : fe_kb17 + 17'd1;
+  wire [16:0]     sr_arow = ~fe_on ? {1'b0, i_a_base} : next_row ? nx_arow : fe_arow;
+  wire [16:0]     sr_wrow = ~fe_on ? {1'b0, i_w_base} : next_row ? nx_wrow : fe_wrow;
+  wire [16:0]     sr_from = (~fe_on | next_row) ? 17'd0 : fe_kb17 + 17'd1;
   /* verilator lint_on UNUSEDSIGNAL */
   wire [ABW:0]    a_from = sr_arow[ABW:0] + sr_from[ABW:0];
   wire [WBW:0]    w_from = sr_wrow[WBW:0] + sr_from[WBW:0];
