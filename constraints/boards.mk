@@ -117,7 +117,7 @@ board_mhz_icebreaker := 24
 # products there instead of onto LUTs. synth_ecp5 uses its DSPs by default.
 board_synth_opts_icebreaker := -dsp
 # ECP5 boards: the core clock from the EHXPLLL (the oscillator is 25 / 48 MHz)
-board_mhz_ulx3s := 10
+board_mhz_ulx3s := 15
 board_mhz_orangecrab := 12
 board_device_icebreaker := iCE40UP5K-SG48
 board_device_ulx3s := LFE5U-85F-CABGA381

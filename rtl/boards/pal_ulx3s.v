@@ -28,10 +28,12 @@ module pal_ulx3s #(
     parameter FW_INIT_FILE = "",
     // core clock = 25 MHz * PLL_CLKFB_DIV / PLL_CLKI_DIV; CORE_HZ must say
     // the same (the UART divider and the INFO reply use it)
+    // (25 x 3 / 5 = 15 MHz, VCO 15 x 40 = 600 MHz; 15 clocks per bit at
+    // 1 Mbaud)
     parameter integer PLL_CLKI_DIV = 5,
-    parameter integer PLL_CLKFB_DIV = 2,
-    parameter integer PLL_CLKOP_DIV = 60,
-    parameter integer CORE_HZ = 10000000
+    parameter integer PLL_CLKFB_DIV = 3,
+    parameter integer PLL_CLKOP_DIV = 40,
+    parameter integer CORE_HZ = 15000000
 ) (
     input  wire       clk_25mhz,
     input  wire       ftdi_txd,
