@@ -168,12 +168,9 @@ module pal_seq_walk #(
   // (0 for a new row, at the start and after a ROW END; the block after the
   // one emitted for a VISIT) whose activation block arow + kb is visited
   // or whose weight block wrow + kb holds a NaR in some PE, if it is below
-  // k_blocks. Each table is searched in its own numbering (pal_seq_find),
-  // so no row window is shifted out of either: at 512 ABUF and 256 WMEM
-  // blocks the two windows and the row vector were most of the walk's
-  // 20 000 LUT4 on the ECP5. A started GEMM has arow + k_blocks <=
-  // ABUF_BLOCKS and wrow + k_blocks <= WMEM_BLOCKS for every row (the
-  // decode's range checks), so the starts fit a bit above each index.
+  // k_blocks. A started GEMM has arow + k_blocks <= ABUF_BLOCKS and
+  // wrow + k_blocks <= WMEM_BLOCKS for every row (the decode's range
+  // checks).
   wire            next_row = emit_rowend & ~row_last;
   wire            load_row = i_start | next_row;
   wire [16:0]     ld_arow = i_start ? {1'b0, i_a_base} : nx_arow;
@@ -188,26 +185,55 @@ module pal_seq_walk #(
   wire [16:0]     sr_wrow = ~fe_on ? {1'b0, i_w_base} : next_row ? nx_wrow : fe_wrow;
   wire [16:0]     sr_from = (~fe_on | next_row) ? 17'd0 : fe_kb17 + 17'd1;
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [ABW:0]    a_from = sr_arow[ABW:0] + sr_from[ABW:0];
-  wire [WBW:0]    w_from = sr_wrow[WBW:0] + sr_from[WBW:0];
-  wire            a_found, w_found;
-  wire [ABW-1:0]  a_idx;
-  wire [WBW-1:0]  w_idx;
-  pal_seq_find #(.N(ABUF_BLOCKS)) u_find_a (
-      .i_vec(i_avis), .i_from(a_from), .o_found(a_found), .o_idx(a_idx));
-  pal_seq_find #(.N(WMEM_BLOCKS)) u_find_w (
-      .i_vec(i_wnar_any), .i_from(w_from), .o_found(w_found), .o_idx(w_idx));
-  // the hits as block numbers of the row (a hit is at or above the row's start)
-  wire [ABW-1:0]  a_kb = a_idx - sr_arow[ABW-1:0];
-  wire [WBW-1:0]  w_kb = w_idx - sr_wrow[WBW-1:0];
-  wire [16:0]     a_kb17 = {{(17 - ABW) {1'b0}}, a_kb};
-  wire [16:0]     w_kb17 = {{(17 - WBW) {1'b0}}, w_kb};
-  // in the row: below k_blocks, which is at most KMAX (the range checks),
-  // so compared in KW bits, the bits above them zero
-  wire            a_in = a_found & ~|a_kb17[16:KW] & (a_kb17[KW-1:0] < i_k_blocks[KW-1:0]);
-  wire            w_in = w_found & ~|w_kb17[16:KW] & (w_kb17[KW-1:0] < i_k_blocks[KW-1:0]);
-  wire            take_w = w_in & (~a_in | (w_kb17[KW-1:0] < a_kb17[KW-1:0]));
-  wire [KIW-1:0]  nx_kb = take_w ? w_kb17[KIW-1:0] : a_kb17[KIW-1:0];
+  wire            nx_any;
+  wire [KIW-1:0]  nx_kb;
+
+  // Two ways to find it, the cheaper one for the depths (docs/tile-rtl.md):
+  // a row window of each table (KMAX bits, about KMAX x log2(blocks)
+  // multiplexers) searched from `from`, where a row is short against ABUF
+  // (the iCEBreaker's and the OrangeCrab's 8 of 64 blocks), or each table
+  // searched whole in its own numbering (a few LUTs per block), where a row
+  // may be half of it (the default 256 of 512: the windows were 9 000 and
+  // 2 600 of the walk's 20 000 LUT4 on the ECP5).
+  localparam WINDOWED = KMAX * ABW < 2 * ABUF_BLOCKS;
+  generate
+    if (WINDOWED) begin : g_window
+      wire [KMAX-1:0] awin, wwin;
+      pal_seq_window #(.N(ABUF_BLOCKS), .K(KMAX)) u_awin (
+          .i_vec(i_avis), .i_row(sr_arow[ABW-1:0]), .o_window(awin));
+      pal_seq_window #(.N(WMEM_BLOCKS), .K(KMAX)) u_wwin (
+          .i_vec(i_wnar_any), .i_row(sr_wrow[WBW-1:0]), .o_window(wwin));
+      wire            found;
+      wire [KIW-1:0]  idx;
+      pal_seq_find #(.N(KMAX)) u_find (
+          .i_vec(awin | wwin), .i_from(sr_from[KIW:0]), .o_found(found), .o_idx(idx));
+      wire [16:0]     idx17 = {{(17 - KIW) {1'b0}}, idx};
+      assign nx_any = found & (idx17[KW-1:0] < i_k_blocks[KW-1:0]);
+      assign nx_kb = idx;
+    end else begin : g_search
+      wire [ABW:0]    a_from = sr_arow[ABW:0] + sr_from[ABW:0];
+      wire [WBW:0]    w_from = sr_wrow[WBW:0] + sr_from[WBW:0];
+      wire            a_found, w_found;
+      wire [ABW-1:0]  a_idx;
+      wire [WBW-1:0]  w_idx;
+      pal_seq_find #(.N(ABUF_BLOCKS)) u_find_a (
+          .i_vec(i_avis), .i_from(a_from), .o_found(a_found), .o_idx(a_idx));
+      pal_seq_find #(.N(WMEM_BLOCKS)) u_find_w (
+          .i_vec(i_wnar_any), .i_from(w_from), .o_found(w_found), .o_idx(w_idx));
+      // the hits as block numbers of the row (at or above the row's start)
+      wire [ABW-1:0]  a_kb = a_idx - sr_arow[ABW-1:0];
+      wire [WBW-1:0]  w_kb = w_idx - sr_wrow[WBW-1:0];
+      wire [16:0]     a_kb17 = {{(17 - ABW) {1'b0}}, a_kb};
+      wire [16:0]     w_kb17 = {{(17 - WBW) {1'b0}}, w_kb};
+      // in the row: below k_blocks, which is at most KMAX (the range
+      // checks), so compared in KW bits, the bits above them zero
+      wire a_in = a_found & ~|a_kb17[16:KW] & (a_kb17[KW-1:0] < i_k_blocks[KW-1:0]);
+      wire w_in = w_found & ~|w_kb17[16:KW] & (w_kb17[KW-1:0] < i_k_blocks[KW-1:0]);
+      wire take_w = w_in & (~a_in | (w_kb17[KW-1:0] < a_kb17[KW-1:0]));
+      assign nx_any = a_in | w_in;
+      assign nx_kb = take_w ? w_kb17[KIW-1:0] : a_kb17[KIW-1:0];
+    end
+  endgenerate
 
   // BLOCKS_SKIPPED (k_blocks - visited blocks per row) counted as the row
   // goes: a VISIT adds the blocks between it and the row's previous VISIT,
@@ -225,7 +251,7 @@ module pal_seq_walk #(
     else if (emit_visit) fe_next <= fe_kbw + 1'b1;
     if (load_row | emit_visit) begin
       fe_kb <= nx_kb;
-      fe_any <= a_in | w_in;
+      fe_any <= nx_any;
     end
     if (load_row) begin
       fe_first <= 1'b1;

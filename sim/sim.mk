@@ -149,6 +149,7 @@ tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 # default depths (512, 256), and for the walk's search one depth that is
 # not a power of two (100). Cases: module/PARAM=VALUE,...
 TILE_EQUIV_CASES := pal_tile_abuf_flags/N=8 pal_tile_abuf_flags/N=64 pal_tile_abuf_flags/N=512 \
+                    pal_seq_window/N=8,K=8 pal_seq_window/N=64,K=8 pal_seq_window/N=512,K=64 \
                     pal_seq_find/N=8 pal_seq_find/N=64 pal_seq_find/N=100 pal_seq_find/N=256 \
                     pal_seq_find/N=512
 tile-equiv:
