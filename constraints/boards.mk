@@ -118,16 +118,16 @@ board_mhz_icebreaker := 24
 board_synth_opts_icebreaker := -dsp
 # ECP5 boards: the core clock from the EHXPLLL (the oscillator is 25 / 48 MHz)
 board_mhz_ulx3s := 15
-board_mhz_orangecrab := 12
+board_mhz_orangecrab := 18
 board_device_icebreaker := iCE40UP5K-SG48
 board_device_ulx3s := LFE5U-85F-CABGA381
 board_device_orangecrab := LFE5U-25F-CSFBGA285
 BOARD_PARAMS_icebreaker ?= R 2 C 2
-# the ULX3S with the control core and its firmware (docs/boards.md): 10 MHz met
+# the ULX3S with the control core and its firmware (docs/boards.md): 15 MHz met
 BOARD_PARAMS_ulx3s ?= R 4 C 4 CONTROL_CORE 1
-# the 25F has 24 k LUTs: the 4x4 SoC needs 57 k (ULX3S build), so 2x2 with
-# the iCEBreaker's small memory depths
-BOARD_PARAMS_orangecrab ?= R 2 C 2 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024
+# the 25F (24 k LUTs, 56 DP16KD): the 4x4 tile with the iCEBreaker's small
+# memory depths (about 20 k TRELLIS_COMB, 36 DP16KD; docs/boards.md)
+BOARD_PARAMS_orangecrab ?= R 4 C 4 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024
 
 $(FPGA_VENV)/.stamp: scripts/install-deps.sh
 	@scripts/install-deps.sh --fpga-venv $(FPGA_VENV)

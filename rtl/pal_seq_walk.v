@@ -207,7 +207,9 @@ module pal_seq_walk #(
       wire [KIW-1:0]  idx;
       pal_seq_find #(.N(KMAX)) u_find (
           .i_vec(awin | wwin), .i_from(sr_from[KIW:0]), .o_found(found), .o_idx(idx));
+      /* verilator lint_off UNUSEDSIGNAL */
       wire [16:0]     idx17 = {{(17 - KIW) {1'b0}}, idx};
+      /* verilator lint_on UNUSEDSIGNAL */
       assign nx_any = found & (idx17[KW-1:0] < i_k_blocks[KW-1:0]);
       assign nx_kb = idx;
     end else begin : g_search

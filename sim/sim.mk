@@ -129,14 +129,15 @@ sim-trace: $(SIM_TRACE_CLI)
 
 # ---- lint and synthesis of the tile ------------------------------------------------
 # Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, and the 2x2
-# without its POST unit (the iCEBreaker's), verilator -Wall.
+# without its POST unit at the iCEBreaker's depths (where the walk takes
+# its row-window path), verilator -Wall.
 tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	@for g in 4 8 16; do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=$$g -GC=$$g \
 	    rtl/pal_tile.v || exit 1; \
 	done
 	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=2 -GC=2 -GPOST_UNIT=0 \
-	  rtl/pal_tile.v
+	  $(call sim_depth_gflags,$(ICEBREAKER_TILE_DEPTHS)) rtl/pal_tile.v
 	@for m in $(TILE_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done

@@ -28,10 +28,12 @@ module pal_orangecrab #(
     parameter FW_INIT_FILE = "",
     // core clock = 48 MHz * PLL_CLKFB_DIV / PLL_CLKI_DIV; CORE_HZ must say
     // the same (the UART divider and the INFO reply use it)
-    parameter integer PLL_CLKI_DIV = 4,
-    parameter integer PLL_CLKFB_DIV = 1,
-    parameter integer PLL_CLKOP_DIV = 50,
-    parameter integer CORE_HZ = 12000000,
+    // (48 x 3 / 8 = 18 MHz, VCO 18 x 33 = 594 MHz; 6 clocks per bit at
+    // 3 Mbaud)
+    parameter integer PLL_CLKI_DIV = 8,
+    parameter integer PLL_CLKFB_DIV = 3,
+    parameter integer PLL_CLKOP_DIV = 33,
+    parameter integer CORE_HZ = 18000000,
     parameter integer BAUD = 3000000
 ) (
     input  wire clk48,
