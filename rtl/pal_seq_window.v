@@ -1,5 +1,6 @@
 // The window i_vec[i_row +: K] of a vector, zeros past its end: the walk's
-// (pal_seq_walk) view of one ABUF row in the blocks' "visit" bits.
+// (pal_seq_walk) view of one row in ABUF's visit flags or WMEM's NaR flags,
+// where rows are short against ABUF (its WINDOWED path).
 //
 // Two descriptions of one function. Synthesis gets a logarithmic shifter
 // that keeps, after each stage, only the bits the later stages can still
