@@ -55,33 +55,6 @@ module pal_seq_find #(
     end
   endfunction
 
-  // lowest set bit of a 32-bit word by halves (x != 0; widths below 32
-  // come zero-padded and give the same index)
-  function automatic [4:0] ctz32(input [31:0] x);
-    reg [31:0] y;
-    begin
-      y = x;
-      ctz32 = 5'd0;
-      if (y[15:0] == 16'd0) begin
-        ctz32[4] = 1'b1;
-        y = y >> 16;
-      end
-      if (y[7:0] == 8'd0) begin
-        ctz32[3] = 1'b1;
-        y = y >> 8;
-      end
-      if (y[3:0] == 4'd0) begin
-        ctz32[2] = 1'b1;
-        y = y >> 4;
-      end
-      if (y[1:0] == 2'd0) begin
-        ctz32[1] = 1'b1;
-        y = y >> 2;
-      end
-      if (y[0] == 1'b0) ctz32[0] = 1'b1;
-    end
-  endfunction
-
   // The mask in two parts: word w is above from's word, or is its word and
   // bit j is at or above from's bit. Each mask bit is then one LUT's
   // function of the vector's bit and three decoded signals, where a mask
@@ -119,8 +92,10 @@ module pal_seq_find #(
     word = {WB{1'b0}};
     for (w = 0; w < NW; w = w + 1) word = word | (m[w*WB+:WB] & {WB{first[w]}});
   end
-  wire [4:0] widx = ctz32(any);
-  wire [4:0] bidx = ctz32({{(32 - WB) {1'b0}}, word});
+  // (widths below 32 come zero-padded and give the same position)
+  wire [4:0] widx, bidx;
+  pal_seq_ctz32 u_widx (.i_x(any), .o_idx(widx));
+  pal_seq_ctz32 u_bidx (.i_x({{(32 - WB) {1'b0}}, word}), .o_idx(bidx));
   /* verilator lint_off UNUSEDSIGNAL */
   wire [9:0] idx = (NW > 1) ? {widx, bidx} : {5'd0, bidx};
   /* verilator lint_on UNUSEDSIGNAL */

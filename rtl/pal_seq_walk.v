@@ -93,32 +93,6 @@ module pal_seq_walk #(
   localparam integer HBUSY_I = H - 1;
   localparam [UW-1:0] HBUSY = HBUSY_I[UW-1:0];
 
-  // ---- helpers --------------------------------------------------------------------
-  function automatic [4:0] ctz32(input [31:0] x);
-    reg [31:0] y;
-    begin
-      y = x;
-      ctz32 = 5'd0;
-      if (y[15:0] == 16'd0) begin
-        ctz32[4] = 1'b1;
-        y = y >> 16;
-      end
-      if (y[7:0] == 8'd0) begin
-        ctz32[3] = 1'b1;
-        y = y >> 8;
-      end
-      if (y[3:0] == 4'd0) begin
-        ctz32[2] = 1'b1;
-        y = y >> 4;
-      end
-      if (y[1:0] == 2'd0) begin
-        ctz32[1] = 1'b1;
-        y = y >> 2;
-      end
-      if (y[0] == 1'b0) ctz32[0] = 1'b1;
-    end
-  endfunction
-
   // ---- front end ------------------------------------------------------------------
   // Two entries keep the back end fed. Every event it takes ends in a
   // hand-off, which holds the accumulate units H >= 4 cycles, and it takes
@@ -397,7 +371,7 @@ module pal_seq_walk #(
 
   assign o_step_en = step_en;
   assign o_step_mac = step_en & (src_rem != 32'd0);
-  assign o_step_k = ctz32(src_rem);
+  pal_seq_ctz32 u_step_k (.i_x(src_rem), .o_idx(o_step_k));
   assign o_step_ab = src_ab[ABW-1:0];
   assign o_step_wb = src_wb[WBW-1:0];
 

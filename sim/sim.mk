@@ -153,15 +153,18 @@ TILE_EQUIV_CASES := pal_tile_abuf_flags/N=8 pal_tile_abuf_flags/N=64 pal_tile_ab
                     pal_seq_window/N=8,K=8 pal_seq_window/N=64,K=8 pal_seq_window/N=512,K=64 \
                     pal_seq_find/N=8 pal_seq_find/N=64 pal_seq_find/N=100 pal_seq_find/N=256 \
                     pal_seq_find/N=512
+# the leaf modules the cases instantiate (flattened into both sides)
+TILE_EQUIV_LEAVES := rtl/pal_seq_ctz32.v
 tile-equiv:
 	@mkdir -p $(SIM_BUILD)/equiv
 	@for c in $(TILE_EQUIV_CASES); do \
 	  m=$${c%%/*}; ps=$${c#*/}; cp=""; \
 	  for kv in $$(echo $$ps | tr , ' '); do cp="$$cp -set $${kv%%=*} $${kv#*=}"; done; \
 	  log=$(SIM_BUILD)/equiv/$$m-$$(echo $$ps | tr ,= _-).log; \
-	  $(YOSYS) -q -l $$log -p "read_verilog -sv -DVERILATOR rtl/$$m.v; \
-	    chparam $$cp $$m; prep -top $$m; rename $$m gold; design -stash gold; \
-	    read_verilog -sv rtl/$$m.v; chparam $$cp $$m; prep -top $$m; rename $$m gate; design -stash gate; \
+	  $(YOSYS) -q -l $$log -p "read_verilog -sv -DVERILATOR rtl/$$m.v $(TILE_EQUIV_LEAVES); \
+	    chparam $$cp $$m; prep -flatten -top $$m; rename $$m gold; design -stash gold; \
+	    read_verilog -sv rtl/$$m.v $(TILE_EQUIV_LEAVES); chparam $$cp $$m; prep -flatten -top $$m; \
+	    rename $$m gate; design -stash gate; \
 	    design -copy-from gold -as gold gold; design -copy-from gate -as gate gate; \
 	    equiv_make gold gate equiv; hierarchy -top equiv; equiv_simple; equiv_induct; equiv_status -assert" \
 	    >/dev/null || { echo "tile-equiv: $$m ($$ps): the Verilator and synthesis descriptions differ, see $$log"; exit 1; }; \
