@@ -1,12 +1,12 @@
 // The lowest set bit of a vector at or above a position: the walk's
-// (pal_seq_walk) search for a row's next visited block, in the numbering of
-// the table it searches (ABUF's visit flags, WMEM's NaR-weight flags), so
-// that no row window is ever shifted out of the table.
+// (pal_seq_walk) search for a row's next visited block, either in the
+// numbering of a whole table (ABUF's visit flags, WMEM's NaR-weight flags,
+// where rows are long) or within a row's window (where they are short).
 //
-// Two descriptions of one function. Synthesis gets a thermometer mask
-// built one bit of i_from at a time (level b has 2^(b+1) distinct nodes,
-// so about N LUTs in all) and a two-level priority encoder: the lowest
-// non-zero word of 32, then the lowest bit in it. The Verilated model gets
+// Two descriptions of one function. Synthesis gets a mask from a word
+// part and a bit part of i_from (each a thermometer decode) and a
+// two-level priority encoder: the lowest non-zero word of 32, then the
+// lowest bit in it (pal_seq_ctz32 for both). The Verilated model gets
 // whole-vector operations (shift, isolate the lowest bit, count the ones
 // below it), a few word operations where the staged loops would be
 // thousands of bit operations per cycle at 512 blocks. `make tile-equiv`
