@@ -163,13 +163,17 @@ module pal_seq_walk #(
   wire [KIW-1:0]  nx_kb;
 
   // Two ways to find it, the cheaper one for the depths (docs/tile-rtl.md):
-  // a row window of each table (KMAX bits, about KMAX x log2(blocks)
-  // multiplexers) searched from `from`, where a row is short against ABUF
-  // (the iCEBreaker's and the OrangeCrab's 8 of 64 blocks), or each table
-  // searched whole in its own numbering (a few LUTs per block), where a row
-  // may be half of it (the default 256 of 512: the windows were 9 000 and
-  // 2 600 of the walk's 20 000 LUT4 on the ECP5).
-  localparam WINDOWED = KMAX * ABW < 2 * ABUF_BLOCKS;
+  // a row window of each table searched from `from`, or each table searched
+  // whole in its own numbering. Measured with synth_ecp5, a window of K of
+  // N bits costs about 2 (K log2 N + N) LUT4 and a search about 5 to 8 per
+  // block, so the windows win where rows are short and the tables small
+  // (the iCEBreaker's and the OrangeCrab's 8 of 64 blocks: also on the
+  // iCE40, 615 against 734 LUT4 for the walk) and lose where a row may be
+  // half of ABUF (the default 256 of 512: the windows were 9 000 and 2 600
+  // of the walk's 20 000 LUT4) and already at 64 of 512 (an 8x8 with 64
+  // WMEM blocks: the walk 3 992 LUT4 with windows, 3 336 searching whole).
+  // The line between: KMAX (ABW + WBW) against 1.5 x the two tables.
+  localparam WINDOWED = 2 * KMAX * (ABW + WBW) < 3 * (ABUF_BLOCKS + WMEM_BLOCKS);
   generate
     if (WINDOWED) begin : g_window
       wire [KMAX-1:0] awin, wwin;

@@ -39,9 +39,7 @@ module pal_tile_bankbuf #(
   localparam LAW = (LINES > 1) ? $clog2(LINES) : 1;
   localparam BW = (BANKS > 1) ? $clog2(BANKS) : 1;
 
-  // An address's bank and line. A window at base b puts lane u in bank
-  // (b + u) % BANKS; bank k holds the window's word in line b / BANKS, or
-  // the next one when k < b % BANKS (the window wrapped past the last bank).
+  // An address's bank (a % BANKS) and line (a / BANKS).
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic [BW+LAW-1:0] split(input [AW-1:0] a);
     reg [31:0] a32, bank, line;
@@ -54,64 +52,51 @@ module pal_tile_bankbuf #(
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
 
-  wire [WIDTH-1:0] bank_q[0:BANKS-1];
-  reg  [BW-1:0]    rrot_d, srbank_d;
+  // Where a window's lanes go: a window at base b puts lane u in bank
+  // (b + u) % BANKS, so the lanes are rotated up by b % BANKS into bank
+  // order for the banks' ports and the banks' words down by it into lane
+  // order (pal_tile_rotate); bank k holds the window's word in line
+  // b / BANKS, or the next one when k < b % BANKS (the window wrapped past
+  // the last bank). The single port's bank is a comparison with each
+  // constant k, and its word lane 0 of the banks rotated down by its bank.
+  wire [BW-1:0]  rrot, wrot, srbank, swbank;
+  wire [LAW-1:0] rline, wline, srline, swline;
+  assign {rrot, rline} = split(i_w_raddr);
+  assign {wrot, wline} = split(i_w_waddr);
+  assign {srbank, srline} = split(i_s_raddr);
+  assign {swbank, swline} = split(i_s_waddr);
 
-  // (x + y) % BANKS and (x - y) % BANKS for x, y < BANKS
-  localparam POW2 = (BANKS & (BANKS - 1)) == 0;
-  /* verilator lint_off UNUSEDSIGNAL */
-  function automatic [BW-1:0] mod_add(input [BW-1:0] x, input [BW-1:0] y);
-    reg [31:0] t;
-    begin
-      t = ({{(32 - BW) {1'b0}}, x} + {{(32 - BW) {1'b0}}, y}) % BANKS;
-      mod_add = POW2 ? x + y : t[BW-1:0];
-    end
-  endfunction
-  function automatic [BW-1:0] mod_sub(input [BW-1:0] x, input [BW-1:0] y);
-    reg [31:0] t;
-    begin
-      t = ({{(32 - BW) {1'b0}}, x} + BANKS - {{(32 - BW) {1'b0}}, y}) % BANKS;
-      mod_sub = POW2 ? x - y : t[BW-1:0];
-    end
-  endfunction
-  /* verilator lint_on UNUSEDSIGNAL */
+  wire [BANKS-1:0]       re_banks, we_banks;
+  wire [BANKS*WIDTH-1:0] wdata_banks;
+  pal_tile_rotate #(.LANES(BANKS), .WIDTH(1), .DOWN(0)) u_re (
+      .i_x(i_w_rlane), .i_rot(rrot), .o_y(re_banks));
+  pal_tile_rotate #(.LANES(BANKS), .WIDTH(1), .DOWN(0)) u_we (
+      .i_x(i_w_we), .i_rot(wrot), .o_y(we_banks));
+  pal_tile_rotate #(.LANES(BANKS), .WIDTH(WIDTH), .DOWN(0)) u_wdata (
+      .i_x(i_w_wdata), .i_rot(wrot), .o_y(wdata_banks));
 
-  // Per-bank ports, computed only when some access is made. A window at
-  // base b puts lane u in bank (b + u) % BANKS; bank k holds the window's
-  // word in line b / BANKS, or the next one when k < b % BANKS. Every
-  // choice of a lane or a bank is a comparison with each constant k or j:
-  // a part-select at a variable offset (`x[WIDTH*lane +: WIDTH]`) is a
-  // shifter over the whole vector to Yosys (the ECP5 made 3 400 LUT4 of
-  // the 4-bank ACC this way).
+  // Per-bank ports, computed only when some access is made.
   reg [BANKS-1:0]       b_re, b_we;
   reg [BANKS*LAW-1:0]   b_raddr, b_waddr;
   reg [BANKS*WIDTH-1:0] b_wdata;
-  reg [BW-1:0]     rrot, wrot, srbank, swbank, rl, wl, kk;
-  reg [LAW-1:0]    rline, wline, srline, swline;
-  integer k, j;
+  reg [BW-1:0]          kk;
+  integer k;
   always @* begin
     b_re = {BANKS{1'b0}};
     b_we = {BANKS{1'b0}};
-    {rrot, rline} = split(i_w_raddr);
-    {wrot, wline} = split(i_w_waddr);
-    {srbank, srline} = split(i_s_raddr);
-    {swbank, swline} = split(i_s_waddr);
     b_raddr = {(BANKS * LAW) {1'b0}};
     b_waddr = {(BANKS * LAW) {1'b0}};
     b_wdata = {(BANKS * WIDTH) {1'b0}};
     for (k = 0; k < BANKS; k = k + 1) begin
       kk = k[BW-1:0];
-      rl = mod_sub(kk, rrot);
-      wl = mod_sub(kk, wrot);
       if (i_w_re) begin
-        b_re[k] = i_w_rlane[rl];
+        b_re[k] = re_banks[k];
         b_raddr[LAW*k+:LAW] = rline + {{(LAW - 1) {1'b0}}, kk < rrot};
       end
       if (i_w_we != {BANKS{1'b0}}) begin
-        b_we[k] = i_w_we[wl];
+        b_we[k] = we_banks[k];
         b_waddr[LAW*k+:LAW] = wline + {{(LAW - 1) {1'b0}}, kk < wrot};
-        for (j = 0; j < BANKS; j = j + 1)
-          if (wl == j[BW-1:0]) b_wdata[WIDTH*k+:WIDTH] = i_w_wdata[WIDTH*j+:WIDTH];
+        b_wdata[WIDTH*k+:WIDTH] = wdata_banks[WIDTH*k+:WIDTH];
       end
       if (i_s_re && srbank == kk) begin
         b_re[k] = 1'b1;
@@ -125,6 +110,7 @@ module pal_tile_bankbuf #(
     end
   end
 
+  wire [BANKS*WIDTH-1:0] bank_q;  // bank k's word at [WIDTH*k +: WIDTH]
   genvar g;
   generate
     for (g = 0; g < BANKS; g = g + 1) begin : g_bank
@@ -136,7 +122,7 @@ module pal_tile_bankbuf #(
           .i_clk  (i_clk),
           .i_re   (b_re[g]),
           .i_raddr(b_raddr[LAW*g+:LAW]),
-          .o_rdata(bank_q[g]),
+          .o_rdata(bank_q[WIDTH*g+:WIDTH]),
           .i_we   (b_we[g]),
           .i_waddr(b_waddr[LAW*g+:LAW]),
           .i_wdata(b_wdata[WIDTH*g+:WIDTH])
@@ -144,19 +130,20 @@ module pal_tile_bankbuf #(
     end
   endgenerate
 
+  reg [BW-1:0] rrot_d, srbank_d;
   always @(posedge i_clk) begin
     if (i_w_re) rrot_d <= rrot;
     if (i_s_re) srbank_d <= srbank;
   end
 
-  genvar u;
-  generate
-    for (u = 0; u < BANKS; u = u + 1) begin : g_lane
-      localparam [BW-1:0] UU = u;
-      assign o_w_rdata[WIDTH*u+:WIDTH] = bank_q[mod_add(rrot_d, UU)];
-    end
-  endgenerate
-  assign o_s_rdata = bank_q[srbank_d];
+  pal_tile_rotate #(.LANES(BANKS), .WIDTH(WIDTH), .DOWN(1)) u_rdata (
+      .i_x(bank_q), .i_rot(rrot_d), .o_y(o_w_rdata));
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [BANKS*WIDTH-1:0] s_rot;  // lane 0: bank srbank_d's word
+  /* verilator lint_on UNUSEDSIGNAL */
+  pal_tile_rotate #(.LANES(BANKS), .WIDTH(WIDTH), .DOWN(1)) u_srdata (
+      .i_x(bank_q), .i_rot(srbank_d), .o_y(s_rot));
+  assign o_s_rdata = s_rot[WIDTH-1:0];
 
 endmodule
 

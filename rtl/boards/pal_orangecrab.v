@@ -2,10 +2,10 @@
 // board has native USB only (no UART bridge), so the SoC's UART is on the
 // header pins 0 (TX, N17) and 1 (RX, M18) for an external 3.3 V USB-UART
 // adapter; without one the build is for resources and timing. The SoC does
-// not close timing at the 48 MHz oscillator (nextpnr-ecp5: 21 MHz for the
-// 2x2 build), so an EHXPLLL divides it to a 12 MHz core clock (48 / 4 * 1,
-// VCO 600 MHz), and the UART runs at the host's default 3 Mbaud, 4 clocks
-// per bit. The user button
+// not close timing at the 48 MHz oscillator (nextpnr-ecp5: about 23 MHz for
+// the 4x4 build, docs/boards.md), so an EHXPLLL makes an 18 MHz core clock
+// (48 * 3 / 8, VCO 594 MHz), and the UART runs at the host's default
+// 3 Mbaud, 6 clocks per bit. The user button
 // (active low) resets the SoC; rst_n is held high (driving it low reboots
 // the board into its DFU bootloader). RGB LED (active low): red = error,
 // green = busy, blue = activity.

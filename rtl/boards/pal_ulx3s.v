@@ -1,12 +1,11 @@
 // ULX3S (ECP5, LFE5U-85F by default) top: the PAL SoC on the FT231X UART
 // (FPGA receives on M1 = ftdi_txd, transmits on L4 = ftdi_rxd), pins in
 // constraints/ulx3s.lpf. The whole 4x4 SoC does not close timing at the
-// 25 MHz oscillator (nextpnr-ecp5 estimated 10.4 MHz after placement), so
-// an EHXPLLL makes a 10 MHz core clock (25 * 2 / 5, VCO 600 MHz; the
-// routed 4x4 SoC reaches 13-14 MHz, docs/boards.md), a whole number of
-// cycles per bit of the UART at 1 Mbaud (10 clocks per bit; 3 Mbaud, the
-// host's default, is not), so the host names the rate:
-// serial:///dev/ttyUSB0?baud=1000000. FIRE1 resets the
+// 25 MHz oscillator (the routed SoC with its control core reaches about
+// 19 MHz, docs/boards.md), so an EHXPLLL makes a 15 MHz core clock
+// (25 * 3 / 5, VCO 600 MHz), a whole number of cycles per bit of the UART
+// at 1 Mbaud (15 clocks per bit; 3 Mbaud, the host's default, is not), so
+// the host names the rate: serial:///dev/ttyUSB0?baud=1000000. FIRE1 resets the
 // SoC; led[3:0] = {activity, error, done, busy}. wifi_gpio0 is held high:
 // the ESP32 would otherwise take the board over.
 `default_nettype none
