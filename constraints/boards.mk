@@ -123,8 +123,10 @@ board_device_icebreaker := iCE40UP5K-SG48
 board_device_ulx3s := LFE5U-85F-CABGA381
 board_device_orangecrab := LFE5U-25F-CSFBGA285
 BOARD_PARAMS_icebreaker ?= R 2 C 2
-# the ULX3S with the control core and its firmware (docs/boards.md): 15 MHz met
-BOARD_PARAMS_ulx3s ?= R 4 C 4 CONTROL_CORE 1
+# the ULX3S with the control core and its firmware (docs/boards.md): the 8x8
+# tile, 64 WMEM blocks per PE (64 PEs x 256 blocks would need 512 DP16KD of
+# the 208), 15 MHz met; R 4 C 4 CONTROL_CORE 1 builds in a fifth of the time
+BOARD_PARAMS_ulx3s ?= R 8 C 8 WMEM_BLOCKS 64 CONTROL_CORE 1
 # the 25F (24 k LUTs, 56 DP16KD): the 4x4 tile with the iCEBreaker's small
 # memory depths (about 20 k TRELLIS_COMB, 36 DP16KD; docs/boards.md)
 BOARD_PARAMS_orangecrab ?= R 4 C 4 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024
