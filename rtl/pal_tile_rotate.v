@@ -10,7 +10,11 @@
 // lane from an array by a variable index instead (`q[(u + r) % LANES]`)
 // gives Yosys a shifter over all LANES x WIDTH bits per lane: the 16-bank
 // ACC of an 8x8 tile was 35 000 LUT4 on the ECP5 that way. The stages are
-// whole-vector shifts, so Verilator evaluates them in a few word operations.
+// whole-vector shifts, a few word operations each for Verilator, but they
+// run every cycle: the 16x16 model (64 banks) simulates at about half its
+// former speed (make bench-tile). A second description for Verilator, by
+// lane and index as before, tried with a modulo per lane, was no faster at
+// 4x4; one without division, proved equal by tile-equiv, is the next try.
 `default_nettype none
 
 module pal_tile_rotate #(
