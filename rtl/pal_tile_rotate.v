@@ -10,11 +10,11 @@
 // lane from an array by a variable index instead (`q[(u + r) % LANES]`)
 // gives Yosys a shifter over all LANES x WIDTH bits per lane: the 16-bank
 // ACC of an 8x8 tile was 35 000 LUT4 on the ECP5 that way. The stages are
-// whole-vector shifts, a few word operations each for Verilator, but they
-// run every cycle: the 16x16 model (64 banks) simulates at about half its
-// former speed (make bench-tile). A second description for Verilator, by
-// lane and index as before, tried with a modulo per lane, was no faster at
-// 4x4; one without division, proved equal by tile-equiv, is the next try.
+// whole-vector shifts; Verilator would run them every cycle, word by word
+// (the 16x16 model, 64 banks, simulated at half its former speed), so the
+// Verilated model gets a second description: one variable shift of the
+// doubled vector, with the amount reduced below LANES by one comparison
+// (i_rot < 2 * LANES), no division. `make tile-equiv` proves the two equal.
 `default_nettype none
 
 module pal_tile_rotate #(
@@ -30,6 +30,15 @@ module pal_tile_rotate #(
 
   localparam N = LANES * WIDTH;
 
+`ifdef VERILATOR
+  // i_rot < 2^RW < 2 * LANES, so one subtraction reduces it modulo LANES
+  wire [31:0] r = (32'(i_rot) >= LANES) ? 32'(i_rot) - LANES : 32'(i_rot);
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [2*N-1:0] xx = {i_x, i_x};
+  wire [2*N-1:0] sh = (DOWN != 0) ? xx >> (r * WIDTH) : xx << (r * WIDTH);
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign o_y = (DOWN != 0) ? sh[N-1:0] : sh[2*N-1:N];
+`else
   function automatic [N-1:0] rotate(input [N-1:0] x, input [RW-1:0] r);
     reg [N-1:0] y;
     integer s, c;
@@ -47,6 +56,7 @@ module pal_tile_rotate #(
   endfunction
 
   assign o_y = rotate(i_x, i_rot);
+`endif
 
 endmodule
 

@@ -25,18 +25,21 @@ SIM_LDLIBS := -lstdc++ -pthread -latomic -lm
 # register starts random (the wrapper seeds it) so missing resets show.
 SIM_VFLAGS := --cc -O3 --x-assign unique --x-initial unique -Irtl -I$(GEN_DIR) --top-module pal_tile
 
-# $(call sim_model,NAME,R,C,TRACE[,DEPTHS[,NO_POST]]): a Verilated model and
-# its wrapper object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS OBUF, the
-# tile's depth parameters; without it the defaults of docs/isa.md §1.
-# NO_POST = 1: the tile without its POST unit (POST_UNIT = 0).
+# $(call sim_model,NAME,R,C,TRACE[,DEPTHS[,NO_POST[,VARIANT]]]): a Verilated
+# model and its wrapper object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS
+# OBUF, the tile's depth parameters, 0 for a default (docs/isa.md §1);
+# without it every default. NO_POST = 1: the tile without its POST unit
+# (POST_UNIT = 0). VARIANT: the model's name for pal_sim_create (its
+# geometry, RxC), where NAME is another (a board's configuration); a program
+# links one model per variant.
 sim_depth_names := IMEM_DEPTH ABUF_BLOCKS WMEM_BLOCKS ACC_DEPTH BIAS_DEPTH OBUF_DEPTH
-sim_depth_gflags = $(if $(1),$(join $(addprefix -G,$(addsuffix =,$(sim_depth_names))),$(1)))
+sim_depth_gflags = $(if $(1),$(filter-out %=0,$(join $(addprefix -G,$(addsuffix =,$(sim_depth_names))),$(1))))
 sim_depth_init = $(if $(1),$(subst $(eval) ,$(comma),$(strip $(1))),0$(comma)0$(comma)0$(comma)0$(comma)0$(comma)0)
 comma := ,
 define sim_model
 $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a: $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH)
 	@mkdir -p $$(@D)
-	@echo "VERILATE pal_tile $(2)x$(3)$(if $(filter 1,$(4)), (FST trace))"
+	@echo "VERILATE pal_tile $(2)x$(3)$(if $(filter 1,$(4)), (FST trace))$(if $(7), ($(1)))"
 	@$(VERILATOR) $(SIM_VFLAGS) $(if $(filter 1,$(4)),--trace-fst) --prefix Vpal_tile_$(1) \
 	  -GR=$(2) -GC=$(3) $(call sim_depth_gflags,$(5)) $(if $(filter 1,$(6)),-GPOST_UNIT=0) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v \
 	  >$(SIM_BUILD)/obj_$(1).log 2>&1 \
@@ -49,7 +52,7 @@ $(SIM_BUILD)/pal_sim_$(1).o: sim/pal_sim_model.cpp sim/pal_sim_model.h include/p
                              $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
 	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/obj_$(1) \
 	  -DPAL_SIM_CLASS=Vpal_tile_$(1) -DPAL_SIM_HEADER='"Vpal_tile_$(1).h"' \
-	  -DPAL_SIM_VARIANT=pal_sim_variant_$(1) -DPAL_SIM_ROWS=$(2) -DPAL_SIM_COLS=$(3) \
+	  -DPAL_SIM_VARIANT=pal_sim_variant_$(or $(7),$(1)) -DPAL_SIM_ROWS=$(2) -DPAL_SIM_COLS=$(3) \
 	  -DPAL_SIM_TRACE=$(4) -DPAL_SIM_DEPTHS='$(call sim_depth_init,$(5))' \
 	  -DPAL_SIM_NO_POST=$(if $(filter 1,$(6)),1,0) -c -o $$@ $$<
 SIM_MODEL_$(1) := $(SIM_BUILD)/pal_sim_$(1).o $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
@@ -65,6 +68,17 @@ $(eval $(call sim_model,16x16,16,16,0))
 # if these depths are not the board's.
 ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
 $(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
+# The ECP5 boards' tiles (BOARD_PARAMS_<board> in constraints/boards.mk:
+# the OrangeCrab's 4x4 with small buffers, the ULX3S's 8x8 with 64 WMEM
+# blocks per PE), for test_sim_random_boards: the random programs on each
+# configuration a bitstream is built from.
+pairs_get = $(if $(2),$(if $(filter $(1),$(word 1,$(2))),$(word 2,$(2)),$(call pairs_get,$(1),$(wordlist 3,$(words $(2)),$(2)))))
+board_r = $(call pairs_get,R,$(BOARD_PARAMS_$(1)))
+board_c = $(call pairs_get,C,$(BOARD_PARAMS_$(1)))
+board_depths = $(foreach n,$(sim_depth_names),$(or $(call pairs_get,$(n),$(BOARD_PARAMS_$(1))),0))
+sim_board_model = $(call sim_model,$(1),$(call board_r,$(1)),$(call board_c,$(1)),0,$(call board_depths,$(1)),0,$(call board_r,$(1))x$(call board_c,$(1)))
+$(eval $(call sim_board_model,orangecrab))
+$(eval $(call sim_board_model,ulx3s))
 $(eval $(call sim_model,4x4_fst,4,4,1))
 $(eval $(call sim_model,8x8_fst,8,8,1))
 
@@ -98,6 +112,16 @@ $(SIM_BUILD)/tests/%: tests/sim/%.c $(SIM_TEST_HDRS) $(SIM_TEST_MODELS) $(SIM_LI
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
 	$(SIM_CXX) -o $@ $@.o $(SIM_TEST_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
+
+# The same random programs on the ECP5 boards' tile configurations (the
+# models above, linked under their geometries' names).
+SIM_BOARD_MODELS := $(SIM_MODEL_orangecrab) $(SIM_MODEL_ulx3s)
+$(SIM_BUILD)/tests/test_sim_random_boards: tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
+                      $(SIM_BOARD_MODELS) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -DSIM_RANDOM_BOARDS -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SIM_BOARD_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
+SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_boards
 
 EXTRA_TESTS += $(SIM_TESTS)
 CHECKS += tile-lint tile-synth tile-equiv
@@ -148,11 +172,18 @@ tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 # (equiv_make, equiv_simple, equiv_induct) at the sizes the builds use:
 # the smallest, the iCEBreaker's (64 ABUF blocks, 8 WMEM blocks) and the
 # default depths (512, 256), and for the walk's search one depth that is
-# not a power of two (100). Cases: module/PARAM=VALUE,...
+# not a power of two (100); for the bank buffers' rotator the bank counts
+# of the builds (1, 4, 16, 64 at 1 bit), both directions, and counts that
+# are not powers of two (3, 5). Cases: module/PARAM=VALUE,...
 TILE_EQUIV_CASES := pal_tile_abuf_flags/N=8 pal_tile_abuf_flags/N=64 pal_tile_abuf_flags/N=512 \
                     pal_seq_window/N=8,K=8 pal_seq_window/N=64,K=8 pal_seq_window/N=512,K=64 \
                     pal_seq_find/N=8 pal_seq_find/N=64 pal_seq_find/N=100 pal_seq_find/N=256 \
-                    pal_seq_find/N=512
+                    pal_seq_find/N=512 \
+                    pal_tile_rotate/LANES=1,WIDTH=32,DOWN=1 pal_tile_rotate/LANES=4,WIDTH=32,DOWN=1 \
+                    pal_tile_rotate/LANES=4,WIDTH=32,DOWN=0 pal_tile_rotate/LANES=16,WIDTH=32,DOWN=1 \
+                    pal_tile_rotate/LANES=16,WIDTH=1,DOWN=0 pal_tile_rotate/LANES=3,WIDTH=8,DOWN=1 \
+                    pal_tile_rotate/LANES=5,WIDTH=2,DOWN=0 pal_tile_rotate/LANES=64,WIDTH=1,DOWN=0 \
+                    pal_tile_rotate/LANES=64,WIDTH=1,DOWN=1
 # the leaf modules the cases instantiate (flattened into both sides)
 TILE_EQUIV_LEAVES := rtl/pal_seq_ctz32.v
 tile-equiv:

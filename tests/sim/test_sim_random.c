@@ -4,7 +4,10 @@
  * count, so that some programs fault part way), over whatever the previous
  * programs left in memory. After every program STATUS and every counter
  * must be equal, and every few programs every memory. On 4x4, 8x8 and the
- * iCEBreaker's 2x2 with its small buffers and no POST unit. */
+ * iCEBreaker's 2x2 with its small buffers and no POST unit; built with
+ * SIM_RANDOM_BOARDS (test_sim_random_boards, sim/sim.mk), on the ECP5
+ * boards' tiles instead: the OrangeCrab's 4x4 with small buffers and the
+ * ULX3S's 8x8 with 64 WMEM blocks per PE, as their bitstreams build them. */
 #include "sim_test_util.h"
 
 static uint32_t pick(pal_test_rng_t *rng, uint32_t lo, uint32_t hi) {
@@ -138,6 +141,44 @@ static void random_programs(uint32_t g, uint64_t salt, int programs) {
   st_pair_destroy(&pair);
 }
 
+#ifdef SIM_RANDOM_BOARDS
+/* The models linked as 4x4 and 8x8 are the boards' configurations: check
+ * that they are not the default depths, so that a build that linked the
+ * defaults fails here rather than testing them twice. */
+static void check_not_default(uint32_t g) {
+  uint64_t seed = pal_test_seed();
+  pal_tile_config_t def;
+  pal_tile_config_initialize(&def, g, g);
+  st_pair_t pair;
+  st_pair_create(seed, g, g, &pair);
+  const pal_tile_config_t *cfg = &pair.dev[0]->config;
+  PAL_TEST_CHECK(seed, memcmp(cfg, &def, sizeof def) != 0,
+                 "the %ux%u model has the default depths, not a board's", g, g);
+  printf("%ux%u board tile: IMEM %u, ABUF %u blocks, WMEM %u blocks, ACC %u, BIAS %u, OBUF %u\n",
+         g, g, cfg->imem_depth, cfg->abuf_blocks, cfg->wmem_blocks, cfg->acc_depth,
+         cfg->bias_depth, cfg->obuf_depth);
+  st_pair_destroy(&pair);
+}
+static void test_random_programs_orangecrab(void **state) {
+  (void)state;
+  check_not_default(4);
+  random_programs(4, 903, 60);
+}
+static void test_random_programs_ulx3s(void **state) {
+  (void)state;
+  check_not_default(8);
+  random_programs(8, 904, 30);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_random_programs_orangecrab),
+      cmocka_unit_test(test_random_programs_ulx3s),
+  };
+  return cmocka_run_group_tests_name("sim_random_boards", tests, NULL, NULL);
+}
+#else
 static void test_random_programs_4x4(void **state) {
   (void)state;
   random_programs(4, 900, 60);
@@ -160,3 +201,4 @@ int main(void) {
   };
   return cmocka_run_group_tests_name("sim_random", tests, NULL, NULL);
 }
+#endif
