@@ -77,8 +77,8 @@ board_r = $(call pairs_get,R,$(BOARD_PARAMS_$(1)))
 board_c = $(call pairs_get,C,$(BOARD_PARAMS_$(1)))
 board_depths = $(foreach n,$(sim_depth_names),$(or $(call pairs_get,$(n),$(BOARD_PARAMS_$(1))),0))
 sim_board_model = $(call sim_model,$(1),$(call board_r,$(1)),$(call board_c,$(1)),0,$(call board_depths,$(1)),0,$(call board_r,$(1))x$(call board_c,$(1)))
-$(eval $(call sim_board_model,orangecrab))
-$(eval $(call sim_board_model,ulx3s))
+SIM_BOARD_TILES := orangecrab ulx3s
+$(foreach b,$(SIM_BOARD_TILES),$(eval $(call sim_board_model,$(b))))
 $(eval $(call sim_model,4x4_fst,4,4,1))
 $(eval $(call sim_model,8x8_fst,8,8,1))
 
@@ -115,7 +115,7 @@ $(SIM_BUILD)/tests/%: tests/sim/%.c $(SIM_TEST_HDRS) $(SIM_TEST_MODELS) $(SIM_LI
 
 # The same random programs on the ECP5 boards' tile configurations (the
 # models above, linked under their geometries' names).
-SIM_BOARD_MODELS := $(SIM_MODEL_orangecrab) $(SIM_MODEL_ulx3s)
+SIM_BOARD_MODELS := $(foreach b,$(SIM_BOARD_TILES),$(SIM_MODEL_$(b)))
 $(SIM_BUILD)/tests/test_sim_random_boards: tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
                       $(SIM_BOARD_MODELS) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
 	@mkdir -p $(@D)
@@ -152,9 +152,9 @@ sim: $(SIM_CLI)
 sim-trace: $(SIM_TRACE_CLI)
 
 # ---- lint and synthesis of the tile ------------------------------------------------
-# Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, and the 2x2
+# Lint: pal_tile and every submodule, for 4x4, 8x8 and 16x16, the 2x2
 # without its POST unit at the iCEBreaker's depths (where the walk takes
-# its row-window path), verilator -Wall.
+# its row-window path) and the ECP5 boards' tiles, verilator -Wall.
 tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	@for g in 4 8 16; do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=$$g -GC=$$g \
@@ -162,10 +162,13 @@ tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	done
 	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=2 -GC=2 -GPOST_UNIT=0 \
 	  $(call sim_depth_gflags,$(ICEBREAKER_TILE_DEPTHS)) rtl/pal_tile.v
+	@$(foreach b,$(SIM_BOARD_TILES),$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile \
+	  -GR=$(call board_r,$(b)) -GC=$(call board_c,$(b)) $(call sim_depth_gflags,$(call board_depths,$(b))) \
+	  rtl/pal_tile.v || exit 1;)
 	@for m in $(TILE_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
-	@echo "tile-lint: pal_tile 4x4/8x8/16x16, 2x2 without POST and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
+	@echo "tile-lint: pal_tile 4x4/8x8/16x16, 2x2 without POST, the tiles of $(SIM_BOARD_TILES) and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
 
 # Equivalence: a module with one description for Verilator and another for
 # synthesis (`ifdef VERILATOR) must compute the same; Yosys proves it
