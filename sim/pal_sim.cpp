@@ -19,6 +19,9 @@ extern const pal_sim_variant_t pal_sim_variant_16x16 __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_2x2 __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_4x4_fst __attribute__((weak));
 extern const pal_sim_variant_t pal_sim_variant_8x8_fst __attribute__((weak));
+// a board's tile configuration, any geometry (sim/sim.mk's board models:
+// a program links at most one)
+extern const pal_sim_variant_t pal_sim_variant_board __attribute__((weak));
 }
 
 namespace {
@@ -26,7 +29,7 @@ namespace {
 const pal_sim_variant_t *const kVariants[] = {
     &pal_sim_variant_4x4,     &pal_sim_variant_8x8,     &pal_sim_variant_16x16,
     &pal_sim_variant_2x2,
-    &pal_sim_variant_4x4_fst, &pal_sim_variant_8x8_fst,
+    &pal_sim_variant_4x4_fst, &pal_sim_variant_8x8_fst, &pal_sim_variant_board,
 };
 constexpr size_t kNumVariants = sizeof kVariants / sizeof kVariants[0];
 

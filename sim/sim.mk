@@ -29,9 +29,9 @@ SIM_VFLAGS := --cc -O3 --x-assign unique --x-initial unique -Irtl -I$(GEN_DIR) -
 # model and its wrapper object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS
 # OBUF, the tile's depth parameters, 0 for a default (docs/isa.md §1);
 # without it every default. NO_POST = 1: the tile without its POST unit
-# (POST_UNIT = 0). VARIANT: the model's name for pal_sim_create (its
-# geometry, RxC), where NAME is another (a board's configuration); a program
-# links one model per variant.
+# (POST_UNIT = 0). VARIANT: the name of the model's slot in
+# sim/pal_sim.cpp, where it is not NAME (`board`: a board's configuration,
+# any geometry); a program links one model per slot.
 sim_depth_names := IMEM_DEPTH ABUF_BLOCKS WMEM_BLOCKS ACC_DEPTH BIAS_DEPTH OBUF_DEPTH
 sim_depth_gflags = $(if $(1),$(filter-out %=0,$(join $(addprefix -G,$(addsuffix =,$(sim_depth_names))),$(1))))
 sim_depth_init = $(if $(1),$(subst $(eval) ,$(comma),$(strip $(1))),0$(comma)0$(comma)0$(comma)0$(comma)0$(comma)0)
@@ -70,15 +70,19 @@ ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
 $(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
 # The ECP5 boards' tiles (BOARD_PARAMS_<board> in constraints/boards.mk:
 # the OrangeCrab's 4x4 with small buffers, the ULX3S's 8x8 with 64 WMEM
-# blocks per PE), for test_sim_random_boards: the random programs on each
+# blocks per PE), for test_sim_random_<board>: the random programs on each
 # configuration a bitstream is built from.
 pairs_get = $(if $(2),$(if $(filter $(1),$(word 1,$(2))),$(word 2,$(2)),$(call pairs_get,$(1),$(wordlist 3,$(words $(2)),$(2)))))
 board_r = $(call pairs_get,R,$(BOARD_PARAMS_$(1)))
 board_c = $(call pairs_get,C,$(BOARD_PARAMS_$(1)))
 board_depths = $(foreach n,$(sim_depth_names),$(or $(call pairs_get,$(n),$(BOARD_PARAMS_$(1))),0))
-sim_board_model = $(call sim_model,$(1),$(call board_r,$(1)),$(call board_c,$(1)),0,$(call board_depths,$(1)),0,$(call board_r,$(1))x$(call board_c,$(1)))
+sim_board_model = $(call sim_model,$(1),$(call board_r,$(1)),$(call board_c,$(1)),0,$(call board_depths,$(1)),0,board)
 SIM_BOARD_TILES := orangecrab ulx3s
 $(foreach b,$(SIM_BOARD_TILES),$(eval $(call sim_board_model,$(b))))
+# (constraints/boards.mk rewrites a board's params file when its
+# BOARD_PARAMS change, so that its model and test follow)
+$(foreach b,$(SIM_BOARD_TILES),$(eval $(SIM_BUILD)/obj_$(b)/Vpal_tile_$(b)__ALL.a $(SIM_BUILD)/pal_sim_$(b).o \
+  $(SIM_BUILD)/tests/test_sim_random_$(b): $(BUILD)/boards/$(b)/params))
 $(eval $(call sim_model,4x4_fst,4,4,1))
 $(eval $(call sim_model,8x8_fst,8,8,1))
 
@@ -113,15 +117,20 @@ $(SIM_BUILD)/tests/%: tests/sim/%.c $(SIM_TEST_HDRS) $(SIM_TEST_MODELS) $(SIM_LI
 	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
 	$(SIM_CXX) -o $@ $@.o $(SIM_TEST_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
 
-# The same random programs on the ECP5 boards' tile configurations (the
-# models above, linked under their geometries' names).
-SIM_BOARD_MODELS := $(foreach b,$(SIM_BOARD_TILES),$(SIM_MODEL_$(b)))
-$(SIM_BUILD)/tests/test_sim_random_boards: tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
-                      $(SIM_BOARD_MODELS) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(REL_FLAGS) -DSIM_RANDOM_BOARDS -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
-	$(SIM_CXX) -o $@ $@.o $(SIM_BOARD_MODELS) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
-SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_boards
+# The same random programs on each ECP5 board's tile configuration: one
+# program per board, linked with that board's model alone (in the `board`
+# slot, whatever its geometry).
+define sim_board_test
+$(SIM_BUILD)/tests/test_sim_random_$(1): tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
+                      $(SIM_MODEL_$(1)) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(REL_FLAGS) -DSIM_RANDOM_BOARD='"$(1)"' -DSIM_RANDOM_R=$(call board_r,$(1)) \
+	  -DSIM_RANDOM_C=$(call board_c,$(1)) -Itests/unit -Itests/tile -Itests/sim -c -o $$@.o $$<
+	$$(SIM_CXX) -o $$@ $$@.o $(SIM_MODEL_$(1)) $$(SIM_LINK) $$(CMOCKA_LIBS) $$(OPENBLAS_LIBS) \
+	  $$(SIM_LDLIBS) $$(LDLIBS)
+SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_$(1)
+endef
+$(foreach b,$(SIM_BOARD_TILES),$(eval $(call sim_board_test,$(b))))
 
 EXTRA_TESTS += $(SIM_TESTS)
 CHECKS += tile-lint tile-synth tile-equiv

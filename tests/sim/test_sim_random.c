@@ -5,9 +5,9 @@
  * programs left in memory. After every program STATUS and every counter
  * must be equal, and every few programs every memory. On 4x4, 8x8 and the
  * iCEBreaker's 2x2 with its small buffers and no POST unit; built with
- * SIM_RANDOM_BOARDS (test_sim_random_boards, sim/sim.mk), on the ECP5
- * boards' tiles instead: the OrangeCrab's 4x4 with small buffers and the
- * ULX3S's 8x8 with 64 WMEM blocks per PE, as their bitstreams build them. */
+ * SIM_RANDOM_BOARD (test_sim_random_<board>, sim/sim.mk), on one ECP5
+ * board's tile instead, as its bitstream builds it (the OrangeCrab's 4x4
+ * with small buffers, the ULX3S's 8x8 with 64 WMEM blocks per PE). */
 #include "sim_test_util.h"
 
 static uint32_t pick(pal_test_rng_t *rng, uint32_t lo, uint32_t hi) {
@@ -61,12 +61,12 @@ static int gen_post(pal_test_rng_t *rng, const pal_tile_config_t *cfg, char *out
                   n, m, pick(rng, 0, 2), fmt, out_base, os, bias, bp);
 }
 
-static void random_programs(uint32_t g, uint64_t salt, int programs) {
+static void random_programs(uint32_t rows, uint32_t cols, uint64_t salt, int programs) {
   uint64_t seed = pal_test_seed();
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed + salt);
   st_pair_t pair;
-  st_pair_create(seed, g, g, &pair);
+  st_pair_create(seed, rows, cols, &pair);
   const pal_tile_config_t *cfg = &pair.dev[0]->config;
   st_randomize(seed, &rng, &pair);
   /* sparser activations than random bytes give: zero most codes, some
@@ -121,11 +121,11 @@ static void random_programs(uint32_t g, uint64_t salt, int programs) {
     snprintf(prog + len, sizeof prog - len, "end\n");
     st_load_asm(seed, &pair, prog);
     char label[64];
-    snprintf(label, sizeof label, "%ux%u program %d", g, g, it);
+    snprintf(label, sizeof label, "%ux%u program %d", rows, cols, it);
     pal_tile_status_t st = st_run(seed, &pair, 0, label);
     faults += st.error != 0;
     if (it % 10 == 9 || it == programs - 1 || getenv("SIM_RANDOM_EVERY")) {
-      snprintf(label, sizeof label, "%ux%u program %d (the last one: see the log)", g, g, it);
+      snprintf(label, sizeof label, "%ux%u program %d (the last one: see the log)", rows, cols, it);
       if (getenv("SIM_RANDOM_EVERY")) {
         printf("%s", prog);
         uint32_t x[2];
@@ -136,60 +136,49 @@ static void random_programs(uint32_t g, uint64_t salt, int programs) {
       st_check_snapshots(seed, &pair, true, label);
     }
   }
-  printf("%ux%u: %d of %d programs faulted\n", g, g, faults, programs);
+  printf("%ux%u: %d of %d programs faulted\n", rows, cols, faults, programs);
   PAL_TEST_CHECK(seed, faults > 0 && faults < programs, "%d of %d programs faulted", faults, programs);
   st_pair_destroy(&pair);
 }
 
-#ifdef SIM_RANDOM_BOARDS
-/* The models linked as 4x4 and 8x8 are the boards' configurations: check
- * that they are not the default depths, so that a build that linked the
- * defaults fails here rather than testing them twice. */
-static void check_not_default(uint32_t g) {
+#ifdef SIM_RANDOM_BOARD
+/* Built once per ECP5 board (sim/sim.mk: SIM_RANDOM_BOARD names it,
+ * SIM_RANDOM_R / _C give its geometry), linked with that board's model
+ * alone, whose depths are the board's. */
+static void test_random_programs_board(void **state) {
+  (void)state;
   uint64_t seed = pal_test_seed();
-  pal_tile_config_t def;
-  pal_tile_config_initialize(&def, g, g);
   st_pair_t pair;
-  st_pair_create(seed, g, g, &pair);
+  st_pair_create(seed, SIM_RANDOM_R, SIM_RANDOM_C, &pair);
   const pal_tile_config_t *cfg = &pair.dev[0]->config;
-  PAL_TEST_CHECK(seed, memcmp(cfg, &def, sizeof def) != 0,
-                 "the %ux%u model has the default depths, not a board's", g, g);
-  printf("%ux%u board tile: IMEM %u, ABUF %u blocks, WMEM %u blocks, ACC %u, BIAS %u, OBUF %u\n",
-         g, g, cfg->imem_depth, cfg->abuf_blocks, cfg->wmem_blocks, cfg->acc_depth,
-         cfg->bias_depth, cfg->obuf_depth);
+  printf("%s tile %ux%u: IMEM %u, ABUF %u blocks, WMEM %u blocks, ACC %u, BIAS %u, OBUF %u\n",
+         SIM_RANDOM_BOARD, cfg->rows, cfg->cols, cfg->imem_depth, cfg->abuf_blocks,
+         cfg->wmem_blocks, cfg->acc_depth, cfg->bias_depth, cfg->obuf_depth);
   st_pair_destroy(&pair);
-}
-static void test_random_programs_orangecrab(void **state) {
-  (void)state;
-  check_not_default(4);
-  random_programs(4, 903, 60);
-}
-static void test_random_programs_ulx3s(void **state) {
-  (void)state;
-  check_not_default(8);
-  random_programs(8, 904, 30);
+  /* as many programs as the 4x4 (60) and 8x8 (30) runs of the default models */
+  uint32_t pes = SIM_RANDOM_R * SIM_RANDOM_C;
+  random_programs(SIM_RANDOM_R, SIM_RANDOM_C, 903 + pes, pes <= 16 ? 60 : 30);
 }
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_random_programs_orangecrab),
-      cmocka_unit_test(test_random_programs_ulx3s),
+      cmocka_unit_test(test_random_programs_board),
   };
-  return cmocka_run_group_tests_name("sim_random_boards", tests, NULL, NULL);
+  return cmocka_run_group_tests_name("sim_random_" SIM_RANDOM_BOARD, tests, NULL, NULL);
 }
 #else
 static void test_random_programs_4x4(void **state) {
   (void)state;
-  random_programs(4, 900, 60);
+  random_programs(4, 4, 900, 60);
 }
 static void test_random_programs_8x8(void **state) {
   (void)state;
-  random_programs(8, 901, 30);
+  random_programs(8, 8, 901, 30);
 }
 static void test_random_programs_2x2_board(void **state) {
   (void)state;
-  random_programs(2, 902, 80);
+  random_programs(2, 2, 902, 80);
 }
 
 int main(void) {
