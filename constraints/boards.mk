@@ -129,7 +129,7 @@ BOARD_PARAMS_icebreaker ?= R 2 C 2
 BOARD_PARAMS_ulx3s ?= R 8 C 8 WMEM_BLOCKS 64 CONTROL_CORE 1
 # the 25F (24 k LUTs, 56 DP16KD): the 4x4 tile with the iCEBreaker's small
 # memory depths (about 20 k TRELLIS_COMB, 36 DP16KD; docs/boards.md)
-BOARD_PARAMS_orangecrab ?= R 4 C 4 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024
+BOARD_PARAMS_orangecrab ?= R 4 C 4 ABUF_BLOCKS 64 WMEM_BLOCKS 8 ACC_DEPTH 256 BIAS_DEPTH 256 OBUF_DEPTH 256 MAX_PAYLOAD 1024 CONTROL_CORE 1
 
 $(FPGA_VENV)/.stamp: scripts/install-deps.sh
 	@scripts/install-deps.sh --fpga-venv $(FPGA_VENV)

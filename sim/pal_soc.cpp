@@ -25,6 +25,8 @@ extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fw __attribute__((weak))
 extern const pal_soc_variant_t pal_soc_variant_4x4_uart_fw __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_8x8_fifo_fw __attribute__((weak));
 extern const pal_soc_variant_t pal_soc_variant_4x4_fifo_fwbroken __attribute__((weak));
+// a board's configuration (sim/soc.mk's board models: sim://?board=NAME)
+extern const pal_soc_variant_t pal_soc_variant_board __attribute__((weak));
 }
 
 namespace {
@@ -39,6 +41,7 @@ const pal_soc_variant_t *const kVariants[] = {
     &pal_soc_variant_4x4_uart_fw,
     &pal_soc_variant_8x8_fifo_fw,
     &pal_soc_variant_4x4_fifo_fwbroken,
+    &pal_soc_variant_board,
 };
 
 // The clocks_per_bit every UART model was built with (sim/soc.mk).
@@ -177,6 +180,14 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
   size_t hn = 0;
   for (const pal_soc_variant_t *v : kVariants) {
     if (!v) continue;
+    if (opt.board) {  // a board's model: its name decides, it carries the rest
+      if (!v->board) continue;
+      if (hn < sizeof have)
+        hn += (size_t)snprintf(have + hn, sizeof have - hn, "%s%s", hn ? ", " : "", v->board);
+      if (!strcmp(v->board, opt.board)) variant = v;
+      continue;
+    }
+    if (v->board) continue;
     if (v->max_payload != max_payload) continue;
     if ((v->firmware == 2) != broken_fw) continue;  // the broken firmware only when asked for
     if (hn < sizeof have)
@@ -186,6 +197,12 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
         (v->firmware != 0) == opt.firmware)
       variant = v;
   }
+  if (!variant && opt.board)
+    return pal_status_make(PAL_NOT_FOUND, "soc: no model of board \"%s\" is linked in (have: %s)",
+                           opt.board, hn ? have : "none");
+  if (variant && opt.board && (variant->uart != 0) != (opt.attach == PAL_SOC_ATTACH_UART))
+    return pal_status_make(PAL_NOT_FOUND, "soc: board \"%s\"'s model is built with the %s attachment",
+                           opt.board, variant->uart ? "UART" : "FIFO");
   if (!variant)
     return pal_status_make(PAL_NOT_FOUND,
                            "soc: no %ux%u %s%s model with a %u-byte payload is linked in (have: %s)",
@@ -197,7 +214,16 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
   if (!soc) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "soc: out of memory");
   soc->opt = opt;
   soc->opt.trace_path = NULL;
+  soc->opt.board = NULL;  // the caller's string; the variant is chosen
   pal_tile_config_initialize(&soc->config, variant->rows, variant->cols);
+  // a board's model carries its depths (0: the default)
+  uint32_t *const depth[6] = {&soc->config.imem_depth, &soc->config.abuf_blocks,
+                              &soc->config.wmem_blocks, &soc->config.acc_depth,
+                              &soc->config.bias_depth, &soc->config.obuf_depth};
+  for (int i = 0; i < 6; i++)
+    if (variant->depths[i]) *depth[i] = variant->depths[i];
+  if (opt.board) soc->opt.rows = variant->rows, soc->opt.cols = variant->cols,
+                 soc->opt.firmware = variant->firmware != 0;
   soc->model.reset(variant->create(opt.seed ? opt.seed : 0x5EED50Cull));
   if (opt.trace_path) {
     pal_status_t st = soc->model->trace_open(opt.trace_path);
@@ -347,7 +373,8 @@ pal_status_t parse_u32(const pal_device_uri_t *uri, const char *key, uint32_t lo
 
 pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *options,
                       pal_device_t **out_device) {
-  static const char *const keys[] = {"rows", "cols", "attach", "clocks_per_bit", "seed", "fw", NULL};
+  static const char *const keys[] = {"rows", "cols", "attach", "clocks_per_bit", "seed", "fw", "board",
+                                     NULL};
   *out_device = NULL;
   PAL_RETURN_IF_ERROR(pal_device_uri_check_keys(uri, keys));
   if (uri->target[0])
@@ -362,6 +389,13 @@ pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *o
   uint32_t fw = 0;
   PAL_RETURN_IF_ERROR(parse_u32(uri, "fw", 0, 1, &fw));
   o.firmware = fw != 0;
+  o.board = pal_device_uri_query(uri, "board");
+  if (o.board && (pal_device_uri_query(uri, "rows") || pal_device_uri_query(uri, "cols") ||
+                  pal_device_uri_query(uri, "fw")))
+    return pal_status_make(PAL_INVALID_ARGUMENT,
+                           "device URI \"%s\": board= fixes the geometry and the firmware; "
+                           "rows=, cols= and fw= do not go with it",
+                           uri->text);
   const char *a = pal_device_uri_query(uri, "attach");
   if (a) {
     if (!strcmp(a, "fifo"))
@@ -406,8 +440,9 @@ pal_status_t sim_open(const pal_device_uri_t *uri, const pal_device_options_t *o
 
 const pal_device_scheme_t kSimScheme = {
     "sim",
-    "sim://[?rows=R&cols=C&attach=fifo|uart&clocks_per_bit=4&seed=N&fw=1]  the Verilated SoC "
-    "(RTL link engine + tile; fw=1: with the control core and firmware) in this process",
+    "sim://[?rows=R&cols=C&attach=fifo|uart&clocks_per_bit=4&seed=N&fw=1|board=NAME]  the "
+    "Verilated SoC (RTL link engine + tile; fw=1: with the control core and firmware; board=: "
+    "a board's configuration, where linked in) in this process",
     sim_open,
 };
 

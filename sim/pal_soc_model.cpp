@@ -3,7 +3,8 @@
 // PAL_SOC_VARIANT (the exported C name), PAL_SOC_ROWS, PAL_SOC_COLS,
 // PAL_SOC_UART (0 or 1), PAL_SOC_MAX_PAYLOAD (default 4096), PAL_SOC_FIRMWARE
 // (1: the control core with its firmware, 2: with the tests' broken
-// firmware), PAL_SOC_TRACE (0 or 1).
+// firmware), PAL_SOC_TRACE (0 or 1); for a board's configuration also
+// PAL_SOC_BOARD (its name) and PAL_SOC_DEPTHS (six depths, 0: default).
 #include PAL_SOC_HEADER
 
 #include <memory>
@@ -117,6 +118,13 @@ pal_soc_model *create(uint64_t seed) { return new Model(seed); }
 #ifndef PAL_SOC_FIRMWARE
 #define PAL_SOC_FIRMWARE 0
 #endif
+#ifndef PAL_SOC_BOARD
+#define PAL_SOC_BOARD NULL
+#endif
+#ifndef PAL_SOC_DEPTHS
+#define PAL_SOC_DEPTHS 0, 0, 0, 0, 0, 0
+#endif
 
-extern "C" const pal_soc_variant_t PAL_SOC_VARIANT = {PAL_SOC_ROWS, PAL_SOC_COLS, PAL_SOC_UART,
-                                                      PAL_SOC_MAX_PAYLOAD, create, PAL_SOC_FIRMWARE};
+extern "C" const pal_soc_variant_t PAL_SOC_VARIANT = {
+    PAL_SOC_ROWS, PAL_SOC_COLS,     PAL_SOC_UART,  PAL_SOC_MAX_PAYLOAD,
+    create,       PAL_SOC_FIRMWARE, PAL_SOC_BOARD, {PAL_SOC_DEPTHS}};

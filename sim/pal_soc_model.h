@@ -33,6 +33,9 @@ typedef struct pal_soc_variant {
   pal_soc_model *(*create)(uint64_t seed);
   int firmware;          /* CONTROL_CORE = 1: control core + firmware; 2: the tests'
                           * broken firmware (tests/soc/fw_broken.c) */
+  const char *board;     /* a board's configuration (sim://?board=NAME), NULL otherwise */
+  uint32_t depths[6];    /* IMEM, ABUF, WMEM, ACC, BIAS, OBUF depths it was built with
+                          * (0: the default of docs/isa.md §1) */
 } pal_soc_variant_t;
 }
 

@@ -11,19 +11,22 @@ SOC_RTL_SRCS := rtl/pal_soc.v rtl/pal_soc_bridge.v rtl/pal_soc_arb.v rtl/pal_soc
 SOC_RTL_MODULES := $(patsubst rtl/%.v,%,$(SOC_RTL_SRCS))
 SOC_CLOCKS_PER_BIT := 4
 
-# $(call soc_model,NAME,R,C,UART,MAX_PAYLOAD[,FW]): a Verilated SoC and its
-# wrapper object; FW = 1 puts the control core in, with the firmware image
-# of firmware/firmware.mk ($(FW_HEX)) baked into its IMEM; FW = 2 the same
-# with the tests' broken firmware ($(FW_BROKEN_HEX)).
+# $(call soc_model,NAME,R,C,UART,MAX_PAYLOAD[,FW[,DEPTHS,BOARD]]): a Verilated
+# SoC and its wrapper object; FW = 1 puts the control core in, with the
+# firmware image of firmware/firmware.mk ($(FW_HEX)) baked into its IMEM;
+# FW = 2 the same with the tests' broken firmware ($(FW_BROKEN_HEX)).
+# DEPTHS (IMEM ABUF WMEM ACC BIAS OBUF, 0: default, as sim/sim.mk) and BOARD
+# for a board's configuration, whose model takes the `board` slot of
+# sim/pal_soc.cpp (sim://?board=BOARD).
 soc_fw_hex = $(if $(filter 2,$(1)),$(FW_BROKEN_HEX),$(FW_HEX))
 define soc_model
 $(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a: $(SOC_RTL_SRCS) $(TILE_RTL_SRCS) $(GEN_TABLES) $(TILE_ISA_VH) \
     $(if $(filter 1 2,$(6)),$(RV_SYS_SRCS) $(call soc_fw_hex,$(6)))
 	@mkdir -p $$(@D)
-	@echo "VERILATE pal_soc $(2)x$(3) $(if $(filter 1,$(4)),uart,fifo)$(if $(filter 1,$(6)), with the control core)$(if $(filter 2,$(6)), with the control core and a broken firmware)"
+	@echo "VERILATE pal_soc $(2)x$(3) $(if $(filter 1,$(4)),uart,fifo)$(if $(8), ($(8)'s configuration))$(if $(filter 1,$(6)), with the control core)$(if $(filter 2,$(6)), with the control core and a broken firmware)"
 	@$(VERILATOR) $(SIM_VFLAGS) --top-module pal_soc --prefix Vpal_soc_$(1) \
 	  -GR=$(2) -GC=$(3) -GUSE_UART=$(4) -GCLKS_PER_BIT=$(SOC_CLOCKS_PER_BIT) -GMAX_PAYLOAD=$(5) \
-	  $(if $(filter 1 2,$(6)),-GCONTROL_CORE=1 -GFW_INIT_FILE='"$(abspath $(call soc_fw_hex,$(6)))"') \
+	  $(call sim_depth_gflags,$(7)) $(if $(filter 1 2,$(6)),-GCONTROL_CORE=1 -GFW_INIT_FILE='"$(abspath $(call soc_fw_hex,$(6)))"') \
 	  -Mdir $(SIM_BUILD)/soc_$(1) rtl/pal_soc.v >$(SIM_BUILD)/soc_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/soc_$(1).log; exit 1; }
 	@$(MAKE) --no-print-directory -C $(SIM_BUILD)/soc_$(1) -f Vpal_soc_$(1).mk OPT_FAST=-O2 \
@@ -34,8 +37,9 @@ $(SIM_BUILD)/pal_soc_$(1).o: sim/pal_soc_model.cpp sim/pal_soc_model.h include/p
                              $(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a
 	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/soc_$(1) \
 	  -DPAL_SOC_CLASS=Vpal_soc_$(1) -DPAL_SOC_HEADER='"Vpal_soc_$(1).h"' \
-	  -DPAL_SOC_VARIANT=pal_soc_variant_$(1) -DPAL_SOC_ROWS=$(2) -DPAL_SOC_COLS=$(3) \
+	  -DPAL_SOC_VARIANT=pal_soc_variant_$(if $(8),board,$(1)) -DPAL_SOC_ROWS=$(2) -DPAL_SOC_COLS=$(3) \
 	  -DPAL_SOC_UART=$(4) -DPAL_SOC_MAX_PAYLOAD=$(5) -DPAL_SOC_FIRMWARE=$(if $(6),$(6),0) \
+	  $(if $(8),-DPAL_SOC_BOARD='"$(8)"' -DPAL_SOC_DEPTHS='$(call sim_depth_init,$(7))') \
 	  -DPAL_SOC_TRACE=0 -c -o $$@ $$<
 SOC_MODEL_$(1) := $(SIM_BUILD)/pal_soc_$(1).o $(SIM_BUILD)/soc_$(1)/Vpal_soc_$(1)__ALL.a
 endef
@@ -58,6 +62,22 @@ $(eval $(call soc_model,8x8_fifo_fw,8,8,0,4096,1))
 # With a firmware that never answers, for the tests only
 # (pal_soc_create_with_broken_firmware in sim/pal_soc_debug.h).
 $(eval $(call soc_model,4x4_fifo_fwbroken,4,4,0,4096,2))
+
+# Each ECP5 board's configuration as its bitstream is built (BOARD_PARAMS_<b>,
+# constraints/boards.mk: geometry, depths, payload size, control core), on
+# the FIFO attachment, for test_soc_board_<b>: the driver's conformance
+# suite, through the firmware where the board has the core.
+board_payload = $(or $(call pairs_get,MAX_PAYLOAD,$(BOARD_PARAMS_$(1))),4096)
+# (the same parameters as -G flags, for soc-lint)
+soc_board_gflags = $(join $(addprefix -G,$(addsuffix =,$(call pairs_names,$(BOARD_PARAMS_$(1))))),$(call \
+  pairs_values,$(BOARD_PARAMS_$(1))))
+pairs_names = $(if $(1),$(word 1,$(1)) $(call pairs_names,$(wordlist 3,$(words $(1)),$(1))))
+pairs_values = $(if $(1),$(word 2,$(1)) $(call pairs_values,$(wordlist 3,$(words $(1)),$(1))))
+soc_board_model = $(call soc_model,board_$(1),$(call board_r,$(1)),$(call board_c,$(1)),0,$(call \
+  board_payload,$(1)),$(call board_core,$(1)),$(call board_depths,$(1)),$(1))
+$(foreach b,$(SIM_BOARD_TILES),$(eval $(call soc_board_model,$(b))))
+$(foreach b,$(SIM_BOARD_TILES),$(eval $(SIM_BUILD)/soc_board_$(b)/Vpal_soc_board_$(b)__ALL.a \
+  $(SIM_BUILD)/pal_soc_board_$(b).o $(SIM_BUILD)/tests/test_soc_board_$(b): $(BUILD)/boards/$(b)/params))
 
 SOC_MODELS := $(SOC_MODEL_4x4_fifo) $(SOC_MODEL_4x4_uart) $(SOC_MODEL_8x8_fifo) $(SOC_MODEL_8x8_uart) \
               $(SOC_MODEL_4x4_fifo_fw) $(SOC_MODEL_4x4_uart_fw) $(SOC_MODEL_8x8_fifo_fw)
@@ -86,7 +106,7 @@ SOC_LINK_4x4 = $(SOC_MODEL_4x4_fifo) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_
 SOC_CLI_LINK = $(SOC_MODEL_4x4_fifo_fw) $(SOC_LINK_4x4)
 
 # ---- tests (tests/soc/), run by make test -----------------------------------------
-SOC_TEST_SRCS := $(wildcard tests/soc/test_soc_*.c)
+SOC_TEST_SRCS := $(filter-out tests/soc/test_soc_board.c,$(wildcard tests/soc/test_soc_*.c))
 SOC_TESTS := $(patsubst tests/soc/%.c,$(SIM_BUILD)/tests/%,$(SOC_TEST_SRCS))
 SOC_TEST_HDRS := $(wildcard tests/soc/*.h) tests/unit/pal_test.h include/pal/soc.h sim/pal_soc_debug.h \
                  include/pal/protocol.h include/pal/driver.h
@@ -96,6 +116,23 @@ $(SIM_BUILD)/tests/test_soc_%: tests/soc/test_soc_%.c $(SOC_TEST_HDRS) $(SOC_TES
 	@mkdir -p $(@D)
 	$(CC) $(REL_FLAGS) -Itests/unit -Itests/tile -Itests/driver -Itests/soc -Isim -c -o $@.o $<
 	$(SIM_CXX) -o $@ $@.o $(SOC_MODEL_4x4_fifo_p256) $(SOC_MODEL_4x4_fifo_fwbroken) $(SOC_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+
+# tests/soc/test_soc_board.c once per ECP5 board, linked with that board's
+# model alone; what the board is built with comes in as macros, and the test
+# checks that the RTL's INFO reports it.
+define soc_board_test
+$(SIM_BUILD)/tests/test_soc_board_$(1): tests/soc/test_soc_board.c $(SOC_TEST_HDRS) firmware/pal_fw_image.h $(SOC_MODEL_board_$(1)) \
+                               $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(REL_FLAGS) -DSOC_BOARD='"$(1)"' -DSOC_BOARD_R=$(call board_r,$(1)) \
+	  -DSOC_BOARD_C=$(call board_c,$(1)) -DSOC_BOARD_DEPTHS='$(call sim_depth_init,$(call board_depths,$(1)))' \
+	  -DSOC_BOARD_PAYLOAD=$(call board_payload,$(1)) -DSOC_BOARD_FW=$(if $(call board_core,$(1)),1,0) \
+	  -Itests/unit -Itests/tile -Itests/driver -Itests/soc -Isim -Ifirmware -c -o $$@.o $$<
+	$$(SIM_CXX) -o $$@ $$@.o $(SOC_MODEL_board_$(1)) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) \
+	  $(rel_LIB) $$(CMOCKA_LIBS) $$(OPENBLAS_LIBS) $$(SOC_LDLIBS)
+SOC_TESTS += $(SIM_BUILD)/tests/test_soc_board_$(1)
+endef
+$(foreach b,$(SIM_BOARD_TILES),$(eval $(call soc_board_test,$(b))))
 
 EXTRA_TESTS += $(SOC_TESTS)
 CHECKS += soc-lint soc-synth
@@ -119,10 +156,12 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc -GCONTROL_CORE=1 \
 	    -GUSE_UART=$$u rtl/pal_soc.v || exit 1; \
 	done
+	@$(foreach b,$(SIM_BOARD_TILES),$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc \
+	  $(call soc_board_gflags,$(b)) rtl/pal_soc.v || exit 1;)
 	@for m in $(SOC_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
-	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, with the control core, and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
+	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, with the control core, the SoCs of $(SIM_BOARD_TILES) and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
 
 # The link engine, with its counter bank and the iCE40's 256-byte payload
 # buffer kept as memory cells (PAL_TILE_RAM_INFER, as tile-synth), and the

@@ -50,6 +50,10 @@ typedef struct pal_soc_options {
   const char *trace_path;     /* FST of everything (needs a traced build; NULL: none) */
   bool firmware;              /* the SoC with the control core and its firmware
                                  (pal_soc CONTROL_CORE = 1; 4x4 FIFO only); default false */
+  const char *board;          /* a board's configuration instead (sim://?board=NAME: the
+                                 geometry, depths, payload size and control core of
+                                 BOARD_PARAMS_<NAME>, constraints/boards.mk); rows,
+                                 cols and firmware are then ignored. NULL: none */
 } pal_soc_options_t;
 
 void pal_soc_options_initialize(pal_soc_options_t *options);

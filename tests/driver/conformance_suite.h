@@ -228,8 +228,10 @@ static inline void check_outputs(uint64_t seed, pal_device_t *d, const char *uri
   free(nar);
 }
 
-static inline void conformance(uint64_t seed, const char *uri, const pal_device_options_t *options,
-                        uint32_t rows, uint32_t cols, bool protocol) {
+/* The suite on a device whose tile is *want (a board's configuration:
+ * its own depths); conformance() below for the default depths. */
+static inline void conformance_config(uint64_t seed, const char *uri, const pal_device_options_t *options,
+                                      const pal_tile_config_t *want, bool protocol) {
   pal_test_rng_t rng;
   pal_test_rng_init(&rng, seed);
   pal_device_t *d = NULL;
@@ -238,10 +240,13 @@ static inline void conformance(uint64_t seed, const char *uri, const pal_device_
   /* INFO */
   pal_device_info_t info;
   DOK(seed, uri, pal_device_info(d, &info));
-  pal_tile_config_t want;
-  pal_tile_config_initialize(&want, rows, cols);
-  PAL_TEST_CHECK(seed, !memcmp(&info.link.tile, &want, sizeof want), "%s: INFO geometry %ux%u", uri,
-                 info.link.tile.rows, info.link.tile.cols);
+  const pal_tile_config_t *t = &info.link.tile;
+  PAL_TEST_CHECK(seed, !memcmp(t, want, sizeof *want),
+                 "%s: INFO %ux%u, depths %u %u %u %u %u %u; expected %ux%u, %u %u %u %u %u %u", uri,
+                 t->rows, t->cols, t->imem_depth, t->abuf_blocks, t->wmem_blocks, t->acc_depth,
+                 t->bias_depth, t->obuf_depth, want->rows, want->cols, want->imem_depth,
+                 want->abuf_blocks, want->wmem_blocks, want->acc_depth, want->bias_depth,
+                 want->obuf_depth);
   PAL_TEST_CHECK(seed, info.protocol == protocol && info.link.protocol_version == 1 &&
                            info.link.isa_version == PAL_ISA_VERSION && !strcmp(info.uri, uri),
                  "%s: INFO protocol %d version %u isa %u", uri, info.protocol,
@@ -288,7 +293,7 @@ static inline void conformance(uint64_t seed, const char *uri, const pal_device_
   /* The same kernel through the device's tile view (tile-level code on any
    * device): counters accumulate, outputs stay the same. */
   pal_tile_device_t *view = pal_device_tile(d);
-  PAL_TEST_CHECK(seed, view->config.rows == rows, "%s: tile view geometry", uri);
+  PAL_TEST_CHECK(seed, view->config.rows == want->rows, "%s: tile view geometry", uri);
   pal_tile_status_t vs;
   DOK(seed, uri, pal_tile_device_run(view, 0, PAL_TILE_NO_CYCLE_LIMIT, &vs));
   PAL_TEST_CHECK(seed, vs.done && vs.error == 0, "%s: tile view run", uri);
@@ -319,6 +324,13 @@ static inline void conformance(uint64_t seed, const char *uri, const pal_device_
   }
   job_release(&j);
   pal_device_close(d);
+}
+
+static inline void conformance(uint64_t seed, const char *uri, const pal_device_options_t *options,
+                               uint32_t rows, uint32_t cols, bool protocol) {
+  pal_tile_config_t want;
+  pal_tile_config_initialize(&want, rows, cols);
+  conformance_config(seed, uri, options, &want, protocol);
 }
 
 #endif /* CONFORMANCE_SUITE_H */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "conformance_suite.h"
+#include "fw_test_util.h"
 #include "pal/kernel_image.h"
 #include "pal/protocol.h"
 #include "pal/soc.h"
@@ -217,163 +218,11 @@ static void test_watchdog(void **state) {
 
 /* ---- a bad image through raw FW packets ---------------------------------------- */
 
-/* Every byte of device memory and the writable registers (bare reads). */
-static uint8_t *snapshot(uint64_t seed, pal_device_t *d, const pal_tile_config_t *cfg, size_t *out_n) {
-  uint32_t P = pal_tile_config_pes(cfg);
-  size_t total = 0;
-  for (int r = 0; r < PAL_TILE_REGION_COUNT; r++) {
-    pal_tile_region_t reg = (pal_tile_region_t)r;
-    size_t bytes = (size_t)pal_tile_region_length(cfg, reg) * pal_tile_region_element_size(reg);
-    total += bytes * (pal_tile_region_is_per_pe(reg) ? P : 1);
-  }
-  total += 5 * 4;
-  uint8_t *s = malloc(total);
-  assert_non_null(s);
-  size_t off = 0;
-  for (int r = 0; r < PAL_TILE_REGION_COUNT; r++) {
-    pal_tile_region_t reg = (pal_tile_region_t)r;
-    size_t len = (size_t)pal_tile_region_length(cfg, reg);
-    size_t bytes = len * pal_tile_region_element_size(reg);
-    for (uint32_t pe = 0; pe < (pal_tile_region_is_per_pe(reg) ? P : 1); pe++) {
-      DOK(seed, FW_URI, pal_device_read_region(d, reg, pe, 0, len, s + off));
-      off += bytes;
-    }
-  }
-  DOK(seed, FW_URI, pal_device_read(d, PAL_ADDR_TILE_REGS + 0x40, s + off, 20));
-  *out_n = total;
-  return s;
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* LOAD_BEGIN, then LOAD_DATA chunks of `chunk` bytes; returns the last reply. */
-static void fw_load(uint64_t seed, pal_device_t *d, const uint8_t *img, size_t size, size_t chunk,
-                    uint32_t *r, size_t *n) {
-  uint32_t total = (uint32_t)size;
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_LOAD_BEGIN, &total, 1, r, 16, n));
-  if (r[0] != 0) return;
-  for (size_t pos = 0; pos < size; pos += chunk) {
-    size_t k = size - pos < chunk ? size - pos : chunk;
-    uint32_t p[1 + 64] = {(uint32_t)k};
-    memcpy(p + 1, img + pos, k); /* little-endian host: bytes in word order */
-    DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_LOAD_DATA, p, 1 + (k + 3) / 4, r, 16, n));
-    if (r[0] != 0) return;
-  }
-}
-
 static void test_bad_image(void **state) {
   (void)state;
-  uint64_t seed = pal_test_seed() + 14;
   setup_scheme();
-  pal_test_rng_t rng;
-  pal_test_rng_init(&rng, seed);
-  pal_device_t *d = NULL;
-  DOK(seed, FW_URI, pal_device_open(FW_URI, NULL, &d));
-  pal_device_info_t info;
-  DOK(seed, FW_URI, pal_device_info(d, &info));
-  const pal_tile_config_t *cfg = &info.link.tile;
-
-  /* A valid image: code, 64 bytes of ABUF codes, 8 BIAS words. */
-  pal_kernel_image_builder_t *b = NULL;
-  DOK(seed, FW_URI, pal_kernel_image_builder_create(NULL, &b));
-  pal_asm_program_t prog = {0};
-  static const char text[] = "gemm a=0 as=2 m=1 k=2 w=0 nt=1 acc=0 init=bias bias=0\nend\n";
-  DOK(seed, FW_URI, pal_asm_assemble(text, sizeof text - 1, NULL, &prog));
-  DOK(seed, FW_URI, pal_kernel_image_builder_add_code(b, 0, prog.words, prog.word_count));
-  pal_asm_program_release(&prog);
-  uint8_t codes[64];
-  uint32_t bias[8];
-  for (size_t i = 0; i < sizeof codes; i++) codes[i] = (uint8_t)pal_test_rng_u32(&rng);
-  for (size_t i = 0; i < 8; i++) bias[i] = pal_test_rng_u32(&rng);
-  const pal_kernel_section_t secs[] = {
-      {PAL_KERNEL_SECTION_ABUF_CODES, 0, 0, 64, codes, 0},
-      {PAL_KERNEL_SECTION_BIAS, 0, 0, 8, bias, 0},
-  };
-  for (size_t i = 0; i < 2; i++) DOK(seed, FW_URI, pal_kernel_image_builder_add_section(b, &secs[i]));
-  void *data = NULL;
-  size_t size = 0;
-  DOK(seed, FW_URI, pal_kernel_image_builder_serialize(b, &data, &size));
-  pal_kernel_image_builder_destroy(b);
-  uint8_t *img = data;
-
-  /* The ABUF section (table entry 1) moved to end 10 bytes past the
-   * buffer, the CRC re-sealed so only the bounds are wrong. */
-  size_t ent = 64 + 32 * 1;
-  PAL_TEST_CHECK(seed, (img[ent] | img[ent + 1] << 8) == PAL_KERNEL_SECTION_ABUF_CODES,
-                 "image layout: section 1 is kind %u", (unsigned)(img[ent] | img[ent + 1] << 8));
-  put_u32(img + ent + 8, cfg->abuf_blocks * 32 - 54);
-  put_u32(img + 16, 0);
-  put_u32(img + 16, pal_proto_crc32(img, size));
-  /* the host's loader would refuse it: the corruption is real */
-  pal_kernel_image_t *parsed = NULL;
-  pal_status_t hs = pal_kernel_image_parse(img, size, &parsed);
-  if (!hs) hs = pal_kernel_image_validate(parsed, cfg);
-  PAL_TEST_CHECK(seed, hs != PAL_STATUS_OK, "the host's validator accepts the patched image");
-  pal_status_free(hs);
-  pal_kernel_image_destroy(parsed);
-
-  size_t n0 = 0, n1 = 0;
-  uint8_t *before = snapshot(seed, d, cfg, &n0);
-  uint32_t r[16];
-  size_t n = 0;
-  fw_load(seed, d, img, size, 240, r, &n);
-  PAL_TEST_CHECK(seed, n == 5 && r[0] == 5 && r[1] == 20 && r[2] == 1 && r[4] == 0,
-                 "bad image: status %u reason %u detail %u valid %u (want REJECTED, SECTION_BUFFER 20, "
-                 "section 1)", (unsigned)r[0], (unsigned)r[1], (unsigned)r[2], (unsigned)r[4]);
-  /* not startable */
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_START, NULL, 0, r, 16, &n));
-  PAL_TEST_CHECK(seed, n == 1 && r[0] == 4, "START after a rejected image: status %u", (unsigned)r[0]);
-  uint8_t *after = snapshot(seed, d, cfg, &n1);
-  size_t diff = n0;
-  for (size_t i = 0; i < n0 && diff == n0; i++)
-    if (before[i] != after[i]) diff = i;
-  PAL_TEST_CHECK(seed, n0 == n1 && diff == n0, "a rejected image changed device byte %zu of %zu", diff, n0);
-  free(after);
-
-  /* the same image with its real bounds loads and is startable: the path works */
-  put_u32(img + ent + 8, 0);
-  put_u32(img + 16, 0);
-  put_u32(img + 16, pal_proto_crc32(img, size));
-  fw_load(seed, d, img, size, 240, r, &n);
-  PAL_TEST_CHECK(seed, n == 5 && r[0] == 0 && r[4] == 1, "good image: status %u reason %u valid %u",
-                 (unsigned)r[0], (unsigned)r[1], (unsigned)r[4]);
-  uint8_t got[64];
-  DOK(seed, FW_URI, pal_device_read_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, got));
-  PAL_TEST_CHECK(seed, !memcmp(got, codes, 64), "ABUF after the good image");
-
-  /* pal_device_load_image: on the firmware path the good image goes
-   * through LOAD_* and runs; the bad one never leaves the host */
-  memset(codes, 0x11, sizeof codes);
-  DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, codes));
-  uint32_t rejects0 = 0, rejects1 = 0;
-  uint32_t c[32];
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
-  rejects0 = c[20];
-  DOK(seed, FW_URI, pal_device_load_image(d, img, size));
-  DOK(seed, FW_URI, pal_device_read_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, 64, got));
-  PAL_TEST_CHECK(seed, memcmp(got, codes, 64) != 0, "pal_device_load_image wrote no ABUF bytes");
-  pal_tile_status_t ts;
-  DOK(seed, FW_URI, pal_device_run(d, 0, 10000, &ts));
-  PAL_TEST_CHECK(seed, ts.done && ts.error == 0, "the loaded image's kernel: error %s",
-                 pal_tile_error_name(ts.error));
-  put_u32(img + ent + 8, cfg->abuf_blocks * 32 - 54);
-  put_u32(img + 16, 0);
-  put_u32(img + 16, pal_proto_crc32(img, size));
-  pal_status_t ls = pal_device_load_image(d, img, size);
-  PAL_TEST_CHECK(seed, ls && pal_status_code(ls) != PAL_FAILED_PRECONDITION && strstr(pal_status_message(ls), FW_URI),
-                 "bad image through pal_device_load_image: %s", ls ? pal_status_message(ls) : "OK");
-  pal_status_free(ls);
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
-  rejects1 = c[20];
-  PAL_TEST_CHECK(seed, rejects1 == rejects0, "the host sent the bad image to the firmware (%u rejects, were %u)",
-                 (unsigned)rejects1, (unsigned)rejects0);
-  free(before);
-  free(img);
-  pal_device_close(d);
+  fw_bad_image_check(pal_test_seed() + 14, FW_URI);
 }
-
 
 /* ---- the link engine's FW rules, raw frames ---------------------------------------- */
 
