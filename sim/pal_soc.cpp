@@ -169,10 +169,6 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
   if ((unsigned)opt.attach > PAL_SOC_ATTACH_UART)
     return pal_status_make(PAL_INVALID_ARGUMENT, "soc: attach = %d is neither FIFO nor UART",
                            (int)opt.attach);
-  if (opt.attach == PAL_SOC_ATTACH_UART && opt.clocks_per_bit != kBuiltClocksPerBit)
-    return pal_status_make(PAL_NOT_FOUND,
-                           "soc: no UART model with %u clocks per bit (built: %u)",
-                           (unsigned)opt.clocks_per_bit, (unsigned)kBuiltClocksPerBit);
   if (opt.cycles_per_ms == 0)
     return pal_status_make(PAL_INVALID_ARGUMENT, "soc: cycles_per_ms = 0");
   const pal_soc_variant_t *variant = NULL;
@@ -197,6 +193,11 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
         (v->firmware != 0) == opt.firmware)
       variant = v;
   }
+  uint32_t built_cpb = variant && variant->clocks_per_bit ? variant->clocks_per_bit : kBuiltClocksPerBit;
+  if (opt.attach == PAL_SOC_ATTACH_UART && opt.clocks_per_bit != built_cpb)
+    return pal_status_make(PAL_NOT_FOUND,
+                           "soc: no UART model with %u clocks per bit (built: %u)",
+                           (unsigned)opt.clocks_per_bit, (unsigned)built_cpb);
   if (!variant && opt.board)
     return pal_status_make(PAL_NOT_FOUND, "soc: no model of board \"%s\" is linked in (have: %s)",
                            opt.board, hn ? have : "none");

@@ -36,6 +36,7 @@ typedef struct pal_soc_variant {
   const char *board;     /* a board's configuration (sim://?board=NAME), NULL otherwise */
   uint32_t depths[6];    /* IMEM, ABUF, WMEM, ACC, BIAS, OBUF depths it was built with
                           * (0: the default of docs/isa.md §1) */
+  uint32_t clocks_per_bit; /* UART: the host cycles per bit it expects (0: sim/soc.mk's 4) */
 } pal_soc_variant_t;
 }
 

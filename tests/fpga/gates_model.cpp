@@ -1,18 +1,22 @@
-// make check-gates: the iCEBreaker board top (rtl/boards/pal_icebreaker.v)
-// as a Verilated model behind sim/'s pal_soc_model, so that sim/pal_soc.cpp
-// (bit-accurate 8N1 on the UART pins) and the real driver talk to it. Built
-// from the gate-level netlist that make bitstream BOARD=icebreaker writes
-// (Yosys synth_ice40, iCE40 cell models), or from the RTL top (to check this
-// harness itself). Compiled with GATES_CLASS / GATES_HEADER naming the
-// Verilated class, and GATES_ROWS / GATES_COLS / GATES_MAX_PAYLOAD the
-// board build's parameters.
+// make check-gates: a board top (rtl/boards/pal_<board>.v) as a Verilated
+// model behind sim/'s pal_soc_model, so that sim/pal_soc.cpp (bit-accurate
+// 8N1 on the UART pins) and the real driver talk to it. Built from the
+// gate-level netlist that make bitstream writes for the board (Yosys
+// synth_ice40 or synth_ecp5, the family's cell models), or from the RTL top
+// (to check this harness itself). Compiled with GATES_CLASS / GATES_HEADER
+// naming the Verilated class, GATES_BOARD_ICEBREAKER or
+// GATES_BOARD_ORANGECRAB for the pins, and GATES_NAME, GATES_ROWS,
+// GATES_COLS, GATES_MAX_PAYLOAD, GATES_FIRMWARE the board build's
+// parameters.
 //
-// The board's core clock is the PLL's 24 MHz and its UART runs at 8 clocks
-// per bit; sim/pal_soc.cpp's UART models are built for 4, so one host cycle
-// here is two board clocks (the host's sampling only needs whole cycles).
-// The button is the reset: the board's reset generator then holds the SoC
-// for 2^10 more cycles, which set_rst(false) clocks out with the line idle,
-// so the host's first byte meets a listening UART.
+// GATES_CLOCKS_PER_HOST_CYCLE board clocks make one host cycle and
+// GATES_HOST_CYCLES_PER_BIT host cycles one bit (constraints/boards.mk):
+// the iCEBreaker's 24 MHz core runs its UART at 8 clocks per bit, two
+// board clocks per host cycle (the UART models of sim/soc.mk take 4); the
+// OrangeCrab's 18 MHz core at 6, one board clock per host cycle. The button is the
+// reset: the board's reset generator then holds the SoC for 2^10 more
+// cycles, which set_rst(false) clocks out with the line idle, so the
+// host's first byte meets a listening UART.
 #include GATES_HEADER
 
 #include <memory>
@@ -22,7 +26,24 @@
 
 namespace {
 
-constexpr int kClocksPerHostCycle = 2;
+#if defined(GATES_BOARD_ICEBREAKER)
+#define PIN_CLK CLK
+#define PIN_RX RX
+#define PIN_TX TX
+#define PIN_BTN_N BTN_N
+#define BUSY_LED (top_->LED1)  // LED1 = tile busy
+#elif defined(GATES_BOARD_ORANGECRAB)
+#define PIN_CLK clk48
+#define PIN_RX gpio_1
+#define PIN_TX gpio_0
+#define PIN_BTN_N usr_btn
+#define BUSY_LED (!top_->rgb_led0_g)  // green, active low = tile busy
+#else
+#error "say which board: GATES_BOARD_ICEBREAKER or GATES_BOARD_ORANGECRAB"
+#endif
+// from constraints/boards.mk, which gives the test program the same
+constexpr int kClocksPerHostCycle = GATES_CLOCKS_PER_HOST_CYCLE;
+constexpr uint32_t kHostCyclesPerBit = GATES_HOST_CYCLES_PER_BIT;
 constexpr int kResetRelease = 2 + 1024 + 16;  // sync + 2^RESET_HOLD_BITS + margin
 
 class GatesModel final : public pal_soc_model {
@@ -31,15 +52,15 @@ class GatesModel final : public pal_soc_model {
     ctx_.randReset(2);  // every flip-flop and RAM bit starts random
     ctx_.randSeed((int)((seed ^ (seed >> 31)) & 0x7FFFFFFF));
     top_.reset(new GATES_CLASS(&ctx_, "board"));
-    top_->CLK = 0;
-    top_->RX = 1;
-    top_->BTN_N = 0;
+    top_->PIN_CLK = 0;
+    top_->PIN_RX = 1;
+    top_->PIN_BTN_N = 0;
     top_->eval();
   }
   ~GatesModel() override { top_->final(); }
 
   void set_rst(bool rst) override {
-    top_->BTN_N = rst ? 0 : 1;
+    top_->PIN_BTN_N = rst ? 0 : 1;
     if (!rst)
       for (int i = 0; i < kResetRelease; i++) clock(true);
   }
@@ -49,9 +70,9 @@ class GatesModel final : public pal_soc_model {
   }
   bool cycle_uart(bool rx_pin) override {
     for (int i = 0; i < kClocksPerHostCycle; i++) clock(rx_pin);
-    return top_->TX;
+    return top_->PIN_TX;
   }
-  bool busy() const override { return top_->LED1; }  // LED1 = tile busy
+  bool busy() const override { return BUSY_LED; }
   pal_status_t trace_open(const char *) override {
     return pal_status_make(PAL_UNIMPLEMENTED, "gates: built without tracing");
   }
@@ -59,10 +80,10 @@ class GatesModel final : public pal_soc_model {
 
  private:
   void clock(bool rx) {
-    top_->RX = rx;
-    top_->CLK = 1;
+    top_->PIN_RX = rx;
+    top_->PIN_CLK = 1;
     top_->eval();
-    top_->CLK = 0;
+    top_->PIN_CLK = 0;
     top_->eval();
   }
   VerilatedContext ctx_;
@@ -74,8 +95,9 @@ pal_soc_model *create(uint64_t seed) { return new GatesModel(seed); }
 }  // namespace
 
 // sim/pal_soc.cpp looks its models up under a fixed set of names; this
-// program links no other model, so the board takes the 4x4 UART slot and
-// says its own geometry and payload limit (pal_soc_create matches those);
-// the board top has no control core (firmware = 0).
-extern "C" const pal_soc_variant_t pal_soc_variant_4x4_uart = {GATES_ROWS, GATES_COLS, 1,
-                                                               GATES_MAX_PAYLOAD, create, 0};
+// program links no other model, so the board takes the `board` slot
+// (sim://?board=GATES_NAME) with its own geometry, payload limit, control
+// core and bit time.
+extern "C" const pal_soc_variant_t pal_soc_variant_board = {
+    GATES_ROWS, GATES_COLS, 1, GATES_MAX_PAYLOAD, create, GATES_FIRMWARE, GATES_NAME, {0, 0, 0, 0, 0, 0},
+    kHostCyclesPerBit};

@@ -1,14 +1,17 @@
-/* make check-gates: the iCEBreaker board top as make bitstream
- * BOARD=icebreaker synthesises it (Yosys synth_ice40, the same netlist that
- * becomes the .bin, written back as Verilog and simulated with the iCE40
- * cell models of Yosys' share folder, ice40/cells_sim.v; the PLL is a wire)
- * computes one small GEMM (+ POST where the board's tile has a POST unit;
- * the iCEBreaker's has none, docs/isa.md §1) through its UART pins bit for bit like the
- * golden model (pal_gemm_ref), counter for counter like the emulator. The
- * host side is the real driver: link protocol, framing, CRCs, over
- * bit-accurate 8N1 on the RX/TX pins at the board's 8 clocks per bit
- * (tests/fpga/gates_model.cpp). The same program built on the RTL top
- * (GATES_RTL) checks the harness itself. */
+/* make check-gates: a board top as make bitstream synthesises it (the same
+ * Yosys run writes the netlist back as Verilog, simulated with the family's
+ * cell models from Yosys' share folder: ice40/cells_sim.v for the
+ * iCEBreaker, ecp5/cells_sim.v for the OrangeCrab, with
+ * tests/fpga/mult18x18d_sim.v for the DSPs Yosys has no model of; the PLL
+ * is a wire) computes one small GEMM (+ POST where the board's tile has a
+ * POST unit; the iCEBreaker's has none, docs/isa.md §1) through its UART
+ * pins bit for bit like the golden model (pal_gemm_ref), counter for
+ * counter like the emulator. The host side is the real driver: link
+ * protocol, framing, CRCs, over bit-accurate 8N1 on the RX/TX pins at the
+ * board's bit time (tests/fpga/gates_model.cpp); on a board with the
+ * control core (the OrangeCrab) launches, waits, status and counters go
+ * through the firmware in the netlist's block RAM. The same program built
+ * on the RTL top (GATES_RTL) checks the harness itself. */
 #include "conformance_suite.h"
 #include "pal/protocol.h"
 #include "pal/soc.h"
@@ -23,20 +26,23 @@ static void test_gates_uart_gemm(void **state) {
 
   pal_soc_options_t so;
   pal_soc_options_initialize(&so);
-  so.rows = GATES_ROWS, so.cols = GATES_COLS;
+  so.board = GATES_NAME; /* the program's one model (gates_model.cpp) */
   so.attach = PAL_SOC_ATTACH_UART;
-  so.cycles_per_ms = 12000; /* host cycles: two 24 MHz board clocks each */
+  so.clocks_per_bit = GATES_HOST_CYCLES_PER_BIT;
+  so.cycles_per_ms = GATES_HOST_CYCLES_PER_MS;
   so.seed = seed | 1;
   pal_soc_t *soc = NULL;
-  DOK(seed, uri, pal_soc_create_with_max_payload(&so, GATES_MAX_PAYLOAD, &soc));
+  DOK(seed, uri, pal_soc_create(&so, &soc));
   pal_transport_t t;
   DOK(seed, uri, pal_soc_transport(soc, uri, &t));
   pal_device_options_t o;
   pal_device_options_initialize(&o);
   o.timeout_ms = 2000; /* model time: the transport counts cycles */
   pal_device_t *d = NULL;
-  /* wire time per byte: 10 bits of 4 host cycles at 12000 cycles per ms */
-  DOK(seed, uri, pal_device_open_transport(uri, t, 40u * 1000000u / 12000u, &o, &d));
+  /* wire time per byte: 10 bits at the board's bit time */
+  DOK(seed, uri,
+      pal_device_open_transport(uri, t, 10u * GATES_HOST_CYCLES_PER_BIT * 1000000u / GATES_HOST_CYCLES_PER_MS,
+                                &o, &d));
 
   pal_device_info_t info;
   DOK(seed, uri, pal_device_info(d, &info));
@@ -47,6 +53,9 @@ static void test_gates_uart_gemm(void **state) {
                  info.link.tile.cols, want.rows, want.cols);
   PAL_TEST_CHECK(seed, info.link.max_payload == GATES_MAX_PAYLOAD, "%s: INFO max_payload %u", uri,
                  info.link.max_payload);
+  PAL_TEST_CHECK(seed, info.firmware == (GATES_FIRMWARE != 0) && pal_device_uses_firmware(d) == (GATES_FIRMWARE != 0),
+                 "%s: INFO firmware %d, the board build has the control core: %d", uri, info.firmware,
+                 GATES_FIRMWARE);
   /* the geometry's other fields (depths) come from the board: check them
    * against what the tile reports rather than the 4x4 defaults */
   want = info.link.tile;
@@ -78,11 +87,13 @@ static void test_gates_uart_gemm(void **state) {
     PAL_TEST_CHECK(seed, c.value[k] == ref.value[k], "%s: counter %s = %llu, emulator %llu", uri,
                    pal_tile_counter_name((uint32_t)k), (unsigned long long)c.value[k],
                    (unsigned long long)ref.value[k]);
-  printf("%s: %ux%u GEMM M=%u N=%u K=%u%s over the UART: outputs and %d counters match, "
+  printf("%s: %ux%u GEMM M=%u N=%u K=%u%s over the UART%s: outputs and %d counters match, "
          "%llu host cycles (%llu board clocks)\n",
          uri, GATES_ROWS, GATES_COLS, (unsigned)j.M, (unsigned)j.N, (unsigned)j.K,
-         j.no_post ? " (no POST unit: ACC checked)" : " + POST", PAL_TILE_CTR_COUNT,
-         (unsigned long long)pal_soc_cycle(soc), 2ull * (unsigned long long)pal_soc_cycle(soc));
+         j.no_post ? " (no POST unit: ACC checked)" : " + POST",
+         GATES_FIRMWARE ? ", through the firmware" : "", PAL_TILE_CTR_COUNT,
+         (unsigned long long)pal_soc_cycle(soc),
+         (unsigned long long)GATES_CLOCKS_PER_HOST_CYCLE * (unsigned long long)pal_soc_cycle(soc));
   job_release(&j);
   pal_device_close(d); /* closes the transport; the SoC is ours */
   pal_soc_destroy(soc);
