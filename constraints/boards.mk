@@ -365,3 +365,45 @@ EXTRA_TESTS += $(foreach b,$(GATES_BOARDS),$(GATES_DIR)/test_gates_$(b)_rtl)
 
 check-gates: $(foreach b,$(GATES_BOARDS),$(GATES_DIR)/test_gates_$(b)_gates)
 	@scripts/run-tests.sh $^
+
+# ---- the ECP5 cell models against the RTL they stand for (make test) ---------------
+# tests/fpga/pal_ecp5_prims_check.v through synth_ecp5, its netlist with
+# $(gates_cells_ecp5) against the RTL itself (tests/fpga/test_ecp5_models.cpp).
+# The netlist must hold what the check means to cover (both block RAM
+# modes, 9-, 18- and 36-bit ports, an unsigned and a signed MULT18X18D):
+# a Yosys that maps the design otherwise fails here rather than passing
+# a narrower check.
+ECP5_MODELS_DIR := $(GATES_DIR)/ecp5_models
+ECP5_MODELS_TEST := $(GATES_DIR)/test_ecp5_models
+$(ECP5_MODELS_DIR)/net.v: tests/fpga/pal_ecp5_prims_check.v
+	@mkdir -p $(@D)
+	@$(YOSYS) -q -l $(@D)/yosys.log -p "read_verilog -sv $<; synth_ecp5 -top pal_ecp5_prims_check; \
+	  write_verilog -noattr $@.tmp" >/dev/null || { tail -20 $(@D)/yosys.log; exit 1; }
+	@for k in "DATA_WIDTH_A(32'd36)" "DATA_WIDTH_A(32'd18)" "DATA_WIDTH_A(32'd9)" "DATA_WIDTH_B(32'd18)" \
+	  "WRITEMODE_A(\"READBEFOREWRITE\")" "SIGNEDA(1'h0)" "SIGNEDA(1'h1)"; do \
+	  grep -qF "$$k" $@.tmp || { echo "test_ecp5_models: the netlist has no .$$k: the check would not cover it"; \
+	    exit 1; }; done
+	@mv $@.tmp $@
+$(ECP5_MODELS_DIR)/rtl/Vpal_ecp5_prims_rtl__ALL.a: tests/fpga/pal_ecp5_prims_check.v
+	@mkdir -p $(@D)
+	@$(VERILATOR) --cc -O2 --x-assign unique --x-initial unique --top-module pal_ecp5_prims_check \
+	  --prefix Vpal_ecp5_prims_rtl -Mdir $(@D) $< >$(ECP5_MODELS_DIR)/verilator-rtl.log 2>&1 \
+	  || { tail -30 $(ECP5_MODELS_DIR)/verilator-rtl.log; exit 1; }
+	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_ecp5_prims_rtl.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
+	  Vpal_ecp5_prims_rtl__ALL.a >>$(ECP5_MODELS_DIR)/verilator-rtl.log 2>&1 \
+	  || { tail -30 $(ECP5_MODELS_DIR)/verilator-rtl.log; exit 1; }
+$(ECP5_MODELS_DIR)/gates/Vpal_ecp5_prims_gates__ALL.a: $(ECP5_MODELS_DIR)/net.v $(gates_cells_ecp5)
+	@mkdir -p $(@D)
+	@$(VERILATOR) --cc -O2 --x-assign 0 --x-initial unique -Wno-fatal -Wno-TIMESCALEMOD -Wno-lint -Wno-style \
+	  $(gates_vflags_ecp5) --top-module pal_ecp5_prims_check --prefix Vpal_ecp5_prims_gates -Mdir $(@D) \
+	  $< $(gates_cells_ecp5) >$(ECP5_MODELS_DIR)/verilator-gates.log 2>&1 \
+	  || { tail -30 $(ECP5_MODELS_DIR)/verilator-gates.log; exit 1; }
+	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_ecp5_prims_gates.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
+	  Vpal_ecp5_prims_gates__ALL.a >>$(ECP5_MODELS_DIR)/verilator-gates.log 2>&1 \
+	  || { tail -30 $(ECP5_MODELS_DIR)/verilator-gates.log; exit 1; }
+$(ECP5_MODELS_TEST): tests/fpga/test_ecp5_models.cpp tests/rtl/rtl_test.h $(SIM_RT_OBJS) \
+    $(ECP5_MODELS_DIR)/rtl/Vpal_ecp5_prims_rtl__ALL.a $(ECP5_MODELS_DIR)/gates/Vpal_ecp5_prims_gates__ALL.a
+	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -Itests/rtl -I$(ECP5_MODELS_DIR)/rtl -I$(ECP5_MODELS_DIR)/gates \
+	  -o $@ $< $(ECP5_MODELS_DIR)/rtl/Vpal_ecp5_prims_rtl__ALL.a $(ECP5_MODELS_DIR)/gates/Vpal_ecp5_prims_gates__ALL.a \
+	  $(SIM_RT_OBJS) $(rel_LIB) $(CMOCKA_LIBS) $(SIM_LDLIBS) $(LDLIBS)
+EXTRA_TESTS += $(ECP5_MODELS_TEST)

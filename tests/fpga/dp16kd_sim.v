@@ -19,7 +19,8 @@
 // unused, no reset asserted, both ports on one clock: the settings
 // brams_map.v writes and the builds use. Anything else stops the
 // simulation rather than being simulated wrongly. Reads see the contents
-// before a same-edge write.
+// before a same-edge write. make test's test_ecp5_models checks it against
+// the RTL memories it stands for.
 `default_nettype none
 
 /* verilator lint_off UNUSEDSIGNAL */  // the address bits a width does not use, the unused pins

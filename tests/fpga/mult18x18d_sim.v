@@ -6,6 +6,8 @@
 // enabled, so the cell is a combinational 18x18 -> 36-bit product; this
 // model is that and nothing more, and refuses (at elaboration) an instance
 // with any register or the bypass enabled rather than simulate it wrongly.
+// make test's test_ecp5_models checks it, signed and unsigned, against
+// the multiplication it stands for.
 // The ports and parameters are the primitive's.
 `default_nettype none
 
