@@ -223,8 +223,6 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
                               &soc->config.bias_depth, &soc->config.obuf_depth};
   for (int i = 0; i < 6; i++)
     if (variant->depths[i]) *depth[i] = variant->depths[i];
-  if (opt.board) soc->opt.rows = variant->rows, soc->opt.cols = variant->cols,
-                 soc->opt.firmware = variant->firmware != 0;
   soc->model.reset(variant->create(opt.seed ? opt.seed : 0x5EED50Cull));
   if (opt.trace_path) {
     pal_status_t st = soc->model->trace_open(opt.trace_path);

@@ -73,6 +73,9 @@ $(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
 # blocks per PE), for test_sim_random_<board>: the random programs on each
 # configuration a bitstream is built from.
 pairs_get = $(if $(2),$(if $(filter $(1),$(word 1,$(2))),$(word 2,$(2)),$(call pairs_get,$(1),$(wordlist 3,$(words $(2)),$(2)))))
+# a pair list's names and values, in order
+pairs_names = $(if $(1),$(word 1,$(1)) $(call pairs_names,$(wordlist 3,$(words $(1)),$(1))))
+pairs_values = $(if $(1),$(word 2,$(1)) $(call pairs_values,$(wordlist 3,$(words $(1)),$(1))))
 board_r = $(call pairs_get,R,$(BOARD_PARAMS_$(1)))
 board_c = $(call pairs_get,C,$(BOARD_PARAMS_$(1)))
 board_depths = $(foreach n,$(sim_depth_names),$(or $(call pairs_get,$(n),$(BOARD_PARAMS_$(1))),0))

@@ -71,8 +71,6 @@ board_payload = $(or $(call pairs_get,MAX_PAYLOAD,$(BOARD_PARAMS_$(1))),4096)
 # (the same parameters as -G flags, for soc-lint)
 soc_board_gflags = $(join $(addprefix -G,$(addsuffix =,$(call pairs_names,$(BOARD_PARAMS_$(1))))),$(call \
   pairs_values,$(BOARD_PARAMS_$(1))))
-pairs_names = $(if $(1),$(word 1,$(1)) $(call pairs_names,$(wordlist 3,$(words $(1)),$(1))))
-pairs_values = $(if $(1),$(word 2,$(1)) $(call pairs_values,$(wordlist 3,$(words $(1)),$(1))))
 soc_board_model = $(call soc_model,board_$(1),$(call board_r,$(1)),$(call board_c,$(1)),0,$(call \
   board_payload,$(1)),$(call board_core,$(1)),$(call board_depths,$(1)),$(1))
 $(foreach b,$(SIM_BOARD_TILES),$(eval $(call soc_board_model,$(b))))

@@ -49,7 +49,8 @@ typedef struct pal_soc_options {
   uint64_t seed;              /* registers start random from it (0: a fixed one) */
   const char *trace_path;     /* FST of everything (needs a traced build; NULL: none) */
   bool firmware;              /* the SoC with the control core and its firmware
-                                 (pal_soc CONTROL_CORE = 1; 4x4 FIFO only); default false */
+                                 (pal_soc CONTROL_CORE = 1: 4x4 FIFO or UART, 8x8 FIFO);
+                                 default false */
   const char *board;          /* a board's configuration instead (sim://?board=NAME: the
                                  geometry, depths, payload size and control core of
                                  BOARD_PARAMS_<NAME>, constraints/boards.mk); rows,

@@ -53,6 +53,11 @@ static void test_gates_uart_gemm(void **state) {
                  info.link.tile.cols, want.rows, want.cols);
   PAL_TEST_CHECK(seed, info.link.max_payload == GATES_MAX_PAYLOAD, "%s: INFO max_payload %u", uri,
                  info.link.max_payload);
+  /* the host side's idea of the board clock (constraints/boards.mk) is the top's */
+  PAL_TEST_CHECK(seed,
+                 info.link.clock_hz == (uint32_t)GATES_HOST_CYCLES_PER_MS * 1000u * GATES_CLOCKS_PER_HOST_CYCLE,
+                 "%s: INFO clock %u Hz, the harness assumes %u", uri, (unsigned)info.link.clock_hz,
+                 (unsigned)GATES_HOST_CYCLES_PER_MS * 1000u * GATES_CLOCKS_PER_HOST_CYCLE);
   PAL_TEST_CHECK(seed, info.firmware == (GATES_FIRMWARE != 0) && pal_device_uses_firmware(d) == (GATES_FIRMWARE != 0),
                  "%s: INFO firmware %d, the board build has the control core: %d", uri, info.firmware,
                  GATES_FIRMWARE);
