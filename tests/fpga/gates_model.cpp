@@ -4,8 +4,8 @@
 // gate-level netlist that make bitstream writes for the board (Yosys
 // synth_ice40 or synth_ecp5, the family's cell models), or from the RTL top
 // (to check this harness itself). Compiled with GATES_CLASS / GATES_HEADER
-// naming the Verilated class, GATES_BOARD_ICEBREAKER or
-// GATES_BOARD_ORANGECRAB for the pins, and GATES_NAME, GATES_ROWS,
+// naming the Verilated class, GATES_BOARD_<BOARD> for the pins, and
+// GATES_NAME, GATES_ROWS,
 // GATES_COLS, GATES_MAX_PAYLOAD, GATES_FIRMWARE the board build's
 // parameters.
 //
@@ -13,8 +13,9 @@
 // GATES_HOST_CYCLES_PER_BIT host cycles one bit (constraints/boards.mk):
 // the iCEBreaker's 24 MHz core runs its UART at 8 clocks per bit, two
 // board clocks per host cycle (the UART models of sim/soc.mk take 4); the
-// OrangeCrab's 18 MHz core at 6, one board clock per host cycle. The button is the
-// reset: the board's reset generator then holds the SoC for 2^10 more
+// OrangeCrab's 18 MHz core at 6 and the ULX3S's 15 MHz core at 15, one
+// board clock per host cycle. The button is the reset: the board's reset
+// generator then holds the SoC for 2^10 more
 // cycles, which set_rst(false) clocks out with the line idle, so the
 // host's first byte meets a listening UART.
 #include GATES_HEADER
@@ -26,20 +27,28 @@
 
 namespace {
 
+// Each board's pins: clock, UART (RX into the FPGA, TX out of it), the
+// reset button (pressed: rst true) and the tile-busy LED.
 #if defined(GATES_BOARD_ICEBREAKER)
 #define PIN_CLK CLK
 #define PIN_RX RX
 #define PIN_TX TX
-#define PIN_BTN_N BTN_N
+#define SET_BUTTON(rst) (top_->BTN_N = (rst) ? 0 : 1)
 #define BUSY_LED (top_->LED1)  // LED1 = tile busy
 #elif defined(GATES_BOARD_ORANGECRAB)
 #define PIN_CLK clk48
 #define PIN_RX gpio_1
 #define PIN_TX gpio_0
-#define PIN_BTN_N usr_btn
+#define SET_BUTTON(rst) (top_->usr_btn = (rst) ? 0 : 1)
 #define BUSY_LED (!top_->rgb_led0_g)  // green, active low = tile busy
+#elif defined(GATES_BOARD_ULX3S)
+#define PIN_CLK clk_25mhz
+#define PIN_RX ftdi_txd  // the FT231X's TXD is the FPGA's input
+#define PIN_TX ftdi_rxd
+#define SET_BUTTON(rst) (top_->btn = (rst) ? 2 : 0)  // FIRE1 = btn[1], active high
+#define BUSY_LED (top_->led & 1)                     // led[0] = busy
 #else
-#error "say which board: GATES_BOARD_ICEBREAKER or GATES_BOARD_ORANGECRAB"
+#error "say which board: GATES_BOARD_ICEBREAKER, GATES_BOARD_ORANGECRAB or GATES_BOARD_ULX3S"
 #endif
 // from constraints/boards.mk, which gives the test program the same
 constexpr int kClocksPerHostCycle = GATES_CLOCKS_PER_HOST_CYCLE;
@@ -54,13 +63,13 @@ class GatesModel final : public pal_soc_model {
     top_.reset(new GATES_CLASS(&ctx_, "board"));
     top_->PIN_CLK = 0;
     top_->PIN_RX = 1;
-    top_->PIN_BTN_N = 0;
+    SET_BUTTON(true);
     top_->eval();
   }
   ~GatesModel() override { top_->final(); }
 
   void set_rst(bool rst) override {
-    top_->PIN_BTN_N = rst ? 0 : 1;
+    SET_BUTTON(rst);
     if (!rst)
       for (int i = 0; i < kResetRelease; i++) clock(true);
   }
