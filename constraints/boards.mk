@@ -365,7 +365,7 @@ $(GATES_DIR)/gates_model_$(1)_$(2).o: tests/fpga/gates_model.cpp sim/pal_soc_mod
 	  -DGATES_CLASS=Vpal_$(1)_$(2) -DGATES_HEADER='"Vpal_$(1)_$(2).h"' -c -o $$@ $$<
 $(GATES_DIR)/test_gates_$(1)_$(2): tests/fpga/test_gates_gemm.c $(GATES_DIR)/gates_model_$(1)_$(2).o \
     $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a \
-    $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a
+    $(BUILD)/rel/libpaldrv.a $(BUILD)/rel/libpaltile.a $(rel_LIB)
 	$$(CC) $$(REL_FLAGS) -Itests/unit -Itests/tile -Itests/soc -Itests/driver -Isim $$(call gates_defs,$(1)) \
 	  -DGATES_NAME='"$(1)-$(2)"' -c -o $$@.o $$<
 	$$(SIM_CXX) -o $$@ $$@.o $(GATES_DIR)/gates_model_$(1)_$(2).o $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a \
@@ -413,7 +413,7 @@ $(ECP5_MODELS_DIR)/gates/Vpal_ecp5_prims_gates__ALL.a: $(ECP5_MODELS_DIR)/net.v 
 	@$(MAKE) --no-print-directory -C $(@D) -f Vpal_ecp5_prims_gates.mk OPT_FAST=-O1 OPT_SLOW=-O1 \
 	  Vpal_ecp5_prims_gates__ALL.a >>$(ECP5_MODELS_DIR)/verilator-gates.log 2>&1 \
 	  || { tail -30 $(ECP5_MODELS_DIR)/verilator-gates.log; exit 1; }
-$(ECP5_MODELS_TEST): tests/fpga/test_ecp5_models.cpp tests/rtl/rtl_test.h $(SIM_RT_OBJS) \
+$(ECP5_MODELS_TEST): tests/fpga/test_ecp5_models.cpp tests/rtl/rtl_test.h $(SIM_RT_OBJS) $(rel_LIB) \
     $(ECP5_MODELS_DIR)/rtl/Vpal_ecp5_prims_rtl__ALL.a $(ECP5_MODELS_DIR)/gates/Vpal_ecp5_prims_gates__ALL.a
 	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -Itests/rtl -I$(ECP5_MODELS_DIR)/rtl -I$(ECP5_MODELS_DIR)/gates \
 	  -o $@ $< $(ECP5_MODELS_DIR)/rtl/Vpal_ecp5_prims_rtl__ALL.a $(ECP5_MODELS_DIR)/gates/Vpal_ecp5_prims_gates__ALL.a \

@@ -127,4 +127,5 @@ pal_soc_model *create(uint64_t seed) { return new Model(seed); }
 
 extern "C" const pal_soc_variant_t PAL_SOC_VARIANT = {
     PAL_SOC_ROWS, PAL_SOC_COLS,     PAL_SOC_UART,  PAL_SOC_MAX_PAYLOAD,
-    create,       PAL_SOC_FIRMWARE, PAL_SOC_BOARD, {PAL_SOC_DEPTHS}};
+    create,       PAL_SOC_FIRMWARE, PAL_SOC_BOARD, {PAL_SOC_DEPTHS},
+    0 /* UART models: sim/soc.mk's SOC_CLOCKS_PER_BIT */};
