@@ -280,7 +280,8 @@ static pal_status_t fw_open(pal_device_t *d) {
   PAL_RETURN_IF_ERROR(fw_call(d, PAL_FWMSG_INFO, NULL, 0, r, 16, 13));
   const pal_tile_config_t *t = &d->info.link.tile;
   if ((r[3] & 0xFFu) != t->rows || ((r[3] >> 8) & 0xFFu) != t->cols ||
-      ((r[3] & PAL_TILE_GEOMETRY_NO_POST) != 0) != (t->no_post != 0) || r[4] != t->imem_depth ||
+      ((r[3] & PAL_TILE_GEOMETRY_NO_POST) != 0) != (t->no_post != 0) ||
+      ((r[3] & PAL_TILE_GEOMETRY_NO_ACCU) != 0) != (t->no_accu != 0) || r[4] != t->imem_depth ||
       r[5] != t->abuf_blocks || r[6] != t->wmem_blocks || r[7] != t->acc_depth ||
       r[8] != t->bias_depth || r[9] != t->obuf_depth)
     return pal_status_make(PAL_FAILED_PRECONDITION,

@@ -767,6 +767,16 @@ static pal_status_t check_code(const pal_kernel_image_t *img, const pal_tile_con
                                "POST unit (it would stop with ILLEGAL_OPCODE)",
                                img->name, l.text, first + k);
       }
+      /* a GEMM there leaves raw block sums in ACC (docs/isa.md §1), and no
+       * kernel image says that it expects them: reading them as FP32 sums
+       * would be silently wrong */
+      if (instr.opcode == PAL_ISA_OP_GEMM && device_config && device_config->no_accu) {
+        label_t l = section_label(i, s->kind, s->pe);
+        return pal_status_make(PAL_FAILED_PRECONDITION,
+                               "%s: %s: instruction at pc %" PRIu64 " is a GEMM, and the device's tile has no "
+                               "accumulate units (it would leave raw block sums, not FP32 sums, in ACC)",
+                               img->name, l.text, first + k);
+      }
     }
   }
   if (!have_code)

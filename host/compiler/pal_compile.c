@@ -244,6 +244,12 @@ pal_status_t pal_plan_dense_chain(const pal_tile_config_t *geometry, const pal_d
   pal_plan_options_initialize(&defaults);
   if (!options) options = &defaults;
   PAL_RETURN_IF_ERROR(pal_status_annotate(pal_tile_config_validate(geometry), "tile geometry: "));
+  /* the raw block sums of such a tile would need the host to accumulate
+   * (pal_tile_raw_add) and ACC planned per K block: not written yet */
+  if (geometry->no_accu)
+    return pal_status_make(PAL_UNIMPLEMENTED,
+                           "pal_plan_dense_chain: a tile without accumulate units (no_accu, raw block "
+                           "sums) is not supported by the compiler yet");
   for (size_t i = 0; i < n; i++) PAL_RETURN_IF_ERROR(check_layer(&layers[i], i, i ? &layers[i - 1] : NULL));
 
   const pal_tile_config_t *c = geometry;

@@ -275,6 +275,48 @@ static void gemm_compute(pal_emu_t *emu, const pal_isa_instr_t *in) {
   }
 }
 
+/* A tile without accumulate units (cfg.no_accu): each block the walk
+ * visits (gemm_walk's predicate: a non-zero or NaR activation code, an
+ * activation scale of 255, or a NaR weight block in some PE of the N-tile)
+ * leaves its P raw words in ACC plane kb (pal_tile_raw_word); skipped
+ * blocks leave their words as they were. */
+static void gemm_compute_raw(pal_emu_t *emu, const pal_isa_instr_t *in) {
+  const uint32_t P = emu->pes, W = emu->cfg.wmem_blocks;
+  const size_t row_words = (size_t)in->n_tiles * P, plane = (size_t)in->m_count * row_words;
+  for (uint32_t t = 0; t < in->n_tiles; t++) {
+    size_t wrow = (size_t)in->w_base + (size_t)t * in->k_blocks;
+    memset(emu->walk_wnar, 0, in->k_blocks);
+    for (uint32_t p = 0; p < P; p++) {
+      const uint8_t *flags = emu->wmem_flags + (size_t)p * W + wrow;
+      for (uint32_t kb = 0; kb < in->k_blocks; kb++) emu->walk_wnar[kb] |= flags[kb] & WFLAG_NAR;
+    }
+    for (uint32_t m = 0; m < in->m_count; m++) {
+      size_t arow = (size_t)in->a_base + (size_t)m * in->a_stride;
+      for (uint32_t kb = 0; kb < in->k_blocks; kb++) {
+        size_t ab = arow + kb;
+        uint32_t nz = emu->abuf_nz[ab];
+        uint8_t xa = emu->abuf_scales[ab];
+        if (!nz && xa != PAL_SCALE_NAR && !emu->walk_wnar[kb]) continue;
+        const uint8_t *ac = emu->abuf_codes + ab * BLOCK;
+        size_t addr = (size_t)in->acc_base + kb * plane + m * row_words + (size_t)t * P;
+        for (uint32_t p = 0; p < P; p++, addr++) {
+          size_t wi = (size_t)p * W + wrow + kb;
+          uint8_t xw = emu->wmem_scales[wi];
+          bool nar = xa == PAL_SCALE_NAR || xw == PAL_SCALE_NAR ||
+                     (emu->wmem_flags[wi] & WFLAG_NAR_CODE) || emu->abuf_nar[ab];
+          int32_t s = 0;
+          if (!nar && nz) {
+            const uint8_t *wc = emu->wmem_codes + wi * BLOCK;
+            s = sparse_block_sum(emu->products, wc, ac, nz);
+          }
+          emu->acc[addr] = nar ? 0u : pal_tile_raw_word(s, (int)xw + (int)xa - 2 * PAL_SCALE_BIAS - 15);
+          emu->acc_nar[addr] = nar;
+        }
+      }
+    }
+  }
+}
+
 /* The same values through pal_gemm: gathers the operands into PAL8-B32
  * matrices (ACC starts are not expressible there, so init=acc stays on the
  * table path). Returns false, having written nothing, when it does not
@@ -333,11 +375,15 @@ static uint64_t exec_gemm(pal_emu_t *emu, const pal_isa_instr_t *in) {
   if ((uint64_t)in->a_base + (uint64_t)(in->m_count - 1) * in->a_stride + in->k_blocks >
           c->abuf_blocks ||
       (uint64_t)in->w_base + (uint64_t)in->n_tiles * in->k_blocks > c->wmem_blocks ||
-      (uint64_t)in->acc_base + (uint64_t)in->m_count * rows > c->acc_depth ||
+      (uint64_t)in->acc_base + (uint64_t)in->m_count * rows * (c->no_accu ? in->k_blocks : 1) >
+          c->acc_depth ||
       (in->init == PAL_ISA_INIT_BIAS && (uint64_t)in->bias_base + rows > c->bias_depth))
     return stop_error(emu, PAL_TILE_ERR_ADDR_RANGE, emu->pc);
   uint64_t cycles = PAL_TILE_FETCH_CYCLES + PAL_TILE_GEMM_SETUP_CYCLES + gemm_walk(emu, in);
-  if (!gemm_compute_fast(emu, in)) gemm_compute(emu, in);
+  if (c->no_accu)
+    gemm_compute_raw(emu, in);
+  else if (!gemm_compute_fast(emu, in))
+    gemm_compute(emu, in);
   return cycles;
 }
 
@@ -414,6 +460,12 @@ static uint64_t step(pal_emu_t *emu) {
    * does not have (docs/isa.md §1), before any check of its fields */
   if (in.opcode == PAL_ISA_OP_POST && emu->cfg.no_post)
     err = PAL_TILE_ERR_ILLEGAL_OPCODE;
+  /* without accumulate units a GEMM has no start value to add to: init
+   * other than zero is a bad field there (checked before the loops and
+   * ranges, as every field is) */
+  if (err == PAL_TILE_ERR_NONE && in.opcode == PAL_ISA_OP_GEMM && emu->cfg.no_accu &&
+      in.init != PAL_ISA_INIT_ZERO)
+    err = PAL_TILE_ERR_BAD_FIELD;
   if (err != PAL_TILE_ERR_NONE) return stop_error(emu, err, emu->pc);
   uint64_t cycles;
   switch (in.opcode) {
@@ -537,7 +589,8 @@ static pal_status_t emu_read_reg(void *self, uint32_t offset, uint32_t *out_valu
     case PAL_TILE_REG_ID: v = PAL_TILE_ID_VALUE; break;
     case PAL_TILE_REG_ISA_VERSION: v = PAL_ISA_VERSION; break;
     case PAL_TILE_REG_GEOMETRY:
-      v = c->rows | c->cols << 8 | c->acc_units << 16 | (c->no_post ? PAL_TILE_GEOMETRY_NO_POST : 0);
+      v = c->rows | c->cols << 8 | c->acc_units << 16 | (c->no_post ? PAL_TILE_GEOMETRY_NO_POST : 0) |
+          (c->no_accu ? PAL_TILE_GEOMETRY_NO_ACCU : 0);
       break;
     case PAL_TILE_REG_IMEM_DEPTH: v = c->imem_depth; break;
     case PAL_TILE_REG_ABUF_BLOCKS: v = c->abuf_blocks; break;

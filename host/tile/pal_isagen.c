@@ -244,6 +244,7 @@ int main(int argc, char **argv) {
   emit(f, "PAL_TILE_CTR_COUNT", 0, PAL_TILE_CTR_COUNT);
   emit(f, "PAL_TILE_ID_VALUE", 32, PAL_TILE_ID_VALUE);
   emit(f, "PAL_TILE_GEOMETRY_NO_POST_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_GEOMETRY_NO_POST));
+  emit(f, "PAL_TILE_GEOMETRY_NO_ACCU_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_GEOMETRY_NO_ACCU));
   emit(f, "PAL_TILE_CONTROL_START_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_CONTROL_START));
   emit(f, "PAL_TILE_CONTROL_RESET_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_CONTROL_RESET));
   emit(f, "PAL_TILE_STATUS_BUSY_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_STATUS_BUSY));

@@ -54,6 +54,12 @@ pal_status_t pal_tile_config_validate(const pal_tile_config_t *config) {
   PAL_RETURN_IF_ERROR(check_range("bias_depth", config->bias_depth, 1, 65536));
   PAL_RETURN_IF_ERROR(check_range("obuf_depth", config->obuf_depth, 1, 65536));
   PAL_RETURN_IF_ERROR(check_range("no_post", config->no_post, 0, 1));
+  PAL_RETURN_IF_ERROR(check_range("no_accu", config->no_accu, 0, 1));
+  /* POST reads FP32 sums from ACC, which a tile without accumulate units
+   * never has */
+  if (config->no_accu && !config->no_post)
+    return pal_status_make(PAL_INVALID_ARGUMENT,
+                           "tile config: no_accu = 1 needs no_post = 1 (POST reads FP32 sums)");
   return PAL_STATUS_OK;
 }
 

@@ -39,6 +39,12 @@ typedef struct pal_tile_config {
    * without one to fit the iCE40UP5K. Zero is the full tile, so that a
    * configuration filled in by hand has POST. */
   uint32_t no_post;
+  /* 1: the tile has no FP32 accumulate units (docs/isa.md §1, "raw block
+   * sums"): a GEMM writes each visited block's sum and exponent to ACC
+   * (pal_tile_raw_word) and the host accumulates them (pal_tile_raw_add).
+   * Only with no_post = 1; GEMM's init must be zero there. The reference
+   * of a UP5K-sized tile (docs/boards.md); no RTL tile has it yet. */
+  uint32_t no_accu;
 } pal_tile_config_t;
 
 /* Fills the defaults of docs/isa.md §1 for an R x C array: ACC_UNITS =
@@ -222,6 +228,7 @@ pal_status_t pal_isa_encode(const pal_isa_instr_t *instr, uint32_t out_words[PAL
 
 #define PAL_TILE_ID_VALUE 0x50414C31u /* "PAL1" */
 #define PAL_TILE_GEOMETRY_NO_POST 0x01000000u /* GEOMETRY[24]: the tile has no POST unit */
+#define PAL_TILE_GEOMETRY_NO_ACCU 0x02000000u /* GEOMETRY[25]: no accumulate units (raw block sums) */
 
 #define PAL_TILE_CONTROL_START 0x1u /* start at START_PC */
 #define PAL_TILE_CONTROL_RESET 0x2u /* reset counters and STATUS (not CLIP_*) */
@@ -419,6 +426,31 @@ pal_status_t pal_emu_create_with_options(const pal_tile_config_t *config,
 void pal_emu_destroy(pal_emu_t *emu);
 /* The emulator's tile device; valid until pal_emu_destroy. */
 pal_tile_device_t *pal_emu_device(pal_emu_t *emu);
+
+/* ======================================================================== */
+/* Raw block sums (docs/isa.md §1, tile without accumulate units)           */
+/* ======================================================================== */
+
+/* A GEMM on a tile with no_accu = 1 leaves, for each block (t, m, kb) the
+ * walk visits and each PE p, the ACC word
+ *   acc_base + (kb·m_count + m)·n_tiles·P + t·P + p
+ * = {s[21:0], e[9:0]}: the 22-bit block sum s and e = Xw + Xa - 269, the
+ * exponent of pal-format.md §3 (two's complement both), with NaR flag 0;
+ * or 0 with NaR flag 1 when the block pair holds a NaR (a NaR code or a
+ * scale of 255 on either side). Words of blocks the walk skips are not
+ * written: their sum is 0, which adds nothing. */
+#define PAL_TILE_RAW_EXP_BITS 10u
+
+/* The word of block sum s (|s| < 2^21) at exponent e (-512..511). */
+uint32_t pal_tile_raw_word(int32_t block_sum, int exp);
+/* The block sum and exponent of a word. */
+void pal_tile_raw_unpack(uint32_t word, int32_t *out_block_sum, int *out_exp);
+/* acc (+) the block of a raw word with NaR flag `nar_flag`, exactly as an
+ * accumulate unit does it (pal_fp32_accumulate); *io_nar is sticky. Fold
+ * the visited blocks of one output in block order kb = 0, 1, ..., starting
+ * from +0 or pal_fp32_start(bias), and the result is the ACC word a tile
+ * with accumulate units leaves (NaR as *io_nar). */
+float pal_tile_raw_add(float acc, uint32_t word, bool nar_flag, bool *io_nar);
 
 /* ======================================================================== */
 /* Assembler and disassembler (docs/isa.md §7)                              */

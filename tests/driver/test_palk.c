@@ -596,6 +596,17 @@ static void test_base_image_is_valid(void **state) {
                              strstr(pal_status_message(np), "no POST unit"),
                  "an image with POST on a tile without: %s", np ? pal_status_message(np) : "accepted");
   pal_status_free(np);
+  /* nor may a tile without accumulate units run its GEMM: it would leave
+   * raw block sums where the image expects FP32 sums */
+  pal_tile_config_t no_accu = no_post;
+  no_accu.no_accu = 1;
+  np = pal_kernel_image_validate(img, &no_accu);
+  PAL_TEST_CHECK(g_seed, np && pal_status_code(np) == PAL_FAILED_PRECONDITION &&
+                             strstr(pal_status_message(np), "is a GEMM") &&
+                             strstr(pal_status_message(np), "no accumulate units"),
+                 "an image with GEMM on a tile without accumulate units: %s",
+                 np ? pal_status_message(np) : "accepted");
+  pal_status_free(np);
   pal_emu_t *emu = NULL;
   OK(pal_emu_create(&dev, &emu));
   pal_tile_device_t *td = pal_emu_device(emu);
