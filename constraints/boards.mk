@@ -229,20 +229,27 @@ fpga-fit: $(FIT_DIR)/stat.json
 # through synth_ice40 as the board build does and packed by nextpnr-ice40:
 # the logic cells of the tile with no link, bridge or UART beside it. (Its
 # bus port becomes pins, more than the package has: --pack-only does not
-# place them, and I/O cells are not logic cells.)
-.PHONY: fpga-fit-tile
-fpga-fit-tile: $(BOARD_RTL) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
-	@mkdir -p $(FIT_DIR)
-	@echo "fpga-fit-tile: yosys synth_ice40 $(board_synth_opts_icebreaker) pal_tile (R $(call board_r,icebreaker) C $(call board_c,icebreaker), depths $(ICEBREAKER_TILE_DEPTHS), no POST), log in $(FIT_DIR)/tile-yosys.log"
-	@$(YOSYS) -q -l $(FIT_DIR)/tile-yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
-	    $(BOARD_RTL); chparam -set R $(call board_r,icebreaker) -set C $(call board_c,icebreaker) \
-	    $(subst -G, -set ,$(subst =, ,$(call sim_depth_gflags,$(ICEBREAKER_TILE_DEPTHS)))) \
-	    -set POST_UNIT 0 -set ABUF_SPRAM 1 pal_tile; \
-	    synth_ice40 $(board_synth_opts_icebreaker) -top pal_tile -json $(FIT_DIR)/tile.json" >/dev/null \
-	  || { tail -20 $(FIT_DIR)/tile-yosys.log; exit 1; }
-	@$(NEXTPNR_ICE40) --up5k --package sg48 --json $(FIT_DIR)/tile.json --pack-only \
-	  >$(FIT_DIR)/tile-nextpnr.log 2>&1 || { tail -20 $(FIT_DIR)/tile-nextpnr.log; exit 1; }
-	@grep -E "ICESTORM_(LC|RAM|SPRAM|DSP):" $(FIT_DIR)/tile-nextpnr.log | sed 's/^Info: */fpga-fit-tile: /'
+# place them, and I/O cells are not logic cells.) make fpga-fit-tile-raw:
+# the same tile without accumulate units (ACCUMULATE = 0, raw block sums,
+# docs/isa.md §1), the UP5K tile in the making (docs/boards.md).
+# $(call fit_tile,TARGET,FILE STEM,ACCUMULATE,WHAT)
+define fit_tile
+.PHONY: $(1)
+$(1): $$(BOARD_RTL) $$(GEN_TABLES) $$(GEN_DIR)/pal_isa.vh
+	@mkdir -p $$(FIT_DIR)
+	@echo "$(1): yosys synth_ice40 $$(board_synth_opts_icebreaker) pal_tile (R $$(call board_r,icebreaker) C $$(call board_c,icebreaker), depths $$(ICEBREAKER_TILE_DEPTHS), $(4)), log in $$(FIT_DIR)/$(2)-yosys.log"
+	@$$(YOSYS) -q -l $$(FIT_DIR)/$(2)-yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$$(GEN_DIR) -Irtl \
+	    $$(BOARD_RTL); chparam -set R $$(call board_r,icebreaker) -set C $$(call board_c,icebreaker) \
+	    $$(subst -G, -set ,$$(subst =, ,$$(call sim_depth_gflags,$$(ICEBREAKER_TILE_DEPTHS)))) \
+	    -set POST_UNIT 0 -set ACCUMULATE $(3) -set ABUF_SPRAM 1 pal_tile; \
+	    synth_ice40 $$(board_synth_opts_icebreaker) -top pal_tile -json $$(FIT_DIR)/$(2).json" >/dev/null \
+	  || { tail -20 $$(FIT_DIR)/$(2)-yosys.log; exit 1; }
+	@$$(NEXTPNR_ICE40) --up5k --package sg48 --json $$(FIT_DIR)/$(2).json --pack-only \
+	  >$$(FIT_DIR)/$(2)-nextpnr.log 2>&1 || { tail -20 $$(FIT_DIR)/$(2)-nextpnr.log; exit 1; }
+	@grep -E "ICESTORM_(LC|RAM|SPRAM|DSP):" $$(FIT_DIR)/$(2)-nextpnr.log | sed 's/^Info: */$(1): /'
+endef
+$(eval $(call fit_tile,fpga-fit-tile,tile,1,no POST))
+$(eval $(call fit_tile,fpga-fit-tile-raw,tile-raw,0,no POST and no accumulate units))
 
 # make fpga-pack: the flip-flops of the board's own (flattened) netlist that
 # take a logic cell of their own, per instance -> $(FIT_DIR)/pack.json

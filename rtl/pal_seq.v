@@ -30,6 +30,7 @@ module pal_seq #(
     parameter BIAS_DEPTH = 1024,
     parameter OBUF_DEPTH = 4096,
     parameter POST_UNIT = 1,
+    parameter ACCUMULATE = 1,
     parameter P = R * C,                                           // derived: do not override
     parameter IAW = (IMEM_DEPTH > 1) ? $clog2(IMEM_DEPTH) : 1,     // derived
     parameter ABW = $clog2(ABUF_BLOCKS),                           // derived
@@ -37,7 +38,8 @@ module pal_seq #(
     parameter AAW = (ACC_DEPTH > 1) ? $clog2(ACC_DEPTH) : 1,       // derived
     parameter BAW = (BIAS_DEPTH > 1) ? $clog2(BIAS_DEPTH) : 1,     // derived
     parameter GW = $clog2(P + 1),                                  // derived
-    parameter KW = $clog2(((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS) + 1) // derived
+    parameter KW = $clog2(((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS) + 1), // derived
+    parameter KIW = $clog2((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS)       // derived
 ) (
     input  wire                   i_clk,
     input  wire                   i_rst,
@@ -88,6 +90,8 @@ module pal_seq #(
     output wire [AAW-1:0]         o_ho_accrow,
     output wire [BAW-1:0]         o_ho_biasrow,
     output wire [WBW-1:0]         o_ho_wblk,
+    output wire [KIW-1:0]         o_ho_kb,
+    output wire [AAW-1:0]         o_plane,
     output reg  [1:0]             o_init,
     input  wire [GW-1:0]          i_gated_count,
     // POST element issue (reads in this cycle, pal_tile_post gets the data next)
@@ -136,7 +140,8 @@ module pal_seq #(
       .ACC_DEPTH(ACC_DEPTH),
       .BIAS_DEPTH(BIAS_DEPTH),
       .OBUF_DEPTH(OBUF_DEPTH),
-      .POST_UNIT(POST_UNIT)
+      .POST_UNIT(POST_UNIT),
+      .ACCUMULATE(ACCUMULATE)
   ) decode (
       .i_en             (fetch),
       .i_instr          (i_imem_rdata),
@@ -227,6 +232,8 @@ module pal_seq #(
       .o_ho_accrow (o_ho_accrow),
       .o_ho_biasrow(o_ho_biasrow),
       .o_ho_wblk   (o_ho_wblk),
+      .o_ho_kb     (o_ho_kb),
+      .o_plane     (o_plane),
       .o_busy      (w_busy),
       .o_stall     (w_stall),
       .o_nar_step  (w_nar_step),

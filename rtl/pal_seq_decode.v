@@ -16,7 +16,8 @@ module pal_seq_decode #(
     parameter ACC_DEPTH = 4096,
     parameter BIAS_DEPTH = 1024,
     parameter OBUF_DEPTH = 4096,
-    parameter POST_UNIT = 1
+    parameter POST_UNIT = 1,
+    parameter ACCUMULATE = 1
 ) (
     input  wire         i_en,      // decode cycle: check (else o_error is 0)
     input  wire [127:0] i_instr,
@@ -175,6 +176,8 @@ module pal_seq_decode #(
       illegal = ~(o_gemm | o_post | o_setr | sync | o_end);
       bad = reserved
           | (o_gemm & (o_init == 2'd3))
+          // without accumulate units there is no start value to add to
+          | (o_gemm & (ACCUMULATE == 0) & (o_init != PAL_ISA_INIT_ZERO))
           | (o_post & ((o_act == 2'd3) | (o_out_fmt > PAL_ISA_OUT_PAL8)
                        | ((o_out_fmt == PAL_ISA_OUT_PAL8)
                           & ({5'd0, o_n_count} > {o_out_stride, 5'd0}))))
@@ -211,7 +214,30 @@ module pal_seq_decode #(
   wire [6:0] in_range;
   pal_cmp_le #(.W(48), .K(AB48)) c_a (.i_x(sum_a), .o_le(in_range[0]));
   pal_cmp_le #(.W(48), .K(WB48)) c_w (.i_x(sum_w), .o_le(in_range[1]));
-  pal_cmp_le #(.W(48), .K(ACC48)) c_acc (.i_x(sum_acc), .o_le(in_range[2]));
+  // Without accumulate units (ACCUMULATE = 0) a GEMM writes k_blocks
+  // planes of m_count * n_tiles * P words (docs/isa.md §1): when both
+  // factors are within ACC's depth they fit AW bits and their product is
+  // exact in 2 * AW; when either is not, no GEMM fits (each is >= 1 once
+  // ZERO_LOOP has passed).
+  generate
+    if (ACCUMULATE != 0) begin : g_acc_fp32
+      pal_cmp_le #(.W(48), .K(ACC48)) c_acc (.i_x(sum_acc), .o_le(in_range[2]));
+    end else begin : g_acc_raw
+      localparam AW = $clog2(ACC_DEPTH + 1);
+      wire span_le, kb_le, raw_le;
+      wire [16:0] kb17 = {1'b0, o_k_blocks};
+      wire [2*AW-1:0] raw_span = acc_span[AW-1:0] * kb17[AW-1:0];
+      wire [47:0] sum_raw = x48(g_acc_base) + {{(48 - 2 * AW) {1'b0}}, raw_span};
+      pal_cmp_le #(.W(48), .K(ACC48)) c_span (.i_x(acc_span), .o_le(span_le));
+      pal_cmp_le #(.W(17), .K(ACC48[16:0])) c_kb (.i_x(kb17), .o_le(kb_le));
+      pal_cmp_le #(.W(48), .K(ACC48)) c_raw (.i_x(sum_raw), .o_le(raw_le));
+      // sum_acc (g_acc_base + acc_span) is the check of a tile with units
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_sum_acc = &{1'b0, sum_acc};
+      /* verilator lint_on UNUSEDSIGNAL */
+      assign in_range[2] = ~(i_en & o_gemm) | (span_le & kb_le & raw_le);
+    end
+  endgenerate
   pal_cmp_le #(.W(48), .K(BIAS48)) c_bias (.i_x(sum_bias), .o_le(in_range[3]));
   pal_cmp_le #(.W(48), .K(BIAS48)) c_pbias (.i_x(sum_pbias), .o_le(in_range[4]));
   pal_cmp_le #(.W(48), .K(OBUF48)) c_out32 (.i_x(sum_out32), .o_le(in_range[5]));

@@ -77,6 +77,8 @@ module pal_seq_walk #(
     output wire [AAW-1:0]         o_ho_accrow,
     output wire [BAW-1:0]         o_ho_biasrow,
     output wire [WBW-1:0]         o_ho_wblk,    // weight block of the block handed off
+    output wire [KIW-1:0]         o_ho_kb,      // its index in the row (raw block sums)
+    output wire [AAW-1:0]         o_plane,      // m_count * n_tiles * P, mod 2^AAW (raw block sums)
     // counter increments
     output wire                   o_busy,      // a step (CYC_BUSY)
     output wire                   o_stall,     // CYC_STALL
@@ -353,6 +355,12 @@ module pal_seq_walk #(
   /* verilator lint_off UNUSEDSIGNAL */
   reg [16:0]   be_accrow, be_acctile, be_biasrow;
   /* verilator lint_on UNUSEDSIGNAL */
+  // The N-tile's first weight block (w_base + t * k_blocks), kept the same
+  // way, so that a tile without accumulate units can place a block's raw
+  // sums by its index in the row (kb = wblk - wrow; docs/isa.md §1). A
+  // tile with accumulate units leaves o_ho_kb and o_plane unconnected, and
+  // synthesis drops them and this register.
+  reg [WBW-1:0] be_wrow;
 
   wire begin_now = run & pend & (ubusy == {UW{1'b0}});
   wire free = run & (~pend | begin_now);
@@ -386,6 +394,12 @@ module pal_seq_walk #(
   assign o_ho_accrow = be_accrow[AAW-1:0];
   assign o_ho_biasrow = be_biasrow[BAW-1:0];
   assign o_ho_wblk = pend_wblk;
+  wire [WBW-1:0] ho_kb = pend_wblk - be_wrow;  // < k_blocks <= KMAX: fits KIW bits
+  assign o_ho_kb = ho_kb[KIW-1:0];
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [47:0] plane = {32'd0, i_m_count} * {16'd0, acc_stride};
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign o_plane = plane[AAW-1:0];
 
   assign o_busy = step_en;
   assign o_stall = run & ~step_en & ~complete;
@@ -465,6 +479,7 @@ module pal_seq_walk #(
       be_accrow <= {1'b0, i_acc_base};
       be_acctile <= {1'b0, i_acc_base};
       be_biasrow <= {1'b0, i_bias_base};
+      be_wrow <= i_w_base[WBW-1:0];
     end else if (begin_now && pend_wb && !pend_last) begin
       if (pend_more) begin
         be_accrow <= be_accrow + acc_stride[16:0];
@@ -472,6 +487,7 @@ module pal_seq_walk #(
         be_acctile <= be_acctile + P17;
         be_accrow <= be_acctile + P17;
         be_biasrow <= be_biasrow + P17;
+        be_wrow <= be_wrow + i_k_blocks[WBW-1:0];
       end
     end
   end

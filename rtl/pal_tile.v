@@ -24,6 +24,9 @@
 // POST is an illegal opcode, GEOMETRY[24] says so, and the host reads ACC
 // and post-processes (the iCEBreaker's tile, to fit the iCE40UP5K;
 // docs/boards.md). Everything else, the cycle model included, is the same.
+// ACCUMULATE = 0 (with POST_UNIT = 0) builds it also without its FP32
+// accumulate units and adder: a GEMM writes raw block sums to ACC planes
+// (pal_tile_raw, docs/isa.md §1), GEOMETRY[25] says so, the host adds.
 `default_nettype none
 
 module pal_tile #(
@@ -37,7 +40,8 @@ module pal_tile #(
     parameter BIAS_DEPTH = 1024,
     parameter OBUF_DEPTH = 4096,
     parameter ABUF_SPRAM = 0,  // 1: ABUF's codes in iCE40UP5K SPRAM (pal_tile_abuf)
-    parameter POST_UNIT = 1    // 0: no POST unit (POST is ILLEGAL_OPCODE)
+    parameter POST_UNIT = 1,   // 0: no POST unit (POST is ILLEGAL_OPCODE)
+    parameter ACCUMULATE = 1   // 0: no accumulate units, raw block sums (only with POST_UNIT = 0)
 ) (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -61,6 +65,7 @@ module pal_tile #(
   localparam PEW = (P > 1) ? $clog2(P) : 1;
   localparam GW = $clog2(P + 1);
   localparam KW = $clog2(((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS) + 1);
+  localparam KIW = $clog2((ABUF_BLOCKS < WMEM_BLOCKS) ? ABUF_BLOCKS : WMEM_BLOCKS);
   localparam IAW = (IMEM_DEPTH > 1) ? $clog2(IMEM_DEPTH) : 1;
   localparam ABW = $clog2(ABUF_BLOCKS);
   localparam WBW = $clog2(WMEM_BLOCKS);
@@ -247,6 +252,8 @@ module pal_tile #(
   wire [AAW-1:0] ho_accrow;
   wire [BAW-1:0] ho_biasrow;
   wire [WBW-1:0] ho_wblk;
+  wire [KIW-1:0] ho_kb;
+  wire [AAW-1:0] ho_plane;
   wire [1:0]  init;
   wire [GW-1:0] gated_count;
   wire        pe_issue, pe_pal8, pe_pass2, pe_last;
@@ -269,7 +276,8 @@ module pal_tile #(
       .ACC_DEPTH(ACC_DEPTH),
       .BIAS_DEPTH(BIAS_DEPTH),
       .OBUF_DEPTH(OBUF_DEPTH),
-      .POST_UNIT(POST_UNIT)
+      .POST_UNIT(POST_UNIT),
+      .ACCUMULATE(ACCUMULATE)
   ) seq (
       .i_clk          (i_clk),
       .i_rst          (i_rst),
@@ -314,6 +322,8 @@ module pal_tile #(
       .o_ho_accrow    (ho_accrow),
       .o_ho_biasrow   (ho_biasrow),
       .o_ho_wblk      (ho_wblk),
+      .o_ho_kb        (ho_kb),
+      .o_plane        (ho_plane),
       .o_init         (init),
       .i_gated_count  (gated_count),
       .o_pe_issue     (pe_issue),
@@ -438,94 +448,150 @@ module pal_tile #(
   wire [32*U-1:0] acc_rdata, acc_wdata, bias_rdata;
   wire [U-1:0]  accnar_rdata, accnar_wdata;
 
-  pal_tile_accu #(
-      .P(P),
-      .U(U),
-      .ACC_DEPTH(ACC_DEPTH),
-      .BIAS_DEPTH(BIAS_DEPTH),
-      .SHARE_ADD(1),
-      .WBW(WBW)
-  ) accu (
-      .i_clk         (i_clk),
-      .i_rst         (seq_rst),
-      .i_ho_begin    (ho_begin),
-      .i_ho_wb       (ho_wb),
-      .i_ho_first    (ho_first),
-      .i_ho_ascale   (ho_ascale),
-      .i_ho_accrow   (ho_accrow),
-      .i_ho_biasrow  (ho_biasrow),
-      .i_ho_wblk     (ho_wblk),
-      .i_init        (init),
-      .o_xfer        (xfer),
-      .o_tab_re      (tab_re),
-      .o_tab_slot    (tab_slot),
-      .o_tab_wblk    (tab_wblk),
-      .i_lane_sum    (lane_sum),
-      .i_lane_nar    (lane_nar),
-      .i_lane_scale  (lane_scale),
-      .o_acc_re      (acc_re),
-      .o_acc_raddr   (acc_raddr),
-      .o_acc_rlane   (acc_rlane),
-      .i_acc_rdata   (acc_rdata),
-      .i_accnar_rdata(accnar_rdata),
-      .o_acc_we      (acc_we),
-      .o_acc_waddr   (acc_waddr),
-      .o_acc_wdata   (acc_wdata),
-      .o_accnar_wdata(accnar_wdata),
-      .o_bias_re     (bias_re),
-      .o_bias_raddr  (bias_raddr),
-      .o_bias_rlane  (bias_rlane),
-      .i_bias_rdata  (bias_rdata),
-      .o_add_en      (aa_en),
-      .o_add_valid   (aa_valid),
-      .o_add_a       (aa_a),
-      .o_add_b       (aa_b),
-      .o_add_pass    (aa_pass),
-      .o_add_side    (aa_side),
-      .i_add_valid   (sh_valid & ~sh_post),
-      .i_add_sum     (sh_sum),
-      .i_add_nar     (sh_nar),
-      .i_add_side    (sh_side[HW:0])
-  );
-
-  // ---- the FP32 adder shared by accumulate unit 0 and POST ------------------------
-  // A GEMM's blocks have all left the accumulate units before a POST
-  // issues its first element, and a POST's last result is written in its
-  // last cycle (§4), so the two never offer an operand in the same cycle
-  // (the simulation stops if they do); a side bit says whose result comes
-  // out. One adder fewer: about 600 LUT4 on the iCE40 (docs/boards.md).
-  // sides: POST's 25 bits (pal_post: TAG_W + 1), the unit's HW + 1 < 25
   localparam SH_W = 25;
   wire            aa_en, aa_valid, aa_pass, pa_en, pa_valid, pa_pass;
   wire [31:0]     aa_a, aa_b, pa_a, pa_b;
   wire [HW:0]     aa_side;
   wire [24:0]     pa_side;
+  // the adder's results: read by the accumulate unit and POST, neither of
+  // which a tile with ACCUMULATE = 0 has
+  /* verilator lint_off UNUSEDSIGNAL */
   wire            sh_valid, sh_nar, sh_post;
   wire [31:0]     sh_sum;
-  /* verilator lint_off UNUSEDSIGNAL */
   wire [SH_W-1:0] sh_side;
   /* verilator lint_on UNUSEDSIGNAL */
-  pal_fp32_add #(
-      .SIDE_W(SH_W + 1)
-  ) shared_add (
-      .i_clk  (i_clk),
-      .i_rst  (seq_rst),
-      .i_en   (aa_en & pa_en),
-      .i_valid(aa_valid | pa_valid),
-      .i_a    (pa_valid ? pa_a : aa_a),
-      .i_b    (pa_valid ? pa_b : aa_b),
-      .i_pass (pa_valid ? pa_pass : aa_pass),
-      .i_side (pa_valid ? {1'b1, pa_side} : {1'b0, {(SH_W - HW - 1){1'b0}}, aa_side}),
-      .o_valid(sh_valid),
-      .o_sum  (sh_sum),
-      .o_nar  (sh_nar),
-      .o_side ({sh_post, sh_side})
-  );
+  generate
+    if (ACCUMULATE != 0) begin : g_accu
+    // a block's place in the row is raw block sums' business
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire unused_raw = &{1'b0, ho_kb, ho_plane};
+    /* verilator lint_on UNUSEDSIGNAL */
+    pal_tile_accu #(
+        .P(P),
+        .U(U),
+        .ACC_DEPTH(ACC_DEPTH),
+        .BIAS_DEPTH(BIAS_DEPTH),
+        .SHARE_ADD(1),
+        .WBW(WBW)
+    ) accu (
+        .i_clk         (i_clk),
+        .i_rst         (seq_rst),
+        .i_ho_begin    (ho_begin),
+        .i_ho_wb       (ho_wb),
+        .i_ho_first    (ho_first),
+        .i_ho_ascale   (ho_ascale),
+        .i_ho_accrow   (ho_accrow),
+        .i_ho_biasrow  (ho_biasrow),
+        .i_ho_wblk     (ho_wblk),
+        .i_init        (init),
+        .o_xfer        (xfer),
+        .o_tab_re      (tab_re),
+        .o_tab_slot    (tab_slot),
+        .o_tab_wblk    (tab_wblk),
+        .i_lane_sum    (lane_sum),
+        .i_lane_nar    (lane_nar),
+        .i_lane_scale  (lane_scale),
+        .o_acc_re      (acc_re),
+        .o_acc_raddr   (acc_raddr),
+        .o_acc_rlane   (acc_rlane),
+        .i_acc_rdata   (acc_rdata),
+        .i_accnar_rdata(accnar_rdata),
+        .o_acc_we      (acc_we),
+        .o_acc_waddr   (acc_waddr),
+        .o_acc_wdata   (acc_wdata),
+        .o_accnar_wdata(accnar_wdata),
+        .o_bias_re     (bias_re),
+        .o_bias_raddr  (bias_raddr),
+        .o_bias_rlane  (bias_rlane),
+        .i_bias_rdata  (bias_rdata),
+        .o_add_en      (aa_en),
+        .o_add_valid   (aa_valid),
+        .o_add_a       (aa_a),
+        .o_add_b       (aa_b),
+        .o_add_pass    (aa_pass),
+        .o_add_side    (aa_side),
+        .i_add_valid   (sh_valid & ~sh_post),
+        .i_add_sum     (sh_sum),
+        .i_add_nar     (sh_nar),
+        .i_add_side    (sh_side[HW:0])
+    );
+
+    // ---- the FP32 adder shared by accumulate unit 0 and POST ------------------------
+    // A GEMM's blocks have all left the accumulate units before a POST
+    // issues its first element, and a POST's last result is written in its
+    // last cycle (§4), so the two never offer an operand in the same cycle
+    // (the simulation stops if they do); a side bit says whose result comes
+    // out. One adder fewer: about 600 LUT4 on the iCE40 (docs/boards.md).
+    // sides: POST's 25 bits (pal_post: TAG_W + 1), the unit's HW + 1 < 25
+    pal_fp32_add #(
+        .SIDE_W(SH_W + 1)
+    ) shared_add (
+        .i_clk  (i_clk),
+        .i_rst  (seq_rst),
+        .i_en   (aa_en & pa_en),
+        .i_valid(aa_valid | pa_valid),
+        .i_a    (pa_valid ? pa_a : aa_a),
+        .i_b    (pa_valid ? pa_b : aa_b),
+        .i_pass (pa_valid ? pa_pass : aa_pass),
+        .i_side (pa_valid ? {1'b1, pa_side} : {1'b0, {(SH_W - HW - 1){1'b0}}, aa_side}),
+        .o_valid(sh_valid),
+        .o_sum  (sh_sum),
+        .o_nar  (sh_nar),
+        .o_side ({sh_post, sh_side})
+    );
+  `ifndef SYNTHESIS
+    always @(posedge i_clk)
+      if (!seq_rst && aa_valid && pa_valid)
+        $fatal(1, "%m: accumulate unit 0 and POST offer the shared adder an operand in one cycle");
+  `endif
+    end else begin : g_raw
+      // the raw write-back (pal_tile_raw): no start values, no running
+      // sums, so nothing reads ACC or BIAS through the units' port, and no
+      // FP32 adder (POST, its other client, is not there either)
+      pal_tile_raw #(
+          .P(P),
+          .U(U),
+          .ACC_DEPTH(ACC_DEPTH),
+          .WBW(WBW),
+          .KIW(KIW)
+      ) raw (
+          .i_clk         (i_clk),
+          .i_rst         (seq_rst),
+          .i_ho_begin    (ho_begin),
+          .i_ho_wb       (ho_wb),
+          .i_ho_ascale   (ho_ascale),
+          .i_ho_accrow   (ho_accrow),
+          .i_ho_wblk     (ho_wblk),
+          .i_ho_kb       (ho_kb),
+          .i_plane       (ho_plane),
+          .o_xfer        (xfer),
+          .o_tab_re      (tab_re),
+          .o_tab_slot    (tab_slot),
+          .o_tab_wblk    (tab_wblk),
+          .i_lane_sum    (lane_sum),
+          .i_lane_nar    (lane_nar),
+          .i_lane_scale  (lane_scale),
+          .o_acc_we      (acc_we),
+          .o_acc_waddr   (acc_waddr),
+          .o_acc_wdata   (acc_wdata),
+          .o_accnar_wdata(accnar_wdata)
+      );
+      assign {acc_re, acc_raddr, acc_rlane, bias_re, bias_raddr, bias_rlane} =
+          {(1 + AAW + U + 1 + BAW + U) {1'b0}};
+      assign {sh_valid, sh_nar, sh_post, sh_sum, sh_side} = {(3 + 32 + SH_W) {1'b0}};
+      assign {aa_en, aa_valid, aa_pass, aa_a, aa_b, aa_side} = {(3 + 64 + HW + 1) {1'b0}};
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_accu = &{1'b0, ho_first, ho_biasrow, init, acc_rdata, accnar_rdata, bias_rdata,
+                           pa_en, pa_valid, pa_a, pa_b, pa_pass, pa_side, aa_en, aa_valid, aa_pass,
+                           aa_a, aa_b, aa_side};
 `ifndef SYNTHESIS
-  always @(posedge i_clk)
-    if (!seq_rst && aa_valid && pa_valid)
-      $fatal(1, "%m: accumulate unit 0 and POST offer the shared adder an operand in one cycle");
+      initial
+        if (POST_UNIT != 0)
+          $fatal(1, "%m: ACCUMULATE = 0 needs POST_UNIT = 0 (POST reads FP32 sums from ACC)");
 `endif
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   // single ports: POST reads while running, the bus while idle
   wire [31:0] acc_s_q, bias_s_q;
@@ -678,12 +744,13 @@ module pal_tile #(
   // ---- registers and read data --------------------------------------------------------------
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic [31:0] geometry(input [31:0] r, input [31:0] c, input [31:0] u,
-                                     input integer post_unit);
+                                     input integer post_unit, input integer accumulate);
     geometry = {8'd0, u[7:0], c[7:0], r[7:0]} |
-               (post_unit != 0 ? 32'd0 : 32'd1 << PAL_TILE_GEOMETRY_NO_POST_BIT);
+               (post_unit != 0 ? 32'd0 : 32'd1 << PAL_TILE_GEOMETRY_NO_POST_BIT) |
+               (accumulate != 0 ? 32'd0 : 32'd1 << PAL_TILE_GEOMETRY_NO_ACCU_BIT);
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
-  localparam [31:0] GEOMETRY = geometry(R, C, U, POST_UNIT);
+  localparam [31:0] GEOMETRY = geometry(R, C, U, POST_UNIT, ACCUMULATE);
   localparam [3:0] NCTR = PAL_TILE_CTR_COUNT[3:0];
   localparam [31:0] V_IMEM = IMEM_DEPTH, V_ABUF = ABUF_BLOCKS, V_WMEM = WMEM_BLOCKS,
                     V_ACC = ACC_DEPTH, V_BIAS = BIAS_DEPTH, V_OBUF = OBUF_DEPTH;

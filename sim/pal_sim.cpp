@@ -295,6 +295,7 @@ extern "C" pal_status_t pal_sim_create(const pal_sim_options_t *options, pal_sim
   for (int i = 0; i < 6; i++)
     if (variant->depths[i]) *depth[i] = variant->depths[i];
   sim->device.config.no_post = variant->no_post;
+  sim->device.config.no_accu = variant->no_accu;
   sim->device.ops = &kSimOps;
   sim->device.self = sim;
   sim->device.name = "rtl";
@@ -319,7 +320,8 @@ extern "C" pal_status_t pal_sim_create(const pal_sim_options_t *options, pal_sim
   if (!st) st = pal_sim_bus_read(sim, PAL_TILE_REG_GEOMETRY, &geo);
   const pal_tile_config_t *c = &sim->device.config;
   if (!st && (id != PAL_TILE_ID_VALUE ||
-              geo != (c->rows | c->cols << 8 | c->acc_units << 16 | (c->no_post ? PAL_TILE_GEOMETRY_NO_POST : 0))))
+              geo != (c->rows | c->cols << 8 | c->acc_units << 16 | (c->no_post ? PAL_TILE_GEOMETRY_NO_POST : 0) |
+                      (c->no_accu ? PAL_TILE_GEOMETRY_NO_ACCU : 0))))
     st = pal_status_make(PAL_INTERNAL, "sim: the %ux%u model reports ID 0x%08x, GEOMETRY 0x%08x",
                          (unsigned)c->rows, (unsigned)c->cols, (unsigned)id, (unsigned)geo);
   for (size_t i = 0; !st && i < sizeof kIds / sizeof kIds[0]; i++) {

@@ -116,4 +116,5 @@ pal_sim_model *create(uint64_t seed) { return new Model(seed); }
 }  // namespace
 
 extern "C" const pal_sim_variant_t PAL_SIM_VARIANT = {PAL_SIM_ROWS, PAL_SIM_COLS, PAL_SIM_TRACE,
-                                                      {PAL_SIM_DEPTHS}, PAL_SIM_NO_POST, create};
+                                                      {PAL_SIM_DEPTHS}, PAL_SIM_NO_POST,
+                                                      PAL_SIM_NO_ACCU, create};

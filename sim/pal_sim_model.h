@@ -35,6 +35,9 @@ typedef struct pal_sim_variant {
   uint32_t depths[6];
   // 1: built without a POST unit (pal_tile's POST_UNIT = 0, the iCEBreaker's)
   uint32_t no_post;
+  // 1: built without accumulate units either (pal_tile's ACCUMULATE = 0:
+  // GEMMs leave raw block sums, docs/isa.md §1)
+  uint32_t no_accu;
   pal_sim_model *(*create)(uint64_t seed);
 } pal_sim_variant_t;
 }

@@ -25,13 +25,14 @@ SIM_LDLIBS := -lstdc++ -pthread -latomic -lm
 # register starts random (the wrapper seeds it) so missing resets show.
 SIM_VFLAGS := --cc -O3 --x-assign unique --x-initial unique -Irtl -I$(GEN_DIR) --top-module pal_tile
 
-# $(call sim_model,NAME,R,C,TRACE[,DEPTHS[,NO_POST[,VARIANT]]]): a Verilated
+# $(call sim_model,NAME,R,C,TRACE[,DEPTHS[,NO_POST[,VARIANT[,NO_ACCU]]]]): a Verilated
 # model and its wrapper object. DEPTHS (optional): IMEM ABUF WMEM ACC BIAS
 # OBUF, the tile's depth parameters, 0 for a default (docs/isa.md §1);
 # without it every default. NO_POST = 1: the tile without its POST unit
 # (POST_UNIT = 0). VARIANT: the name of the model's slot in
 # sim/pal_sim.cpp, where it is not NAME (`board`: a board's configuration,
-# any geometry); a program links one model per slot.
+# any geometry); a program links one model per slot. NO_ACCU = 1 (with
+# NO_POST = 1): no accumulate units either (ACCUMULATE = 0, raw block sums).
 sim_depth_names := IMEM_DEPTH ABUF_BLOCKS WMEM_BLOCKS ACC_DEPTH BIAS_DEPTH OBUF_DEPTH
 sim_depth_gflags = $(if $(1),$(filter-out %=0,$(join $(addprefix -G,$(addsuffix =,$(sim_depth_names))),$(1))))
 sim_depth_init = $(if $(1),$(subst $(eval) ,$(comma),$(strip $(1))),0$(comma)0$(comma)0$(comma)0$(comma)0$(comma)0)
@@ -41,7 +42,8 @@ $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a: $(TILE_RTL_SRCS) $(GEN_TABLES) $(TI
 	@mkdir -p $$(@D)
 	@echo "VERILATE pal_tile $(2)x$(3)$(if $(filter 1,$(4)), (FST trace))$(if $(7), ($(1)))"
 	@$(VERILATOR) $(SIM_VFLAGS) $(if $(filter 1,$(4)),--trace-fst) --prefix Vpal_tile_$(1) \
-	  -GR=$(2) -GC=$(3) $(call sim_depth_gflags,$(5)) $(if $(filter 1,$(6)),-GPOST_UNIT=0) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v \
+	  -GR=$(2) -GC=$(3) $(call sim_depth_gflags,$(5)) $(if $(filter 1,$(6)),-GPOST_UNIT=0) \
+	  $(if $(filter 1,$(8)),-GACCUMULATE=0) -Mdir $(SIM_BUILD)/obj_$(1) rtl/pal_tile.v \
 	  >$(SIM_BUILD)/obj_$(1).log 2>&1 \
 	  || { tail -30 $(SIM_BUILD)/obj_$(1).log; exit 1; }
 	@# the model's C++ files compile in the jobs of this make (make -j2: at most 2)
@@ -54,7 +56,8 @@ $(SIM_BUILD)/pal_sim_$(1).o: sim/pal_sim_model.cpp sim/pal_sim_model.h include/p
 	  -DPAL_SIM_CLASS=Vpal_tile_$(1) -DPAL_SIM_HEADER='"Vpal_tile_$(1).h"' \
 	  -DPAL_SIM_VARIANT=pal_sim_variant_$(or $(7),$(1)) -DPAL_SIM_ROWS=$(2) -DPAL_SIM_COLS=$(3) \
 	  -DPAL_SIM_TRACE=$(4) -DPAL_SIM_DEPTHS='$(call sim_depth_init,$(5))' \
-	  -DPAL_SIM_NO_POST=$(if $(filter 1,$(6)),1,0) -c -o $$@ $$<
+	  -DPAL_SIM_NO_POST=$(if $(filter 1,$(6)),1,0) -DPAL_SIM_NO_ACCU=$(if $(filter 1,$(8)),1,0) \
+	  -c -o $$@ $$<
 SIM_MODEL_$(1) := $(SIM_BUILD)/pal_sim_$(1).o $(SIM_BUILD)/obj_$(1)/Vpal_tile_$(1)__ALL.a
 endef
 
@@ -68,6 +71,10 @@ $(eval $(call sim_model,16x16,16,16,0))
 # if these depths are not the board's.
 ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
 $(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
+# The same tile without accumulate units (raw block sums, docs/isa.md §1;
+# the UP5K tile in the making, docs/boards.md), in the `board` slot: its
+# own test program, test_sim_random_2x2raw.
+$(eval $(call sim_model,2x2raw,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1,board,1))
 # The ECP5 boards' tiles (BOARD_PARAMS_<board> in constraints/boards.mk:
 # the OrangeCrab's 4x4 with small buffers, the ULX3S's 8x8 with 64 WMEM
 # blocks per PE), for test_sim_random_<board>: the random programs on each
@@ -134,6 +141,14 @@ $(SIM_BUILD)/tests/test_sim_random_$(1): tests/sim/test_sim_random.c $(SIM_TEST_
 SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_$(1)
 endef
 $(foreach b,$(SIM_BOARD_TILES),$(eval $(call sim_board_test,$(b))))
+# and on the 2x2 without accumulate units
+$(SIM_BUILD)/tests/test_sim_random_2x2raw: tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
+                      $(SIM_MODEL_2x2raw) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -DSIM_RANDOM_BOARD='"2x2raw"' -DSIM_RANDOM_R=2 -DSIM_RANDOM_C=2 -DSIM_RANDOM_RAW=1 \
+	  -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SIM_MODEL_2x2raw) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
+SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_2x2raw
 
 EXTRA_TESTS += $(SIM_TESTS)
 CHECKS += tile-lint tile-synth tile-equiv
@@ -174,13 +189,17 @@ tile-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	done
 	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=2 -GC=2 -GPOST_UNIT=0 \
 	  $(call sim_depth_gflags,$(ICEBREAKER_TILE_DEPTHS)) rtl/pal_tile.v
+	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=2 -GC=2 -GPOST_UNIT=0 \
+	  -GACCUMULATE=0 $(call sim_depth_gflags,$(ICEBREAKER_TILE_DEPTHS)) rtl/pal_tile.v
+	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile -GR=4 -GC=4 -GPOST_UNIT=0 \
+	  -GACCUMULATE=0 rtl/pal_tile.v
 	@$(foreach b,$(SIM_BOARD_TILES),$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_tile \
 	  -GR=$(call board_r,$(b)) -GC=$(call board_c,$(b)) $(call sim_depth_gflags,$(call board_depths,$(b))) \
 	  rtl/pal_tile.v || exit 1;)
 	@for m in $(TILE_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
-	@echo "tile-lint: pal_tile 4x4/8x8/16x16, 2x2 without POST, the tiles of $(SIM_BOARD_TILES) and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
+	@echo "tile-lint: pal_tile 4x4/8x8/16x16, 2x2 without POST (and without accumulate units), 4x4 without either, the tiles of $(SIM_BOARD_TILES) and $(words $(TILE_RTL_MODULES)) modules, verilator -Wall clean"
 
 # Equivalence: a module with one description for Verilator and another for
 # synthesis (`ifdef VERILATOR) must compute the same; Yosys proves it

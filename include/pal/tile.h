@@ -42,8 +42,8 @@ typedef struct pal_tile_config {
   /* 1: the tile has no FP32 accumulate units (docs/isa.md §1, "raw block
    * sums"): a GEMM writes each visited block's sum and exponent to ACC
    * (pal_tile_raw_word) and the host accumulates them (pal_tile_raw_add).
-   * Only with no_post = 1; GEMM's init must be zero there. The reference
-   * of a UP5K-sized tile (docs/boards.md); no RTL tile has it yet. */
+   * Only with no_post = 1; GEMM's init must be zero there. The RTL's
+   * ACCUMULATE = 0, for a UP5K-sized tile (docs/boards.md). */
   uint32_t no_accu;
 } pal_tile_config_t;
 

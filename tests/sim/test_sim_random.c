@@ -7,7 +7,9 @@
  * iCEBreaker's 2x2 with its small buffers and no POST unit; built with
  * SIM_RANDOM_BOARD (test_sim_random_<board>, sim/sim.mk), on one ECP5
  * board's tile instead, as its bitstream builds it (the OrangeCrab's 4x4
- * with small buffers, the ULX3S's 8x8 with 64 WMEM blocks per PE). */
+ * with small buffers, the ULX3S's 8x8 with 64 WMEM blocks per PE), or on
+ * the iCEBreaker's 2x2 without accumulate units (2x2raw: raw block sums,
+ * docs/isa.md §1). */
 #include "sim_test_util.h"
 
 static uint32_t pick(pal_test_rng_t *rng, uint32_t lo, uint32_t hi) {
@@ -24,17 +26,20 @@ static int gen_gemm(pal_test_rng_t *rng, const pal_tile_config_t *cfg, char *out
   uint32_t m = pick(rng, 1, 6);
   uint32_t as = kb + pick(rng, 0, 2);
   if (pal_test_rng_below(rng, 8) == 0) as = pick(rng, 0, kb); /* overlapping rows */
-  while (m > 1 && ((m - 1) * as + kb > cfg->abuf_blocks || m * nt * P > cfg->acc_depth)) m--;
+  /* without accumulate units ACC holds k_blocks planes (docs/isa.md §1) */
+  uint32_t planes = cfg->no_accu ? kb : 1;
+  while (m > 1 && ((m - 1) * as + kb > cfg->abuf_blocks || m * nt * P * planes > cfg->acc_depth)) m--;
   uint32_t a = pick(rng, 0, cfg->abuf_blocks - ((m - 1) * as + kb));
   uint32_t w = pick(rng, 0, cfg->wmem_blocks - nt * kb);
   uint32_t rows = nt * P;
-  uint32_t acc = pick(rng, 0, cfg->acc_depth - m * rows);
-  uint32_t init = pick(rng, 0, 2);
+  uint32_t acc = pick(rng, 0, cfg->acc_depth - m * rows * planes);
+  /* there, only init = 0 runs: the others (BAD_FIELD) now and then */
+  uint32_t init = cfg->no_accu && pal_test_rng_below(rng, 16) ? 0 : pick(rng, 0, 2);
   uint32_t bias = init == 1 ? pick(rng, 0, cfg->bias_depth - rows) : pick(rng, 0, 100);
   switch (pal_test_rng_below(rng, 40)) {
     case 0: kb = 0; break;                          /* ZERO_LOOP */
     case 1: a = cfg->abuf_blocks - ((m - 1) * as + kb) + 1; break; /* ADDR_RANGE */
-    case 2: acc = cfg->acc_depth - m * rows + 1; break;
+    case 2: acc = cfg->acc_depth - m * rows * planes + 1; break;
     default: break;
   }
   return snprintf(out, size, "gemm a=%u as=%u m=%u k=%u w=%u nt=%u acc=%u init=%u bias=%u\n", a, as,
@@ -151,13 +156,20 @@ static void test_random_programs_board(void **state) {
   st_pair_t pair;
   st_pair_create(seed, SIM_RANDOM_R, SIM_RANDOM_C, &pair);
   const pal_tile_config_t *cfg = &pair.dev[0]->config;
-  printf("%s tile %ux%u: IMEM %u, ABUF %u blocks, WMEM %u blocks, ACC %u, BIAS %u, OBUF %u\n",
+  printf("%s tile %ux%u: IMEM %u, ABUF %u blocks, WMEM %u blocks, ACC %u, BIAS %u, OBUF %u%s%s\n",
          SIM_RANDOM_BOARD, cfg->rows, cfg->cols, cfg->imem_depth, cfg->abuf_blocks,
-         cfg->wmem_blocks, cfg->acc_depth, cfg->bias_depth, cfg->obuf_depth);
+         cfg->wmem_blocks, cfg->acc_depth, cfg->bias_depth, cfg->obuf_depth,
+         cfg->no_post ? ", no POST unit" : "", cfg->no_accu ? ", no accumulate units" : "");
+#ifndef SIM_RANDOM_RAW
+#define SIM_RANDOM_RAW 0
+#endif
+  PAL_TEST_CHECK(seed, cfg->no_accu == SIM_RANDOM_RAW, "the %s model has no_accu = %u, want %d",
+                 SIM_RANDOM_BOARD, cfg->no_accu, SIM_RANDOM_RAW);
   st_pair_destroy(&pair);
   /* as many programs as the 4x4 (60) and 8x8 (30) runs of the default models */
   uint32_t pes = SIM_RANDOM_R * SIM_RANDOM_C;
-  random_programs(SIM_RANDOM_R, SIM_RANDOM_C, 903 + pes, pes <= 16 ? 60 : 30);
+  random_programs(SIM_RANDOM_R, SIM_RANDOM_C, 903 + pes + 100 * SIM_RANDOM_RAW,
+                  pes <= 4 ? 80 : pes <= 16 ? 60 : 30);
 }
 
 int main(void) {
