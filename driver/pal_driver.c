@@ -428,7 +428,7 @@ static void emu_release(void *ctx) {
 
 static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_options_t *options,
                              pal_device_t **out_device) {
-  static const char *const keys[] = {"rows", "cols", "max_payload", "direct", "post", NULL};
+  static const char *const keys[] = {"rows", "cols", "max_payload", "direct", "post", "accu", NULL};
   PAL_RETURN_IF_ERROR(pal_device_uri_check_keys(uri, keys));
   if (uri->target[0])
     return pal_status_make(PAL_INVALID_ARGUMENT, "device URI \"%s\": emu:// takes no path (got \"%s\")",
@@ -446,6 +446,10 @@ static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_optio
   uint32_t post;
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "post", !cfg.no_post, 0, 1, &post));
   cfg.no_post = !post;
+  /* accu=0: nor accumulate units (raw block sums, docs/isa.md §1; needs post=0) */
+  uint32_t accu;
+  PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "accu", !cfg.no_accu, 0, 1, &accu));
+  cfg.no_accu = !accu;
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "direct", options->emu_direct, 0, 1, &direct));
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(
       uri, "max_payload", options->emu_max_payload ? options->emu_max_payload : PAL_LINK_DEFAULT_MAX_PAYLOAD,

@@ -153,12 +153,13 @@ int main(int argc, char **argv) {
     printf(", \"protocol\": %s, \"protocol_version\": %u, \"isa_version\": %u, \"flags\": %u, "
            "\"firmware\": %s, \"firmware_used\": %s, \"firmware_version\": %u,\n \"rows\": %u, \"cols\": %u, \"acc_units\": %u, \"imem_depth\": %u, "
            "\"abuf_blocks\": %u, \"wmem_blocks\": %u, \"acc_depth\": %u, \"bias_depth\": %u, "
-           "\"obuf_depth\": %u, \"post_unit\": %s,\n \"max_payload\": %u, \"clock_hz\": %u, \"idle_byte_times\": %u",
+           "\"obuf_depth\": %u, \"post_unit\": %s, \"accumulate_units\": %s,\n \"max_payload\": %u, \"clock_hz\": %u, \"idle_byte_times\": %u",
            info.protocol ? "true" : "false", li->protocol_version, li->isa_version, li->flags,
            (li->flags & PAL_PROTO_FLAG_FIRMWARE) ? "true" : "false", info.firmware ? "true" : "false",
            (unsigned)info.firmware_version, t->rows, t->cols, t->acc_units,
            t->imem_depth, t->abuf_blocks, t->wmem_blocks, t->acc_depth, t->bias_depth, t->obuf_depth,
-           t->no_post ? "false" : "true", li->max_payload, li->clock_hz, li->idle_byte_times);
+           t->no_post ? "false" : "true", t->no_accu ? "false" : "true", li->max_payload, li->clock_hz,
+           li->idle_byte_times);
     if (counters) {
       printf(",\n \"tile_counters\": {");
       for (uint32_t c = 0; c < PAL_TILE_CTR_COUNT; c++)
@@ -180,8 +181,12 @@ int main(int argc, char **argv) {
     else
       printf("  protocol      none (direct path to the emulator)\n");
     printf("  isa           %u\n", li->isa_version);
-    printf("  geometry      %u x %u (%u PEs, %u accumulate units)\n", t->rows, t->cols,
-           pal_tile_config_pes(t), t->acc_units);
+    if (t->no_accu)
+      printf("  geometry      %u x %u (%u PEs, no accumulate units: raw block sums, %u per cycle)\n", t->rows,
+             t->cols, pal_tile_config_pes(t), t->acc_units);
+    else
+      printf("  geometry      %u x %u (%u PEs, %u accumulate units)\n", t->rows, t->cols,
+             pal_tile_config_pes(t), t->acc_units);
     printf("  imem          %u instructions\n", t->imem_depth);
     printf("  abuf          %u blocks\n", t->abuf_blocks);
     printf("  wmem          %u blocks per PE\n", t->wmem_blocks);

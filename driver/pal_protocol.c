@@ -292,7 +292,8 @@ void pal_link_info_encode(const pal_link_info_t *info, uint8_t out[PAL_PROTO_INF
   memcpy(out, PAL_PROTO_INFO_MAGIC, 4);
   out[4] = (uint8_t)info->protocol_version;
   out[5] = (uint8_t)info->isa_version;
-  put16(out + 6, info->flags | (info->tile.no_post ? PAL_PROTO_FLAG_NO_POST : 0));
+  put16(out + 6, info->flags | (info->tile.no_post ? PAL_PROTO_FLAG_NO_POST : 0) |
+                     (info->tile.no_accu ? PAL_PROTO_FLAG_NO_ACCU : 0));
   out[8] = (uint8_t)info->tile.rows;
   out[9] = (uint8_t)info->tile.cols;
   out[10] = (uint8_t)info->tile.acc_units;
@@ -321,6 +322,7 @@ pal_status_t pal_link_info_decode(const uint8_t *payload, size_t len, pal_link_i
   out_info->isa_version = payload[5];
   out_info->flags = get16(payload + 6);
   out_info->tile.no_post = (out_info->flags & PAL_PROTO_FLAG_NO_POST) ? 1 : 0;
+  out_info->tile.no_accu = (out_info->flags & PAL_PROTO_FLAG_NO_ACCU) ? 1 : 0;
   out_info->tile.rows = payload[8];
   out_info->tile.cols = payload[9];
   out_info->tile.acc_units = payload[10];

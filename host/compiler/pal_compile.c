@@ -93,7 +93,7 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
     for (size_t i = 0; i < n; i++) {
       res[i] = true;
       wres += (uint64_t)plan->layers[i].nt * plan->layers[i].kb;
-      if (plan->layers[i].bias) bres += (uint64_t)plan->layers[i].nt * P;
+      if (plan->layers[i].bias && !c->no_accu) bres += (uint64_t)plan->layers[i].nt * P;
     }
     n_res = n;
     if (wres > c->wmem_blocks || bres > c->bias_depth) n_res = 0;
@@ -107,7 +107,7 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
         if (!res[i] && w < best_w) best = i, best_w = w;
       }
       if (best == n) break;
-      uint64_t b = plan->layers[best].bias ? (uint64_t)plan->layers[best].nt * P : 0;
+      uint64_t b = plan->layers[best].bias && !c->no_accu ? (uint64_t)plan->layers[best].nt * P : 0;
       if (wres + best_w > c->wmem_blocks / 2 || bres + b > c->bias_depth / 2) break;
       res[best] = true;
       wres += best_w;
@@ -145,6 +145,16 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
     }
     L->kc = L->kb;
     if (!L->in_whole) L->kc = min_u32(L->kc, c->abuf_blocks / mc);
+    /* without accumulate units a GEMM leaves one plane of mc x P words per
+     * K block in ACC (docs/isa.md §1): ACC bounds the K chunk */
+    if (c->no_accu) {
+      uint32_t kmax = c->acc_depth / (mc * P);
+      if (kmax == 0) {
+        ok = false;
+        break;
+      }
+      L->kc = min_u32(L->kc, kmax);
+    }
     bool resident = res[i];
     if (resident && L->kc != L->kb) {
       /* its input streams through ABUF per K chunk: a resident layout
@@ -170,8 +180,8 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
     L->nk = div_up(L->kb, L->kc);
     L->bias_resident = false;
     L->bias_base = 0;
-    if (!L->bias) {
-      L->bias_whole = true;
+    if (!L->bias || c->no_accu) {
+      L->bias_whole = true; /* (without accumulate units the host starts from the bias) */
     } else if (res[i]) {
       /* reserved even when the weights fell back to streaming */
       L->bias_whole = L->bias_resident = true;
@@ -187,7 +197,7 @@ static pal_status_t tile_for_mc(pal_plan_t *plan, uint32_t mc, res_mode_t mode, 
     L->obuf_whole = (uint64_t)mc * L->n <= c->obuf_depth && L->n <= 65535;
     /* n_tiles is 8 bits, POST's n_count 16 */
     uint32_t ntg = min_u32(min_u32(L->nt, 255), 65535 / P);
-    ntg = min_u32(ntg, c->acc_depth / (mc * P));
+    ntg = min_u32(ntg, c->acc_depth / (mc * P * (c->no_accu ? L->kc : 1)));
     if (L->wmode == PAL_WMODE_STREAM) ntg = min_u32(ntg, wcap / L->kc);
     if (L->bias && !L->bias_whole) ntg = min_u32(ntg, bcap / P);
     L->out_on_chip = want_chip;
@@ -244,12 +254,6 @@ pal_status_t pal_plan_dense_chain(const pal_tile_config_t *geometry, const pal_d
   pal_plan_options_initialize(&defaults);
   if (!options) options = &defaults;
   PAL_RETURN_IF_ERROR(pal_status_annotate(pal_tile_config_validate(geometry), "tile geometry: "));
-  /* the raw block sums of such a tile would need the host to accumulate
-   * (pal_tile_raw_add) and ACC planned per K block: not written yet */
-  if (geometry->no_accu)
-    return pal_status_make(PAL_UNIMPLEMENTED,
-                           "pal_plan_dense_chain: a tile without accumulate units (no_accu, raw block "
-                           "sums) is not supported by the compiler yet");
   for (size_t i = 0; i < n; i++) PAL_RETURN_IF_ERROR(check_layer(&layers[i], i, i ? &layers[i - 1] : NULL));
 
   const pal_tile_config_t *c = geometry;
@@ -588,14 +592,35 @@ static pal_status_t ex_write_bias(exec_t *e, const pal_layer_plan_t *L, uint32_t
 /* Whether the tile reads the layer's bias: a GEMM that starts from it, or
  * POST; without a POST unit the host adds a post-bias itself. */
 static bool bias_on_chip(const pal_plan_t *plan, const pal_layer_plan_t *L) {
-  return L->bias && (L->bias_mode == PAL_BIAS_START || !plan->cfg.no_post);
+  return L->bias && !plan->cfg.no_accu && (L->bias_mode == PAL_BIAS_START || !plan->cfg.no_post);
 }
 
-/* A tile without a POST unit (pal_tile_config_t.no_post): what POST would
- * have done with FP32 output, on the host. The N group's GEMMs left m rows
- * of `rows` sums at ACC 0 (row r at r * rows); outputs [n0, n0 + ncount)
- * of each row go to out (m x N), a NaR as PAL_TILE_FP32_NAR, as POST
- * writes OBUF: the same pal_postprocess the emulator's POST applies. */
+/* What POST would have done with FP32 output, on the host, for a tile
+ * without a POST unit (pal_tile_config_t.no_post): m rows of sums (row r
+ * at bits + r * stride, NaR flags alike) for outputs [n0, n0 + ncount) go
+ * to out (m x N), a NaR as PAL_TILE_FP32_NAR, as POST writes OBUF: the same
+ * pal_postprocess the emulator's POST applies. */
+static void host_postprocess(const pal_layer_plan_t *L, uint32_t m, uint32_t n0, uint32_t ncount, size_t stride,
+                      const uint32_t *bits, const uint8_t *nar, float *out) {
+  pal_epilogue_t epi;
+  pal_epilogue_initialize(&epi);
+  bool bias_post = L->bias && L->bias_mode == PAL_BIAS_POST;
+  epi.bias = bias_post ? L->bias : NULL;
+  epi.bias_mode = PAL_BIAS_POST;
+  epi.act = L->act;
+  epi.clip_lo = L->clip_lo;
+  epi.clip_hi = L->clip_hi;
+  for (uint32_t r = 0; r < m; r++)
+    for (uint32_t j = 0; j < ncount; j++) {
+      size_t a = (size_t)r * stride + j;
+      bool is_nar = nar[a] != 0;
+      float v = pal_postprocess(pal_f32_from_bits(bits[a]), bias_post ? L->bias[n0 + j] : 0.0f, &epi, &is_nar);
+      out[(size_t)r * L->n + n0 + j] = is_nar ? pal_f32_from_bits(PAL_TILE_FP32_NAR) : v;
+    }
+}
+
+/* A tile without a POST unit: the N group's GEMMs left m rows of `rows`
+ * sums at ACC 0 (row r at r * rows), which the host reads and post-processes. */
 static pal_status_t ex_host_post(exec_t *e, const pal_layer_plan_t *L, uint32_t m, uint32_t n0,
                                  uint32_t ncount, uint32_t rows, float *out) {
   size_t words = (size_t)m * rows;
@@ -613,25 +638,65 @@ static pal_status_t ex_host_post(exec_t *e, const pal_layer_plan_t *L, uint32_t 
   pal_status_t st = ex_read(e, PAL_TILE_REGION_ACC, 0, words, acc);
   if (!st) st = ex_read(e, PAL_TILE_REGION_ACC_NAR, 0, words, nar);
   e->st->host_post_outputs += (uint64_t)m * ncount;
-  if (!st && e->dev && out) {
-    pal_epilogue_t epi;
-    pal_epilogue_initialize(&epi);
-    bool bias_post = L->bias && L->bias_mode == PAL_BIAS_POST;
-    epi.bias = bias_post ? L->bias : NULL;
-    epi.bias_mode = PAL_BIAS_POST;
-    epi.act = L->act;
-    epi.clip_lo = L->clip_lo;
-    epi.clip_hi = L->clip_hi;
-    for (uint32_t r = 0; r < m; r++)
-      for (uint32_t j = 0; j < ncount; j++) {
-        size_t a = (size_t)r * rows + j;
-        bool is_nar = nar[a] != 0;
-        float v = pal_postprocess(pal_f32_from_bits(acc[a]), bias_post ? L->bias[n0 + j] : 0.0f, &epi, &is_nar);
-        out[(size_t)r * L->n + n0 + j] = is_nar ? pal_f32_from_bits(PAL_TILE_FP32_NAR) : v;
-      }
-  }
+  if (!st && e->dev && out) host_postprocess(L, m, n0, ncount, rows, acc, nar, out);
   free(acc);
   free(nar);
+  return st;
+}
+
+/* A tile without accumulate units (pal_tile_config_t.no_accu, docs/isa.md
+ * §1): the K chunk's GEMM (blocks [kb0, kb0 + kcc) of N-tiles [t0, t0 +
+ * ntg)) left kcc planes of m x ntg*P raw words at ACC 0. The host reads
+ * them and folds, in block order, the words of the blocks the walk visited
+ * (a non-zero or NaR activation code, an activation scale of 255, a NaR
+ * weight block in some PE of the N-tile: it wrote them all) into the
+ * running sums sum/nar (m x ncount), as the accumulate units would have
+ * (pal_tile_raw_add). Other words are whatever ACC held. */
+static pal_status_t ex_raw_fold(exec_t *e, const pal_layer_plan_t *L, const pal_b32_matrix_t *in,
+                                uint32_t m, uint32_t t0, uint32_t ntg, uint32_t kb0, uint32_t kcc,
+                                uint32_t ncount, uint32_t *sum, uint8_t *nar) {
+  const uint32_t P = e->plan->p, rows = ntg * P;
+  size_t words = (size_t)kcc * m * rows;
+  uint32_t *raw = NULL;
+  uint8_t *rnar = NULL, *wnar = NULL;
+  if (e->dev) {
+    raw = malloc(words * sizeof *raw);
+    rnar = malloc(words);
+    wnar = malloc(ntg);
+    if (!raw || !rnar || !wnar) {
+      free(raw), free(rnar), free(wnar);
+      return pal_status_make(PAL_RESOURCE_EXHAUSTED, "layer %zu: out of memory for ACC", e->layer);
+    }
+  }
+  pal_status_t st = ex_read(e, PAL_TILE_REGION_ACC, 0, words, raw);
+  if (!st) st = ex_read(e, PAL_TILE_REGION_ACC_NAR, 0, words, rnar);
+  if (!st && e->dev) {
+    for (uint32_t kb = 0; kb < kcc; kb++) {
+      for (uint32_t t = 0; t < ntg; t++) {
+        wnar[t] = 0;
+        for (uint32_t p = 0; p < P; p++) {
+          size_t blk = ((size_t)(t0 + t) * P + p) * L->w.kblocks + kb0 + kb;
+          const uint8_t *wc = L->w.codes + blk * PAL_B32_BLOCK;
+          wnar[t] |= L->w.scales[blk] == PAL_SCALE_NAR || memchr(wc, PAL_CODE8_NAR, PAL_B32_BLOCK) != NULL;
+        }
+      }
+      for (uint32_t r = 0; r < m; r++) {
+        size_t ab = (size_t)r * in->kblocks + kb0 + kb;
+        const uint8_t *ac = in->codes + ab * PAL_B32_BLOCK;
+        bool avis = in->scales[ab] == PAL_SCALE_NAR;
+        for (int i = 0; i < PAL_B32_BLOCK && !avis; i++) avis = ac[i] != 0;
+        for (uint32_t j = 0; j < ncount; j++) {
+          if (!avis && !wnar[j / P]) continue;
+          size_t at = ((size_t)kb * m + r) * rows + j, o = (size_t)r * ncount + j;
+          bool is_nar = nar[o] != 0;
+          float v = pal_tile_raw_add(pal_f32_from_bits(sum[o]), raw[at], rnar[at] != 0, &is_nar);
+          sum[o] = is_nar ? PAL_TILE_FP32_NAR : pal_f32_bits(v);
+          nar[o] = is_nar;
+        }
+      }
+    }
+  }
+  free(raw), free(rnar), free(wnar);
   return st;
 }
 
@@ -648,7 +713,7 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
     PAL_RETURN_IF_ERROR(ex_write_bias(e, L, 0, L->nt * P, L->bias_base));
   uint32_t *obuf = NULL;
   pal_status_t st = PAL_STATUS_OK;
-  const bool host_post = e->plan->cfg.no_post != 0;
+  const bool host_post = e->plan->cfg.no_post != 0, raw = e->plan->cfg.no_accu != 0;
   if (!L->out_on_chip && !host_post && e->dev) {
     obuf = malloc((size_t)m * (L->obuf_whole ? L->n : L->ntg * P) * sizeof(uint32_t));
     if (!obuf) return pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory for an output chunk");
@@ -658,6 +723,22 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
     uint32_t n0 = t0 * P, ncount = min_u32(L->n - n0, ntg_g * P);
     uint32_t bias_base = L->bias_whole ? L->bias_base + n0 : L->bias_base;
     if (bias_on_chip(e->plan, L) && !L->bias_whole) st = ex_write_bias(e, L, n0, ntg_g * P, L->bias_base);
+    /* without accumulate units the host keeps the group's running sums,
+     * from the bias (a start bias) or +0 */
+    uint32_t *sum = NULL;
+    uint8_t *sum_nar = NULL;
+    if (raw && e->dev) {
+      sum = malloc((size_t)m * ncount * sizeof *sum);
+      sum_nar = malloc((size_t)m * ncount);
+      if (!sum || !sum_nar) st = pal_status_make(PAL_RESOURCE_EXHAUSTED, "out of memory for an output chunk");
+      for (uint32_t r = 0; !st && r < m; r++)
+        for (uint32_t j = 0; j < ncount; j++) {
+          bool is_nar = false;
+          float v = L->bias && L->bias_mode == PAL_BIAS_START ? pal_fp32_start(L->bias[n0 + j], &is_nar) : 0.0f;
+          sum[(size_t)r * ncount + j] = pal_f32_bits(v);
+          sum_nar[(size_t)r * ncount + j] = is_nar;
+        }
+    }
     for (uint32_t ck = 0; !st && ck < L->nk; ck++) {
       uint32_t kb0 = ck * L->kc, kcc = min_u32(L->kc, L->kb - kb0);
       uint32_t w_base = L->w_base + t0 * L->kb;
@@ -674,8 +755,9 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
       if (st) break;
       pal_isa_instr_t gm;
       pal_isa_instr_initialize(&gm, PAL_ISA_OP_GEMM);
-      gm.init = ck > 0 ? PAL_ISA_INIT_ACC
-                       : (L->bias && L->bias_mode == PAL_BIAS_START ? PAL_ISA_INIT_BIAS : PAL_ISA_INIT_ZERO);
+      gm.init = raw      ? PAL_ISA_INIT_ZERO
+                : ck > 0 ? PAL_ISA_INIT_ACC
+                         : (L->bias && L->bias_mode == PAL_BIAS_START ? PAL_ISA_INIT_BIAS : PAL_ISA_INIT_ZERO);
       gm.n_tiles = ntg_g;
       gm.bias_base = gm.init == PAL_ISA_INIT_BIAS ? bias_base : 0;
       gm.a_base = a_base;
@@ -685,10 +767,17 @@ static pal_status_t ex_layer(exec_t *e, pal_layer_plan_t *L, const pal_layer_pla
       gm.acc_base = 0;
       gm.w_base = w_base;
       st = ex_emit(e, &gm);
+      if (!st && raw) st = ex_raw_fold(e, L, in, m, t0, ntg_g, kb0, kcc, ncount, sum, sum_nar);
     }
+    if (!st && raw) {
+      e->st->host_post_outputs += (uint64_t)m * ncount;
+      if (e->dev && out) host_postprocess(L, m, n0, ncount, ncount, sum, sum_nar, out);
+    }
+    free(sum);
+    free(sum_nar);
     if (st) break;
     if (host_post) {
-      st = ex_host_post(e, L, m, n0, ncount, ntg_g * P, out);
+      if (!raw) st = ex_host_post(e, L, m, n0, ncount, ntg_g * P, out);
       if (st) break;
       continue;
     }
@@ -753,6 +842,12 @@ static pal_status_t check_device(const pal_plan_t *plan, pal_device_t *device) {
     return pal_status_make(PAL_FAILED_PRECONDITION,
                            "%s: the device's tile has no POST unit, the plan was made for one that has",
                            uri);
+  /* raw block sums read as FP32 sums, or the other way round, would be
+   * silently wrong */
+  if (d->no_accu != p->no_accu)
+    return pal_status_make(PAL_FAILED_PRECONDITION,
+                           "%s: the device's tile %s accumulate units, the plan was made for one that %s", uri,
+                           d->no_accu ? "has no" : "has", p->no_accu ? "has none" : "has them");
   for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
     if (b[i].dev < b[i].plan)
       return pal_status_make(PAL_FAILED_PRECONDITION, "%s: the device's %s is %u, the plan needs %u", uri,
@@ -935,10 +1030,11 @@ pal_status_t pal_plan_describe(const pal_plan_t *plan, char **out_text) {
   PAL_RETURN_IF_ERROR(pal_plan_execute((pal_plan_t *)plan, NULL, NULL, plan->mc, NULL, &one, NULL, NULL));
   PAL_RETURN_IF_ERROR(pal_plan_execute((pal_plan_t *)plan, NULL, NULL, plan->max_batch, NULL, &all, NULL, NULL));
   sbuf_t s = {0};
-  sb_printf(&s, "plan: %zu dense layer(s) %u -> %u on a %u x %u tile (P %u; IMEM %u, ABUF %u, WMEM %u, ACC %u, BIAS %u, OBUF %u%s)\n",
+  sb_printf(&s, "plan: %zu dense layer(s) %u -> %u on a %u x %u tile (P %u; IMEM %u, ABUF %u, WMEM %u, ACC %u, BIAS %u, OBUF %u%s%s)\n",
             plan->n_layers, plan->layers[0].k, plan->layers[plan->n_layers - 1].n, c->rows, c->cols, plan->p,
             c->imem_depth, c->abuf_blocks, c->wmem_blocks, c->acc_depth, c->bias_depth, c->obuf_depth,
-            c->no_post ? "; no POST unit: bias-after, activation and re-encoding on the host (CPU)" : "");
+            c->no_post ? "; no POST unit: bias-after, activation and re-encoding on the host (CPU)" : "",
+            c->no_accu ? "; no accumulate units: the FP32 accumulation of the raw block sums on the host (CPU)" : "");
   sb_printf(&s, "  M chunk %u rows (max_batch %u: %u chunk(s)); weights %s; kernel runs: %" PRIu64
                 " per full chunk, %" PRIu64 " for max_batch; %s\n",
             plan->mc, plan->max_batch, div_up(plan->max_batch, plan->mc),
@@ -958,7 +1054,9 @@ pal_status_t pal_plan_describe(const pal_plan_t *plan, char **out_text) {
               L->in_on_chip ? "on chip (previous POST, PAL8-B32)"
               : L->in_whole ? "from host, whole chunk in ABUF"
                             : "from host, streamed through ABUF per K chunk (K too large for ABUF)",
-              c->no_post ? (i + 1 == plan->n_layers ? "FP32 sums read from ACC per N group, POST on the host"
+              c->no_accu ? (i + 1 == plan->n_layers ? "raw block sums read from ACC per K chunk, accumulated and POST on the host"
+                                                    : "SPILLED: raw block sums read from ACC per K chunk, accumulation, POST and re-encoding on the host")
+              : c->no_post ? (i + 1 == plan->n_layers ? "FP32 sums read from ACC per N group, POST on the host"
                                                     : "SPILLED: FP32 sums read from ACC per N group, POST and re-encoding on the host")
               : i + 1 == plan->n_layers ? (L->obuf_whole ? "FP32 via OBUF, read per M chunk" : "FP32 via OBUF, read per N group")
               : L->out_on_chip        ? "on chip: POST writes PAL8-B32 into ABUF for the next layer"

@@ -166,6 +166,9 @@ void pal_frame_parser_get_stats(const pal_frame_parser_t *parser,
 /* the tile has no POST unit (pal_tile_config_t.no_post): the encoder sets
  * it from `tile`, the decoder sets `tile.no_post` from it */
 #define PAL_PROTO_FLAG_NO_POST 0x2u
+/* the tile has no accumulate units (pal_tile_config_t.no_accu: GEMMs leave
+ * raw block sums, docs/isa.md §1), set and read like NO_POST */
+#define PAL_PROTO_FLAG_NO_ACCU 0x4u
 
 typedef struct pal_link_info {
   uint32_t protocol_version;

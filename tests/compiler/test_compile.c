@@ -31,6 +31,7 @@ typedef struct case_result {
   char *describe;
   uint32_t mc;
   bool single;
+  size_t nar_outputs, outputs; /* of the run (NaR: NaN), so a test can tell an all-NaR case */
 } case_result_t;
 
 static void run_case(uint64_t seed, const pal_tile_config_t *cfg, bool direct, owned_layer_t *o, size_t n,
@@ -58,6 +59,9 @@ static void run_case(uint64_t seed, const pal_tile_config_t *cfg, bool direct, o
   snprintf(what, sizeof what, "%ux%u K0=%u N=%u layers=%zu batch=%u vs independent reference", cfg->rows,
            cfg->cols, k0, nl, n, batch);
   compare(seed, what, y, yr, (size_t)batch * nl);
+  res->outputs = (size_t)batch * nl;
+  res->nar_outputs = 0;
+  for (size_t i = 0; i < res->outputs; i++) res->nar_outputs += isnan(y[i]) != 0;
   OK(seed, pal_plan_describe(plan, &res->describe));
   res->mc = pal_plan_m_chunk(plan);
   res->single = pal_plan_is_single_kernel(plan);
@@ -452,19 +456,6 @@ static void test_no_post_unit(void **state) {
   PAL_TEST_CHECK(seed, r.stats.host_post_outputs == 0, "%llu host POST outputs on a tile with POST",
                  (unsigned long long)r.stats.host_post_outputs);
   free(r.describe);
-  /* a tile without accumulate units (raw block sums in ACC, docs/isa.md
-   * §1) is not planned for yet: refused by name, not read as FP32 sums */
-  {
-    pal_tile_config_t raw = cfg;
-    raw.no_accu = 1;
-    pal_dense_layer_t l0 = o[0].l;
-    pal_plan_t *p0 = NULL;
-    pal_status_t st = pal_plan_dense_chain(&raw, &l0, 1, 9, NULL, &p0);
-    PAL_TEST_CHECK(seed, st && pal_status_code(st) == PAL_UNIMPLEMENTED && strstr(pal_status_message(st), "no_accu"),
-                   "a plan for a tile without accumulate units: %s", st ? pal_status_message(st) : "planned");
-    pal_status_free(st);
-    if (p0) pal_plan_destroy(p0);
-  }
   /* tiny buffers: K and weights streamed, N groups, IMEM splits */
   pal_tile_config_t tiny;
   tiny_config(&tiny);
@@ -681,6 +672,89 @@ static void test_palk(void **state) {
   free_layers(o, 3);
 }
 
+/* A tile without accumulate units either (pal_tile_config_t.no_accu, the
+ * UP5K tile in the making): every GEMM starts from zero and leaves raw
+ * block sums per K block in ACC; the host accumulates them (from the bias
+ * where the layer starts from one) and post-processes. The outputs must
+ * be the references' bit for bit, over the link and direct, with NaR, a
+ * start bias and a post bias, and with buffers so small that ACC bounds
+ * the K chunk; the plan says where the accumulation ran, and a plan is
+ * refused on a tile of the other kind (it would read one kind of sum as
+ * the other). */
+static void test_no_accumulate_units(void **state) {
+  (void)state;
+  uint64_t seed = pal_test_seed();
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed + 67);
+  pal_tile_config_t cfg;
+  pal_tile_config_initialize(&cfg, 4, 4);
+  cfg.no_post = cfg.no_accu = 1;
+  owned_layer_t o[3];
+  make_layer(&rng, &o[0], 96, 64, true, PAL_BIAS_START, PAL_ACT_RELU);
+  make_layer(&rng, &o[1], 64, 40, true, PAL_BIAS_POST, PAL_ACT_CLIP);
+  make_layer(&rng, &o[2], 40, 10, true, PAL_BIAS_START, PAL_ACT_NONE);
+  case_result_t r = {0};
+  run_case(seed, &cfg, true, o, 3, 9, 9, NULL, &r);
+  PAL_TEST_CHECK(seed, r.nar_outputs == 0, "%zu of %zu outputs NaR without a NaR operand", r.nar_outputs, r.outputs);
+  PAL_TEST_CHECK(seed, r.stats.host_post_outputs == 9u * (64 + 40 + 10),
+                 "host POST of %llu outputs (expected %u):\n%s", (unsigned long long)r.stats.host_post_outputs,
+                 9u * (64 + 40 + 10), r.describe);
+  PAL_TEST_CHECK(seed, strstr(r.describe, "no accumulate units") && strstr(r.describe, "accumulated and POST on the host"),
+                 "describe() does not say where the accumulation ran:\n%s", r.describe);
+  free(r.describe);
+  run_case(seed + 1, &cfg, false, o, 3, 4, 11, NULL, &r);
+  free(r.describe);
+
+  /* NaR weight blocks (one layer, so that they do not make every later
+   * output NaR): their columns' outputs are NaR, the others are not; an
+   * N-tile visits such a block for every row, zero activations or not */
+  owned_layer_t nl;
+  make_layer(&rng, &nl, 200, 40, true, PAL_BIAS_START, PAL_ACT_NONE);
+  nl.w[3 * 200 + 7] = NAN;      /* column 3, block 0: the rows' zero block (rand_input) */
+  nl.w[21 * 200 + 150] = NAN;   /* column 21, block 4 */
+  run_case(seed + 4, &cfg, true, &nl, 1, 6, 6, NULL, &r);
+  PAL_TEST_CHECK(seed, r.nar_outputs > 0 && r.nar_outputs < r.outputs, "%zu of %zu outputs NaR", r.nar_outputs,
+                 r.outputs);
+  free(r.describe);
+
+  /* tiny buffers: ACC (24 words) bounds the K chunk to 24 / (mc * 6) blocks */
+  pal_tile_config_t tiny;
+  tiny_config(&tiny);
+  tiny.no_post = tiny.no_accu = 1;
+  owned_layer_t t[2];
+  make_layer(&rng, &t[0], 300, 70, true, PAL_BIAS_START, PAL_ACT_RELU);
+  make_layer(&rng, &t[1], 70, 13, true, PAL_BIAS_POST, PAL_ACT_CLIP);
+  run_case(seed + 2, &tiny, true, t, 2, 5, 5, NULL, &r);
+  PAL_TEST_CHECK(seed, r.nar_outputs == 0, "%zu of %zu outputs NaR", r.nar_outputs, r.outputs);
+  PAL_TEST_CHECK(seed, strstr(r.describe, "K chunk(s) of <= 1 blocks") || strstr(r.describe, "K chunk(s) of <= 2 blocks"),
+                 "ACC did not bound the K chunk:\n%s", r.describe);
+  free(r.describe);
+  run_case(seed + 3, &tiny, false, t, 2, 3, 7, NULL, &r);
+  free(r.describe);
+
+  /* a plan of one kind on a tile of the other: refused, naming it */
+  pal_tile_config_t fp32 = cfg;
+  fp32.no_accu = 0;
+  pal_dense_layer_t l0 = o[0].l;
+  for (int k = 0; k < 2; k++) {
+    pal_plan_t *plan = NULL;
+    OK(seed, pal_plan_dense_chain(k ? &fp32 : &cfg, &l0, 1, 2, NULL, &plan));
+    pal_device_t *dev = open_emu(seed, k ? &cfg : &fp32, true);
+    float x[2 * 96] = {0}, y[2 * 64];
+    pal_status_t st = pal_plan_run(plan, dev, x, 2, y, NULL);
+    PAL_TEST_CHECK(seed, st && pal_status_code(st) == PAL_FAILED_PRECONDITION &&
+                             strstr(pal_status_message(st), "accumulate units"),
+                   "a plan %s accumulate units on a tile %s them: %s", k ? "with" : "without", k ? "without" : "with",
+                   st ? pal_status_message(st) : "ran");
+    pal_status_free(st);
+    pal_device_close(dev);
+    pal_plan_destroy(plan);
+  }
+  free_layers(o, 3);
+  free_layers(&nl, 1);
+  free_layers(t, 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_layer_shapes), cmocka_unit_test(test_chain_on_chip),
@@ -689,6 +763,7 @@ int main(void) {
       cmocka_unit_test(test_conv2d),              cmocka_unit_test(test_errors),
       cmocka_unit_test(test_palk),                cmocka_unit_test(test_random_plans),
       cmocka_unit_test(test_no_post_unit),
+      cmocka_unit_test(test_no_accumulate_units),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
