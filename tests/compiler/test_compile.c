@@ -433,9 +433,9 @@ static void test_no_post_unit(void **state) {
   make_layer(&rng, &o[0], 96, 64, true, PAL_BIAS_START, PAL_ACT_RELU);
   make_layer(&rng, &o[1], 64, 40, true, PAL_BIAS_POST, PAL_ACT_CLIP);
   make_layer(&rng, &o[2], 40, 10, true, PAL_BIAS_POST, PAL_ACT_NONE);
-  o[0].w[7] = NAN; /* a NaR output column in layer 0 */
   case_result_t r = {0};
   run_case(seed, &cfg, true, o, 3, 9, 9, NULL, &r);
+  PAL_TEST_CHECK(seed, r.nar_outputs == 0, "%zu of %zu outputs NaR without a NaR operand", r.nar_outputs, r.outputs);
   /* every output of every layer went through the host, none on chip */
   PAL_TEST_CHECK(seed, r.stats.host_post_outputs == 9u * (64 + 40 + 10) && r.stats.spills == 2,
                  "host POST of %llu outputs, %llu spills (expected %u and 2):\n%s",
@@ -449,6 +449,18 @@ static void test_no_post_unit(void **state) {
   free(r.describe);
   run_case(seed + 1, &cfg, false, o, 3, 4, 11, NULL, &r);
   free(r.describe);
+  /* a NaR output column, in one layer (a NaR column of a chain's first
+   * layer makes every output of the next NaR, which would compare nothing) */
+  {
+    owned_layer_t nl;
+    make_layer(&rng, &nl, 96, 40, true, PAL_BIAS_POST, PAL_ACT_RELU);
+    nl.w[7] = NAN;
+    run_case(seed + 5, &cfg, true, &nl, 1, 5, 5, NULL, &r);
+    PAL_TEST_CHECK(seed, r.nar_outputs == 5 && r.outputs == 5 * 40, "%zu of %zu outputs NaR, want one column's 5",
+                   r.nar_outputs, r.outputs);
+    free(r.describe);
+    free_layers(&nl, 1);
+  }
   /* the same chain with POST on chip: no output goes through the host */
   pal_tile_config_t full = cfg;
   full.no_post = 0;
