@@ -342,16 +342,22 @@ def board_table(a, add):
             add("board_lc_fraction", r["lc_fraction"], "ratio", prm, {"op": "<=", "value": 0.9})
     print("  (target: the core clock the board's PLL makes; peak = PEs x target clock, one MAC "
           "per PE per cycle)")
-    # the iCEBreaker's tile alone, packed (make fpga-fit-tile), where it was run
-    log_path = os.path.join(ROOT, a.build, "fpga", "fit", "tile-nextpnr.log")
-    if os.path.exists(log_path):
+    # the iCEBreaker's tile alone, packed (make fpga-fit-tile), and the same
+    # tile without accumulate units (make fpga-fit-tile-raw), where they ran
+    for stem, target, metric, note in (
+            ("tile", "fpga-fit-tile", "icebreaker_tile_alone_lcs", "pal_tile alone, no link"),
+            ("tile-raw", "fpga-fit-tile-raw", "icebreaker_tile_raw_alone_lcs",
+             "pal_tile alone without accumulate units (raw block sums), no link")):
+        log_path = os.path.join(ROOT, a.build, "fpga", "fit", stem + "-nextpnr.log")
+        if not os.path.exists(log_path):
+            continue
         m = re.search(r"ICESTORM_LC:\s+(\d+)/\s*(\d+)", open(log_path).read())
         if m:
             used, avail = int(m.group(1)), int(m.group(2))
-            print("iCEBreaker tile alone (make fpga-fit-tile): %d of %d LCs (%.0f %%)"
-                  % (used, avail, 100.0 * used / avail))
-            add("icebreaker_tile_alone_lcs", used, "cells",
-                {"board": "icebreaker", "available": avail, "note": "pal_tile alone, no link"})
+            print("iCEBreaker %s (make %s): %d of %d LCs (%.0f %%)"
+                  % ("tile alone" if stem == "tile" else "tile alone without accumulate units", target,
+                     used, avail, 100.0 * used / avail))
+            add(metric, used, "cells", {"board": "icebreaker", "available": avail, "note": note})
 
 
 def board_report(argv):

@@ -29,6 +29,7 @@ module pal_soc #(
     parameter integer OBUF_DEPTH = 4096,
     parameter integer ABUF_SPRAM = 0,           // 1: ABUF's codes in iCE40UP5K SPRAM
     parameter integer POST_UNIT = 1,            // 0: the tile without POST (INFO flag NO_POST)
+    parameter integer ACCUMULATE = 1,           // 0: nor accumulate units (INFO flag NO_ACCU)
     parameter integer IDLE_BYTE_TIMES = 4096,
     parameter integer LED_STRETCH_BITS = 20,    // activity and error LEDs stay on 2^N cycles
     parameter integer CONTROL_CORE = 0,         // 1: control core + firmware (docs/control-core.md)
@@ -109,7 +110,8 @@ module pal_soc #(
       .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .R(R), .C(C), .ACC_UNITS(ACC_UNITS),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
-      .CLOCK_HZ(CLOCK_HZ), .FLAGS(POST_UNIT != 0 ? 0 : PAL_PROTO_FLAG_NO_POST),
+      .CLOCK_HZ(CLOCK_HZ),
+      .FLAGS((POST_UNIT != 0 ? 0 : PAL_PROTO_FLAG_NO_POST) | (ACCUMULATE != 0 ? 0 : PAL_PROTO_FLAG_NO_ACCU)),
       .DEVICE_NAME(DEVICE_NAME),
       .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0), .FW_TIMEOUT(FW_TIMEOUT)
   ) u_link (
@@ -180,7 +182,8 @@ module pal_soc #(
   pal_tile #(
       .R(R), .C(C), .ACC_UNITS(ACC_UNITS), .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS),
       .WMEM_BLOCKS(WMEM_BLOCKS), .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH),
-      .OBUF_DEPTH(OBUF_DEPTH), .ABUF_SPRAM(ABUF_SPRAM), .POST_UNIT(POST_UNIT)
+      .OBUF_DEPTH(OBUF_DEPTH), .ABUF_SPRAM(ABUF_SPRAM), .POST_UNIT(POST_UNIT),
+      .ACCUMULATE(ACCUMULATE)
   ) u_tile (
       .i_clk(i_clk), .i_rst(tile_rst),
       .i_bus_valid(t_valid), .i_bus_we(t_we), .i_bus_addr(t_addr), .i_bus_wdata(t_wdata),

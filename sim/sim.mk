@@ -104,7 +104,8 @@ $(SIM_BUILD)/rt/%.o: $(VERILATOR_ROOT_DIR)/include/%.cpp
 
 $(SIM_BUILD)/pal_sim.o: sim/pal_sim.cpp sim/pal_sim_model.h include/pal/sim.h include/pal/tile.h
 	@mkdir -p $(@D)
-	$(SIM_CXX) $(SIM_CXXFLAGS) -c -o $@ $<
+	$(SIM_CXX) $(SIM_CXXFLAGS) -MMD -MP -c -o $@ $<
+-include $(SIM_BUILD)/pal_sim.d
 
 SIM_LIB := $(SIM_BUILD)/libpalsim.a
 $(SIM_LIB): $(SIM_BUILD)/pal_sim.o $(SIM_RT_OBJS)

@@ -81,10 +81,13 @@ SOC_MODELS := $(SOC_MODEL_4x4_fifo) $(SOC_MODEL_4x4_uart) $(SOC_MODEL_8x8_fifo) 
               $(SOC_MODEL_4x4_fifo_fw) $(SOC_MODEL_4x4_uart_fw) $(SOC_MODEL_8x8_fifo_fw)
 SOC_TEST_MODELS := $(SOC_MODELS) $(SOC_MODEL_4x4_fifo_p256) $(SOC_MODEL_4x4_fifo_fwbroken)
 
+# (-MMD: the headers it reaches through these, pal/tile.h's configuration
+# among them, are prerequisites too)
 $(SIM_BUILD)/pal_soc.o: sim/pal_soc.cpp sim/pal_soc_model.h sim/pal_soc_debug.h include/pal/soc.h include/pal/driver.h \
-                        include/pal/transport.h
+                        include/pal/transport.h include/pal/tile.h include/pal/protocol.h
 	@mkdir -p $(@D)
-	$(SIM_CXX) $(SIM_CXXFLAGS) -c -o $@ $<
+	$(SIM_CXX) $(SIM_CXXFLAGS) -MMD -MP -c -o $@ $<
+-include $(SIM_BUILD)/pal_soc.d
 
 SOC_LIB := $(SIM_BUILD)/libpalsoc.a
 $(SOC_LIB): $(SIM_BUILD)/pal_soc.o
@@ -150,6 +153,8 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	done; done
 	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc -GMAX_PAYLOAD=256 \
 	  -GCLKS_PER_BIT=104 rtl/pal_soc.v
+	@$(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc -GR=2 -GC=2 -GUSE_UART=1 \
+	  -GPOST_UNIT=0 -GACCUMULATE=0 rtl/pal_soc.v
 	@for u in 0 1; do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module pal_soc -GCONTROL_CORE=1 \
 	    -GUSE_UART=$$u rtl/pal_soc.v || exit 1; \
@@ -159,7 +164,7 @@ soc-lint: $(GEN_TABLES) $(TILE_ISA_VH)
 	@for m in $(SOC_RTL_MODULES); do \
 	  $(VERILATOR) --lint-only -Wall -Irtl -I$(GEN_DIR) --top-module $$m rtl/$$m.v || exit 1; \
 	done
-	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, with the control core, the SoCs of $(SIM_BOARD_TILES) and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
+	@echo "soc-lint: pal_soc 4x4/8x8 x fifo/uart, 256-byte payload, 2x2 without POST and accumulate units, with the control core, the SoCs of $(SIM_BOARD_TILES) and $(words $(SOC_RTL_MODULES)) modules, verilator -Wall clean"
 
 # The link engine, with its counter bank and the iCE40's 256-byte payload
 # buffer kept as memory cells (PAL_TILE_RAM_INFER, as tile-synth), and the

@@ -28,6 +28,10 @@ module pal_icebreaker #(
     // 0: the tile without its POST unit (docs/isa.md §1): the host
     // post-processes, and the UP5K is spared POST's logic (docs/boards.md)
     parameter integer POST_UNIT = 0,
+    // 0: nor accumulate units: GEMMs leave raw block sums that the host
+    // accumulates (docs/isa.md §1); 1 until a smaller host link makes the
+    // SoC fit with it (docs/boards.md)
+    parameter integer ACCUMULATE = 1,
     // 1: the control core with its firmware (docs/control-core.md); the
     // firmware image is baked into its IMEM from FW_INIT_FILE ($readmemh)
     parameter integer CONTROL_CORE = 0,
@@ -72,7 +76,7 @@ module pal_icebreaker #(
       .CONTROL_CORE(CONTROL_CORE), .FW_INIT_FILE(FW_INIT_FILE),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
-      .ABUF_SPRAM(ABUF_SPRAM), .POST_UNIT(POST_UNIT)
+      .ABUF_SPRAM(ABUF_SPRAM), .POST_UNIT(POST_UNIT), .ACCUMULATE(ACCUMULATE)
   ) u_soc (
       .i_clk(clk), .i_rst(rst), .i_uart_rx(RX), .o_uart_tx(TX),
       .i_rx_valid(1'b0), .i_rx_data(8'd0), .o_rx_ready(),

@@ -129,10 +129,29 @@ static void test_open_errors(void **state) {
     pal_device_close(d);
     d = NULL;
   }
+  /* accu=0 (with post=0): nor accumulate units, INFO flag NO_ACCU and
+   * GEOMETRY[25]; without post=0 the configuration is refused by name */
+  const char *na_uris[] = {"emu://?post=0&accu=0&rows=2&cols=2", "emu://?post=0&accu=0&direct=1"};
+  for (size_t i = 0; i < 2; i++) {
+    OK(pal_device_open(na_uris[i], NULL, &d));
+    pal_device_info_t info;
+    OK(pal_device_info(d, &info));
+    assert_int_equal(info.link.tile.no_accu, 1);
+    assert_int_equal(info.link.tile.no_post, 1);
+    assert_int_equal(pal_device_tile(d)->config.no_accu, 1);
+    uint32_t geo = 0;
+    OK(pal_tile_device_read_reg(pal_device_tile(d), PAL_TILE_REG_GEOMETRY, &geo));
+    assert_true((geo & PAL_TILE_GEOMETRY_NO_ACCU) && (geo & PAL_TILE_GEOMETRY_NO_POST));
+    pal_device_close(d);
+    d = NULL;
+  }
+  expect_error(pal_device_open("emu://?accu=0", NULL, &d), PAL_INVALID_ARGUMENT, "emu://?accu=0", "no_accu");
+  assert_null(d);
   OK(pal_device_open("emu://?post=1", NULL, &d));
   pal_device_info_t full;
   OK(pal_device_info(d, &full));
   assert_int_equal(full.link.tile.no_post, 0);
+  assert_int_equal(full.link.tile.no_accu, 0);
   pal_device_close(d);
   d = NULL;
   /* a closed TCP port: refused at once, naming the URI */

@@ -316,6 +316,21 @@ static void check_pal8_equals_emu(pal_graph_t *g, pal_tensor_t *x, uint64_t seed
   free(text);
   pal_tensor_release(yn);
   pal_session_release(np);
+  /* nor accumulate units: the tile leaves raw block sums, the CPU adds them
+   * up, and still the same bits */
+  pal_session_t *na = session_on(g, "pal,cpu", NULL, "emu://?post=0&accu=0");
+  assert_int_equal(pal_session_provider_node_count(na, "pal"), expect_pal_nodes);
+  RT_OK(pal_session_run(na, 1, in, 1, &yn));
+  n = pal_tensor_cdata(yn);
+  for (size_t i = 0; i < pal_tensor_count(yn); i++)
+    PAL_TEST_CHECK(seed, pal_f32_bits(n[i]) == pal_f32_bits(b[i]),
+                   "output %zu: pal on emu://?post=0&accu=0 %a, cpu pal8-b32 %a", i, (double)n[i], (double)b[i]);
+  text = placement_text(na);
+  PAL_TEST_CHECK(seed, strstr(text, "no accumulate units") && strstr(text, "accumulated and POST on the host"),
+                 "the placement does not say where the accumulation ran:\n%s", text);
+  free(text);
+  pal_tensor_release(yn);
+  pal_session_release(na);
   /* and it is PAL8 of the same model: within 10 % relative RMS of FP32 */
   PAL_TEST_CHECK(seed, err2 <= 0.01 * ref2, "relative RMS error %g", sqrt(err2 / ref2));
   pal_tensor_release(yd), pal_tensor_release(y8), pal_tensor_release(y32);
