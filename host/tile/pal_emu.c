@@ -133,6 +133,26 @@ static inline void walk_handoff(walk_t *w, uint64_t steps) {
   w->units_free = begin + w->per_unit;
 }
 
+/* N-tile t of a GEMM: fills walk_wnar[kb] (a NaR weight block in some PE)
+ * and returns the tile's first weight block. */
+static size_t walk_tile(pal_emu_t *emu, const pal_isa_instr_t *in, uint32_t t) {
+  const uint32_t P = emu->pes, W = emu->cfg.wmem_blocks;
+  size_t wrow = (size_t)in->w_base + (size_t)t * in->k_blocks;
+  memset(emu->walk_wnar, 0, in->k_blocks);
+  for (uint32_t p = 0; p < P; p++) {
+    const uint8_t *flags = emu->wmem_flags + (size_t)p * W + wrow;
+    for (uint32_t kb = 0; kb < in->k_blocks; kb++) emu->walk_wnar[kb] |= flags[kb] & WFLAG_NAR;
+  }
+  return wrow;
+}
+
+/* Whether the walk visits ABUF block ab as block kb of its row (§4): a
+ * non-zero (or NaR) code, a scale of 255, or a NaR weight block in some
+ * PE of the N-tile (walk_tile). */
+static inline bool walk_visits(const pal_emu_t *emu, size_t ab, uint32_t kb) {
+  return emu->abuf_nz[ab] || emu->abuf_scales[ab] == PAL_SCALE_NAR || emu->walk_wnar[kb];
+}
+
 /* Timing and counters of the walk (§4), from the activation bitmaps, the
  * NaR scales and the per-block NaR-weight flags alone. */
 static uint64_t gemm_walk(pal_emu_t *emu, const pal_isa_instr_t *in) {
@@ -140,21 +160,16 @@ static uint64_t gemm_walk(pal_emu_t *emu, const pal_isa_instr_t *in) {
   walk_t w = {0, 0, 0, emu->per_unit};
   uint64_t busy = 0, gated = 0, act_skipped = 0, blocks_skipped = 0;
   for (uint32_t t = 0; t < in->n_tiles; t++) {
-    size_t wrow = (size_t)in->w_base + (size_t)t * in->k_blocks;
-    memset(emu->walk_wnar, 0, in->k_blocks);
-    for (uint32_t p = 0; p < P; p++) {
-      const uint8_t *flags = emu->wmem_flags + (size_t)p * W + wrow;
-      for (uint32_t kb = 0; kb < in->k_blocks; kb++) emu->walk_wnar[kb] |= flags[kb] & WFLAG_NAR;
-    }
+    size_t wrow = walk_tile(emu, in, t);
     for (uint32_t m = 0; m < in->m_count; m++) {
       size_t arow = (size_t)in->a_base + (size_t)m * in->a_stride;
       for (uint32_t kb = 0; kb < in->k_blocks; kb++) {
         size_t ab = arow + kb;
-        uint32_t nz = emu->abuf_nz[ab];
-        if (!nz && emu->abuf_scales[ab] != PAL_SCALE_NAR && !emu->walk_wnar[kb]) {
+        if (!walk_visits(emu, ab, kb)) {
           blocks_skipped++;
           continue;
         }
+        uint32_t nz = emu->abuf_nz[ab];
         unsigned nnz = popcount32(nz);
         unsigned steps = nnz ? nnz : 1;
         act_skipped += BLOCK - nnz;
@@ -284,19 +299,14 @@ static void gemm_compute_raw(pal_emu_t *emu, const pal_isa_instr_t *in) {
   const uint32_t P = emu->pes, W = emu->cfg.wmem_blocks;
   const size_t row_words = (size_t)in->n_tiles * P, plane = (size_t)in->m_count * row_words;
   for (uint32_t t = 0; t < in->n_tiles; t++) {
-    size_t wrow = (size_t)in->w_base + (size_t)t * in->k_blocks;
-    memset(emu->walk_wnar, 0, in->k_blocks);
-    for (uint32_t p = 0; p < P; p++) {
-      const uint8_t *flags = emu->wmem_flags + (size_t)p * W + wrow;
-      for (uint32_t kb = 0; kb < in->k_blocks; kb++) emu->walk_wnar[kb] |= flags[kb] & WFLAG_NAR;
-    }
+    size_t wrow = walk_tile(emu, in, t);
     for (uint32_t m = 0; m < in->m_count; m++) {
       size_t arow = (size_t)in->a_base + (size_t)m * in->a_stride;
       for (uint32_t kb = 0; kb < in->k_blocks; kb++) {
         size_t ab = arow + kb;
+        if (!walk_visits(emu, ab, kb)) continue;
         uint32_t nz = emu->abuf_nz[ab];
         uint8_t xa = emu->abuf_scales[ab];
-        if (!nz && xa != PAL_SCALE_NAR && !emu->walk_wnar[kb]) continue;
         const uint8_t *ac = emu->abuf_codes + ab * BLOCK;
         size_t addr = (size_t)in->acc_base + kb * plane + m * row_words + (size_t)t * P;
         for (uint32_t p = 0; p < P; p++, addr++) {
