@@ -72,9 +72,11 @@ $(eval $(call sim_model,16x16,16,16,0))
 ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
 $(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
 # The same tile without accumulate units (raw block sums, docs/isa.md §1;
-# the UP5K tile in the making, docs/boards.md), in the `board` slot: its
-# own test program, test_sim_random_2x2raw.
+# the UP5K tile in the making, docs/boards.md), and a 4x4 built so at the
+# default depths (four write lanes where the 2x2 has one), each in the
+# `board` slot: their own test programs, test_sim_random_<name>.
 $(eval $(call sim_model,2x2raw,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1,board,1))
+$(eval $(call sim_model,4x4raw,4,4,0,,1,board,1))
 # The ECP5 boards' tiles (BOARD_PARAMS_<board> in constraints/boards.mk:
 # the OrangeCrab's 4x4 with small buffers, the ULX3S's 8x8 with 64 WMEM
 # blocks per PE), for test_sim_random_<board>: the random programs on each
@@ -142,14 +144,18 @@ $(SIM_BUILD)/tests/test_sim_random_$(1): tests/sim/test_sim_random.c $(SIM_TEST_
 SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_$(1)
 endef
 $(foreach b,$(SIM_BOARD_TILES),$(eval $(call sim_board_test,$(b))))
-# and on the 2x2 without accumulate units
-$(SIM_BUILD)/tests/test_sim_random_2x2raw: tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
-                      $(SIM_MODEL_2x2raw) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(REL_FLAGS) -DSIM_RANDOM_BOARD='"2x2raw"' -DSIM_RANDOM_R=2 -DSIM_RANDOM_C=2 -DSIM_RANDOM_RAW=1 \
-	  -Itests/unit -Itests/tile -Itests/sim -c -o $@.o $<
-	$(SIM_CXX) -o $@ $@.o $(SIM_MODEL_2x2raw) $(SIM_LINK) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SIM_LDLIBS) $(LDLIBS)
-SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_2x2raw
+# and on the tiles without accumulate units: $(call sim_raw_test,NAME,R,C)
+define sim_raw_test
+$(SIM_BUILD)/tests/test_sim_random_$(1): tests/sim/test_sim_random.c $(SIM_TEST_HDRS) \
+                      $(SIM_MODEL_$(1)) $(SIM_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(REL_FLAGS) -DSIM_RANDOM_BOARD='"$(1)"' -DSIM_RANDOM_R=$(2) -DSIM_RANDOM_C=$(3) -DSIM_RANDOM_RAW=1 \
+	  -Itests/unit -Itests/tile -Itests/sim -c -o $$@.o $$<
+	$$(SIM_CXX) -o $$@ $$@.o $(SIM_MODEL_$(1)) $$(SIM_LINK) $$(CMOCKA_LIBS) $$(OPENBLAS_LIBS) $$(SIM_LDLIBS) $$(LDLIBS)
+SIM_TESTS += $(SIM_BUILD)/tests/test_sim_random_$(1)
+endef
+$(eval $(call sim_raw_test,2x2raw,2,2))
+$(eval $(call sim_raw_test,4x4raw,4,4))
 
 EXTRA_TESTS += $(SIM_TESTS)
 CHECKS += tile-lint tile-synth tile-equiv
