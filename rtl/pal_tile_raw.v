@@ -12,13 +12,13 @@
 //   read phase     b+1+j   slot j: the block table is read (o_tab_*)
 //   execute phase  b+2+j   slot j: the lanes' sums and {NaR, scale} arrive
 //   write          b+3+j   slot j's U words are written
-// and i_xfer (o_xfer) loads the PEs' hand-off registers in b+1. A row end
+// and o_xfer loads the PEs' hand-off registers in b+1. A row end
 // (i_ho_wb) has nothing to write: a tile with units writes its running
 // sums there, and the walk still gives it H cycles. Needs H >= 4 like the
 // units (the hand-offs are H apart, so a slot's phases never overlap the
-// next hand-off's). The raw path is small because it is: on the iCE40UP5K
-// the accumulate unit and its adder were 1 099 of the tile's 4 649 logic
-// cells (docs/boards.md).
+// next hand-off's). Why it exists: on the iCE40UP5K the tile packs into
+// 3 577 logic cells with it and 4 633 with the accumulate unit and its
+// adder (make fpga-fit-tile-raw, make fpga-fit-tile; docs/boards.md).
 `default_nettype none
 
 module pal_tile_raw #(
