@@ -600,8 +600,8 @@ static bool bias_on_chip(const pal_plan_t *plan, const pal_layer_plan_t *L) {
  * at bits + r * stride, NaR flags alike) for outputs [n0, n0 + ncount) go
  * to out (m x N), a NaR as PAL_TILE_FP32_NAR, as POST writes OBUF: the same
  * pal_postprocess the emulator's POST applies. */
-static void host_postprocess(const pal_layer_plan_t *L, uint32_t m, uint32_t n0, uint32_t ncount, size_t stride,
-                      const uint32_t *bits, const uint8_t *nar, float *out) {
+static void host_postprocess(const pal_layer_plan_t *L, uint32_t m, uint32_t n0, uint32_t ncount,
+                             size_t stride, const uint32_t *bits, const uint8_t *nar, float *out) {
   pal_epilogue_t epi;
   pal_epilogue_initialize(&epi);
   bool bias_post = L->bias && L->bias_mode == PAL_BIAS_POST;
