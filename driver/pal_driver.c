@@ -428,7 +428,7 @@ static void emu_release(void *ctx) {
 
 static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_options_t *options,
                              pal_device_t **out_device) {
-  static const char *const keys[] = {"rows", "cols", "max_payload", "direct", "post", "accu", NULL};
+  static const char *const keys[] = {"rows", "cols", "max_payload", "direct", "post", "accu", "linkctrs", NULL};
   PAL_RETURN_IF_ERROR(pal_device_uri_check_keys(uri, keys));
   if (uri->target[0])
     return pal_status_make(PAL_INVALID_ARGUMENT, "device URI \"%s\": emu:// takes no path (got \"%s\")",
@@ -450,6 +450,10 @@ static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_optio
   uint32_t accu;
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "accu", !cfg.no_accu, 0, 1, &accu));
   cfg.no_accu = !accu;
+  /* linkctrs=0: a link engine without its counters, as the iCEBreaker's
+   * (INFO flag NO_LINK_COUNTERS, docs/protocol.md §5.1) */
+  uint32_t linkctrs;
+  PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "linkctrs", 1, 0, 1, &linkctrs));
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(uri, "direct", options->emu_direct, 0, 1, &direct));
   PAL_RETURN_IF_ERROR(pal_device_uri_query_u32(
       uri, "max_payload", options->emu_max_payload ? options->emu_max_payload : PAL_LINK_DEFAULT_MAX_PAYLOAD,
@@ -470,6 +474,7 @@ static pal_status_t emu_open(const pal_device_uri_t *uri, const pal_device_optio
   pal_link_model_options_initialize(&mo);
   mo.max_payload = max_payload;
   mo.name = "emu";
+  if (!linkctrs) mo.flags |= PAL_PROTO_FLAG_NO_LINK_COUNTERS;
   st = pal_link_model_create(tile, &mo, &r->model);
   pal_transport_t t;
   if (!st) st = pal_transport_model_open(r->model, uri->text, &t);
@@ -835,6 +840,11 @@ pal_status_t pal_device_read_counters(pal_device_t *d, pal_tile_counters_t *out_
 pal_status_t pal_device_read_link_counters(pal_device_t *d, pal_link_counters_t *out_counters) {
   if (!d->link)
     return pal_status_make(PAL_UNIMPLEMENTED, "%s: the direct path has no link engine", d->uri);
+  if (d->info.link.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS)
+    return pal_status_make(PAL_UNIMPLEMENTED,
+                           "%s: the device's link engine keeps no link counters (INFO flag "
+                           "NO_LINK_COUNTERS; the host's link statistics still count)",
+                           d->uri);
   uint8_t b[4 * PAL_LINK_CTR_COUNT];
   PAL_RETURN_IF_ERROR(pal_device_read(d, PAL_ADDR_LINK_REGS, b, sizeof b));
   for (size_t c = 0; c < PAL_LINK_CTR_COUNT; c++) out_counters->value[c] = get32(b + 4 * c);

@@ -132,7 +132,10 @@ int main(int argc, char **argv) {
   pal_link_counters_t lc;
   st = pal_device_info(dev, &info);
   if (!st && counters) st = pal_device_read_counters(dev, &tc);
-  if (!st && counters && info.protocol) st = pal_device_read_link_counters(dev, &lc);
+  /* a device may keep no link counters (the iCE40 board: INFO flag
+   * NO_LINK_COUNTERS); the host's link statistics are printed either way */
+  bool link_ctrs = info.protocol && !(info.link.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS);
+  if (!st && counters && link_ctrs) st = pal_device_read_link_counters(dev, &lc);
   if (st) {
     fprintf(stderr, "pal-info: %s (%s)\n", pal_status_message(st), pal_status_code_name(pal_status_code(st)));
     int rc = exit_code(st);
@@ -165,7 +168,8 @@ int main(int argc, char **argv) {
       for (uint32_t c = 0; c < PAL_TILE_CTR_COUNT; c++)
         printf("%s\"%s\": %" PRIu64, c ? ", " : "", pal_tile_counter_name(c), tc.value[c]);
       printf("}");
-      if (info.protocol) {
+      if (info.protocol && !link_ctrs) printf(",\n \"link_counters\": null");
+      if (link_ctrs) {
         printf(",\n \"link_counters\": {");
         for (uint32_t c = 0; c < PAL_LINK_CTR_COUNT; c++)
           printf("%s\"%s\": %u", c ? ", " : "", pal_link_counter_name(c), lc.value[c]);
@@ -214,7 +218,9 @@ int main(int argc, char **argv) {
       printf("  tile counters\n");
       for (uint32_t c = 0; c < PAL_TILE_CTR_COUNT; c++)
         printf("    %-16s %" PRIu64 "\n", pal_tile_counter_name(c), tc.value[c]);
-      if (info.protocol) {
+      if (info.protocol && !link_ctrs)
+        printf("  link-engine counters: none on this device (INFO flag NO_LINK_COUNTERS)\n");
+      if (link_ctrs) {
         printf("  link-engine counters\n");
         for (uint32_t c = 0; c < PAL_LINK_CTR_COUNT; c++)
           printf("    %-16s %u\n", pal_link_counter_name(c), lc.value[c]);

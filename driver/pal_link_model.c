@@ -188,7 +188,9 @@ static bool execute(pal_link_model_t *m, const pal_frame_t *f) {
       pal_nak_reason_t why = PAL_NAK_BAD_ADDRESS;
       pal_status_t st = pal_bus_decode(&m->bus.tile->config, addr, n, &t);
       if (!st) {
-        if (t.kind == PAL_BUS_LINK_REG)
+        if (t.kind == PAL_BUS_LINK_REG && (m->info.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS))
+          st = pal_status_make(PAL_OUT_OF_RANGE, "no link counters on this device"); /* a hole */
+        else if (t.kind == PAL_BUS_LINK_REG)
           read_link_regs(m, &t, m->scratch);
         else
           st = pal_bus_read(&m->bus, addr, m->scratch, n, &why);

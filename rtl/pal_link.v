@@ -23,6 +23,7 @@ module pal_link #(
     parameter integer FLAGS = 0,
     parameter [127:0] DEVICE_NAME = "sim",
     parameter integer FIRMWARE = 0,     // FW requests to the mailbox; INFO flags bit 0
+    parameter integer LINK_COUNTERS = 1,  // 0: no §5.1 counters, INFO flag NO_LINK_COUNTERS
     parameter integer FW_TIMEOUT = 1 << 20  // cycles without progress before the firmware is given up on
 ) (
     input  wire        i_clk,
@@ -84,8 +85,10 @@ module pal_link #(
       .MAX_PAYLOAD(MAX_PAYLOAD), .BAW(BAW), .R(R), .C(C), .ACC_UNITS(ACC_UNITS),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
-      .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? PAL_PROTO_FLAG_FIRMWARE : 0)),
-      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .FW_TIMEOUT(FW_TIMEOUT),
+      .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? PAL_PROTO_FLAG_FIRMWARE : 0) |
+              (LINK_COUNTERS != 0 ? 0 : PAL_PROTO_FLAG_NO_LINK_COUNTERS)),
+      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .LINK_COUNTERS(LINK_COUNTERS),
+      .FW_TIMEOUT(FW_TIMEOUT),
       .READ_WORDS(CYCLES_PER_BYTE >= 16 ? 1 : 2)
   ) u_exec (
       .i_clk(i_clk), .i_rst(i_rst),

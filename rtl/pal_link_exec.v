@@ -30,6 +30,11 @@ module pal_link_exec #(
     parameter integer FLAGS = 0,
     parameter [127:0] DEVICE_NAME = "sim",
     parameter integer FIRMWARE = 0,            // 1: FW requests go to the control core's mailbox
+    // 0: no §5.1 counters (INFO flag NO_LINK_COUNTERS, which FLAGS then
+    // carries): their window is unmapped, NAK BAD_ADDRESS like any hole.
+    // The bank and its read path are about 350 logic cells of the iCE40
+    // build, which the UP5K cannot spare (docs/boards.md)
+    parameter integer LINK_COUNTERS = 1,
     // words a READ fetches ahead of the reply stream: 2 keeps a byte-per-
     // cycle attachment busy; 1 does for a UART, which takes a byte in tens
     // of cycles while a word takes a few (and saves the second word's
@@ -294,7 +299,7 @@ module pal_link_exec #(
     if (pal_addr_in(A, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS)) begin
       dec_kind = K_REGS;
       dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && tr_ok;
-    end else if (pal_addr_in(A, PAL_ADDR_LINK_REGS, PAL_ADDR_LINK_REGS_BITS)) begin
+    end else if (LINK_COUNTERS != 0 && pal_addr_in(A, PAL_ADDR_LINK_REGS, PAL_ADDR_LINK_REGS_BITS)) begin
       dec_kind = K_LINK;
       dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && lr_ok;
     end else begin
@@ -428,19 +433,29 @@ module pal_link_exec #(
   reg         lk_rd;
   wire        lk_req, lk_busy;
   wire [31:0] ctr;
-  pal_tile_ctrs #(
-      .N (10),
-      .W (32),
-      .IW(1)
-  ) ctrs (
-      .i_clk    (i_clk),
-      .i_clear  (i_rst),
-      .i_inc    ({ctr_ev, i_rx_ctr_ev}),
-      .i_rd_req (lk_req),
-      .i_rd_idx (fw_addr[5:2]),
-      .o_rd_busy(lk_busy),
-      .o_value  (ctr)
-  );
+  generate
+    if (LINK_COUNTERS != 0) begin : g_ctrs
+      pal_tile_ctrs #(
+          .N (10),
+          .W (32),
+          .IW(1)
+      ) ctrs (
+          .i_clk    (i_clk),
+          .i_clear  (i_rst),
+          .i_inc    ({ctr_ev, i_rx_ctr_ev}),
+          .i_rd_req (lk_req),
+          .i_rd_idx (fw_addr[5:2]),
+          .o_rd_busy(lk_busy),
+          .o_value  (ctr)
+      );
+    end else begin : g_no_ctrs
+      // nothing reads them: kind_link is never set
+      assign {lk_busy, ctr} = 33'd0;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused_ctrs = &{1'b0, ctr_ev, i_rx_ctr_ev, lk_req};
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   // reply payload
   always @(*) begin
@@ -554,7 +569,7 @@ module pal_link_exec #(
         X_DEC: begin
           rem <= n;
           ca <= A[CW-1:0];
-          kind_link <= dec_kind == K_LINK;
+          kind_link <= LINK_COUNTERS != 0 && dec_kind == K_LINK;
           kind_regs <= dec_kind == K_REGS;
           kind_nar <= dec_nar;
           pstrb <= 3'd0;

@@ -33,6 +33,7 @@ module pal_soc #(
     parameter integer IDLE_BYTE_TIMES = 4096,
     parameter integer LED_STRETCH_BITS = 20,    // activity and error LEDs stay on 2^N cycles
     parameter integer CONTROL_CORE = 0,         // 1: control core + firmware (docs/control-core.md)
+    parameter integer LINK_COUNTERS = 1,        // 0: the link engine without its counters (INFO flag NO_LINK_COUNTERS)
     parameter FW_INIT_FILE = "",                // the firmware's $readmemh image (build/firmware/pal_fw.hex)
     parameter integer FW_TIMEOUT = 1 << 20      // link engine: cycles an FW exchange may stall
 ) (
@@ -113,7 +114,7 @@ module pal_soc #(
       .CLOCK_HZ(CLOCK_HZ),
       .FLAGS((POST_UNIT != 0 ? 0 : PAL_PROTO_FLAG_NO_POST) | (ACCUMULATE != 0 ? 0 : PAL_PROTO_FLAG_NO_ACCU)),
       .DEVICE_NAME(DEVICE_NAME),
-      .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0), .FW_TIMEOUT(FW_TIMEOUT)
+      .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0), .LINK_COUNTERS(LINK_COUNTERS), .FW_TIMEOUT(FW_TIMEOUT)
   ) u_link (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_rx_valid(l_rx_valid), .i_rx_data(l_rx_data), .o_rx_ready(l_rx_ready),

@@ -69,6 +69,7 @@ static int write_proto(const char *path) {
   emit(f, "PAL_PROTO_FLAG_FIRMWARE", 0, PAL_PROTO_FLAG_FIRMWARE);
   emit(f, "PAL_PROTO_FLAG_NO_POST", 0, PAL_PROTO_FLAG_NO_POST);
   emit(f, "PAL_PROTO_FLAG_NO_ACCU", 0, PAL_PROTO_FLAG_NO_ACCU);
+  emit(f, "PAL_PROTO_FLAG_NO_LINK_COUNTERS", 0, PAL_PROTO_FLAG_NO_LINK_COUNTERS);
   static const struct { const char *name; unsigned v; } msgs[] = {
       {"PAL_MSG_INFO", PAL_MSG_INFO},           {"PAL_MSG_WRITE", PAL_MSG_WRITE},
       {"PAL_MSG_READ", PAL_MSG_READ},           {"PAL_MSG_PING", PAL_MSG_PING},

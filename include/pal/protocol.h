@@ -169,6 +169,11 @@ void pal_frame_parser_get_stats(const pal_frame_parser_t *parser,
 /* the tile has no accumulate units (pal_tile_config_t.no_accu: GEMMs leave
  * raw block sums, docs/isa.md §1), set and read like NO_POST */
 #define PAL_PROTO_FLAG_NO_ACCU 0x4u
+/* the link engine keeps no §5.1 counters (the iCE40 board's, for its logic
+ * cells): the link-register window is unmapped (NAK BAD_ADDRESS) and
+ * pal_device_read_link_counters says so; the host's own link statistics
+ * (pal_device_link_stats) still count */
+#define PAL_PROTO_FLAG_NO_LINK_COUNTERS 0x8u
 
 typedef struct pal_link_info {
   uint32_t protocol_version;

@@ -32,6 +32,10 @@ module pal_icebreaker #(
     // accumulates (docs/isa.md §1); 1 until a smaller host link makes the
     // SoC fit with it (docs/boards.md)
     parameter integer ACCUMULATE = 1,
+    // 0: the link engine keeps no counters (docs/protocol.md §5.1, INFO
+    // flag NO_LINK_COUNTERS): about 350 logic cells (docs/boards.md); the
+    // host's own link statistics still count
+    parameter integer LINK_COUNTERS = 0,
     // 1: the control core with its firmware (docs/control-core.md); the
     // firmware image is baked into its IMEM from FW_INIT_FILE ($readmemh)
     parameter integer CONTROL_CORE = 0,
@@ -73,7 +77,7 @@ module pal_icebreaker #(
   pal_soc #(
       .R(R), .C(C), .CLKS_PER_BIT(CLKS_PER_BIT), .MAX_PAYLOAD(MAX_PAYLOAD),
       .CLOCK_HZ(CLOCK_HZ), .USE_UART(1), .DEVICE_NAME("icebreaker"),
-      .CONTROL_CORE(CONTROL_CORE), .FW_INIT_FILE(FW_INIT_FILE),
+      .CONTROL_CORE(CONTROL_CORE), .FW_INIT_FILE(FW_INIT_FILE), .LINK_COUNTERS(LINK_COUNTERS),
       .IMEM_DEPTH(IMEM_DEPTH), .ABUF_BLOCKS(ABUF_BLOCKS), .WMEM_BLOCKS(WMEM_BLOCKS),
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
       .ABUF_SPRAM(ABUF_SPRAM), .POST_UNIT(POST_UNIT), .ACCUMULATE(ACCUMULATE)

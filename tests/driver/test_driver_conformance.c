@@ -21,6 +21,13 @@ static void test_emu_protocol_small_packets(void **state) {
   conformance(pal_test_seed() + 1, "emu://?rows=2&cols=8&max_payload=64", NULL, 2, 8, true);
 }
 
+/* a link engine without its counters, as the iCEBreaker's: the suite
+ * expects pal_device_read_link_counters to say so */
+static void test_emu_no_link_counters(void **state) {
+  (void)state;
+  conformance(pal_test_seed() + 4, "emu://?linkctrs=0", NULL, 4, 4, true);
+}
+
 static void test_emu_direct(void **state) {
   (void)state;
   conformance(pal_test_seed() + 2, "emu://?direct=1", NULL, 4, 4, false);
@@ -93,6 +100,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_emu_protocol, teardown),
       cmocka_unit_test_teardown(test_emu_protocol_small_packets, teardown),
+      cmocka_unit_test_teardown(test_emu_no_link_counters, teardown),
       cmocka_unit_test_teardown(test_emu_direct, teardown),
       cmocka_unit_test_teardown(test_serial_pty, teardown),
       cmocka_unit_test_teardown(test_sim_tcp, teardown),

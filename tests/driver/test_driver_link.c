@@ -147,6 +147,31 @@ static void test_open_errors(void **state) {
   }
   expect_error(pal_device_open("emu://?accu=0", NULL, &d), PAL_INVALID_ARGUMENT, "emu://?accu=0", "no_accu");
   assert_null(d);
+  /* linkctrs=0: the link engine keeps no counters (INFO flag
+   * NO_LINK_COUNTERS): their window is a hole (NAK BAD_ADDRESS), the
+   * driver names the flag, and the link goes on working */
+  OK(pal_device_open("emu://?linkctrs=0", NULL, &d));
+  pal_device_info_t nl;
+  OK(pal_device_info(d, &nl));
+  assert_true(nl.link.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS);
+  pal_link_counters_t lc;
+  expect_error(pal_device_read_link_counters(d, &lc), PAL_UNIMPLEMENTED, "emu://?linkctrs=0",
+               "NO_LINK_COUNTERS");
+  uint8_t raw[4];
+  expect_error(pal_device_read(d, PAL_ADDR_LINK_REGS, raw, sizeof raw), PAL_OUT_OF_RANGE,
+               "emu://?linkctrs=0", "0x0f000000");
+  uint32_t id = 0;
+  OK(pal_tile_device_read_reg(pal_device_tile(d), PAL_TILE_REG_ID, &id));
+  assert_int_equal(id, PAL_TILE_ID_VALUE);
+  pal_device_close(d);
+  d = NULL;
+  OK(pal_device_open("emu://?linkctrs=1", NULL, &d));
+  OK(pal_device_read_link_counters(d, &lc));
+  assert_true(lc.value[PAL_LINK_CTR_RX_FRAMES] > 0);
+  pal_device_close(d);
+  d = NULL;
+  expect_error(pal_device_open("emu://?linkctrs=2", NULL, &d), PAL_INVALID_ARGUMENT, "linkctrs", NULL);
+  assert_null(d);
   OK(pal_device_open("emu://?post=1", NULL, &d));
   pal_device_info_t full;
   OK(pal_device_info(d, &full));

@@ -169,6 +169,9 @@ void test_ping_pong_and_nak(void **state) {
       RTL_CHECK(seed, have[i] == want[i],
                 "INFO depth %d (IMEM, ABUF, WMEM, ACC, BIAS, OBUF) is %u, the 2x2 test model's %u", i,
                 have[i], want[i]);
+    // and a link engine without its counters (LINK_COUNTERS = 0)
+    RTL_CHECK(seed, info.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS,
+              "INFO: flags 0x%x, the board's link engine keeps no counters", info.flags);
   }
 
   // damaged payload CRC: NAK BAD_CRC, error LED
@@ -180,6 +183,31 @@ void test_ping_pong_and_nak(void **state) {
             "damaged PING: reply %s type %s, reason %u", pal_frame_event_name(ev),
             pal_msg_type_name(f.type), got.empty() ? 0u : got[0]);
   RTL_CHECK(seed, b.ledr_seen, "error LED did not light after a NAK");
+
+  // The board's link engine keeps no counters, so a READ of their window
+  // is a hole: NAK BAD_ADDRESS, and the link answers the next request (a
+  // READ of the tile's ID register)
+  for (int k = 0; k < 2; k++) {
+    uint8_t rd[6] = {0, 0, 0, 0, 4, 0};
+    uint32_t addr = k == 0 ? PAL_ADDR_LINK_REGS : PAL_ADDR_TILE_REGS + PAL_TILE_REG_ID;
+    for (int i = 0; i < 4; i++) rd[i] = (uint8_t)(addr >> (8 * i));
+    pal_frame_t q = {PAL_MSG_READ, (uint8_t)(seq + 8 + k), PAL_PROTO_VERSION, sizeof rd, rd};
+    std::vector<uint8_t> out(sizeof rd + PAL_PROTO_OVERHEAD);
+    size_t len = 0;
+    assert_null(pal_frame_encode(&q, out.data(), out.size(), &len));
+    b.send(out.data(), len);
+    RTL_CHECK(seed, b.receive(parser, 60000, &ev, &f, &got), "no reply to READ 0x%08x", addr);
+    if (k == 0)
+      RTL_CHECK(seed, ev == PAL_FRAME_OK && f.type == PAL_MSG_NAK && got.size() == 1 &&
+                          got[0] == PAL_NAK_BAD_ADDRESS,
+                "READ of the link counters: reply %s type %s, reason %u", pal_frame_event_name(ev),
+                pal_msg_type_name(f.type), got.empty() ? 0u : got[0]);
+    else
+      RTL_CHECK(seed, ev == PAL_FRAME_OK && f.type == PAL_MSG_READ_REPLY && got.size() == 4 &&
+                          (got[0] | got[1] << 8 | got[2] << 16 | (uint32_t)got[3] << 24) == PAL_TILE_ID_VALUE,
+                "READ of the tile's ID after the NAK: reply %s type %s len %zu", pal_frame_event_name(ev),
+                pal_msg_type_name(f.type), got.size());
+  }
 
   // button held: the SoC is in reset and answers nothing
   b.m->BTN_N = 0;
