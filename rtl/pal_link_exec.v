@@ -356,20 +356,23 @@ module pal_link_exec #(
   // NAKS_SENT, TX_FRAMES}, counted a cycle later
   reg [4:0]  ctr_ev;
   reg [16:0] rem;                 // data bytes of this access still to consume
-  // An access never leaves an aligned block of 2^CW bytes: its window's
-  // (a bank, ABUF's codes or scales, a register run), its PE's stride in
-  // the WMEM windows, or the one that holds IMEM's. So the address walk
-  // keeps the low CW bits and the bus address takes the rest from A, which
-  // the receiver holds until the request is done.
+  // An access never leaves an aligned block of 2^CW bytes, so the address
+  // walk keeps the low CW bits and the bus address takes the rest from A,
+  // which the receiver holds until the request is done. Every window but
+  // IMEM's, and every PE's stride in the WMEM windows, is an aligned power
+  // of two of at least the buffer it holds, and the checks above keep an
+  // access inside the first B_* bytes of it (or inside a register window):
+  // so inside an aligned block of the largest buffer's size, B_MAX, or of
+  // a register window's. IMEM's window starts at an aligned 2^ITZ and
+  // needs more bits only where IMEM is larger than that. These are the
+  // device's real sizes, not the windows': on the iCEBreaker 12 bits where
+  // the windows would take 20 (three registers and two incrementers of the
+  // walk are that wide).
   function automatic integer imax(input integer a, input integer b);
     imax = a > b ? a : b;
   endfunction
-  localparam integer CW = imax(imax(imax(IMW, PAL_ADDR_TILE_REGS_BITS), imax(PAL_ADDR_LINK_REGS_BITS,
-                                    PAL_ADDR_ABUF_CODES_BITS)),
-                               imax(imax(PAL_ADDR_ABUF_SCALES_BITS, PAL_ADDR_WMEM_CODES_STRIDE_BITS),
-                                    imax(PAL_ADDR_WMEM_SCALES_STRIDE_BITS,
-                                         imax(imax(PAL_ADDR_ACC_BITS, PAL_ADDR_ACC_NAR_BITS),
-                                              imax(PAL_ADDR_BIAS_BITS, PAL_ADDR_OBUF_BITS)))));
+  localparam integer CW = imax(imax(bits_of(B_MAX[31:0]), imax(TRW, LRW)),
+                               B_IMEM > (33'd1 << ITZ) ? bits_of(PAL_ADDR_IMEM + B_IMEM[31:0]) : 0);
   reg [CW-1:0] ca;                // protocol address of the next byte (its low CW bits)
   reg [CW-1:0] bus_lo;            // the bus address's low CW bits
   assign o_bus_addr = {A[31:CW], bus_lo};

@@ -64,15 +64,15 @@ endef
 $(eval $(call sim_model,4x4,4,4,0))
 $(eval $(call sim_model,8x8,8,8,0))
 $(eval $(call sim_model,16x16,16,16,0))
-# The iCEBreaker's tile (rtl/boards/pal_icebreaker.v's defaults: 2x2, one
-# accumulate unit, small buffers, no POST unit), so that the board's own configuration
-# runs the differential tests, not only the gate-level GEMM. The Verilated
-# board top's test (constraints/boards.mk) reads the board's INFO and fails
-# if these depths are not the board's.
+# The iCEBreaker's tile geometry and depths (rtl/boards/pal_icebreaker.v's
+# defaults: 2x2, small buffers, no POST unit) with one accumulate unit: the
+# smallest tile with units, which runs every differential test. The
+# Verilated board top's test (constraints/boards.mk) reads the board's INFO
+# and fails if these depths are not the board's.
 ICEBREAKER_TILE_DEPTHS := 256 64 8 256 256 256
 $(eval $(call sim_model,2x2,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1))
-# The same tile without accumulate units (raw block sums, docs/isa.md §1;
-# the UP5K tile in the making, docs/boards.md), and a 4x4 built so at the
+# The same tile without accumulate units (raw block sums, docs/isa.md §1):
+# the iCEBreaker's own since it builds so (docs/boards.md), and a 4x4 built so at the
 # default depths (four write lanes where the 2x2 has one), each in the
 # `board` slot: their own test programs, test_sim_random_<name>.
 $(eval $(call sim_model,2x2raw,2,2,0,$(ICEBREAKER_TILE_DEPTHS),1,board,1))

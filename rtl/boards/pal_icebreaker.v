@@ -29,9 +29,9 @@ module pal_icebreaker #(
     // post-processes, and the UP5K is spared POST's logic (docs/boards.md)
     parameter integer POST_UNIT = 0,
     // 0: nor accumulate units: GEMMs leave raw block sums that the host
-    // accumulates (docs/isa.md §1); 1 until a smaller host link makes the
-    // SoC fit with it (docs/boards.md)
-    parameter integer ACCUMULATE = 1,
+    // accumulates (docs/isa.md §1), about 1 050 logic cells fewer
+    // (docs/boards.md)
+    parameter integer ACCUMULATE = 0,
     // 0: the link engine keeps no counters (docs/protocol.md §5.1, INFO
     // flag NO_LINK_COUNTERS): about 350 logic cells (docs/boards.md); the
     // host's own link statistics still count

@@ -28,6 +28,21 @@ static void test_emu_no_link_counters(void **state) {
   conformance(pal_test_seed() + 4, "emu://?linkctrs=0", NULL, 4, 4, true);
 }
 
+/* tiles without POST, and without accumulate units either (the
+ * iCEBreaker's, whose link engine also keeps no counters): the suite
+ * trims its job to GEMM + END and folds the raw block sums on the host */
+static void test_emu_reduced_tiles(void **state) {
+  (void)state;
+  pal_tile_config_t want;
+  pal_tile_config_initialize(&want, 4, 4);
+  want.no_post = 1;
+  conformance_config(pal_test_seed() + 5, "emu://?post=0", NULL, &want, true);
+  pal_tile_config_initialize(&want, 2, 2);
+  want.no_post = want.no_accu = 1;
+  conformance_config(pal_test_seed() + 6, "emu://?post=0&accu=0&linkctrs=0&rows=2&cols=2", NULL, &want, true);
+  conformance_config(pal_test_seed() + 7, "emu://?post=0&accu=0&rows=2&cols=2&direct=1", NULL, &want, false);
+}
+
 static void test_emu_direct(void **state) {
   (void)state;
   conformance(pal_test_seed() + 2, "emu://?direct=1", NULL, 4, 4, false);
@@ -101,6 +116,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_emu_protocol, teardown),
       cmocka_unit_test_teardown(test_emu_protocol_small_packets, teardown),
       cmocka_unit_test_teardown(test_emu_no_link_counters, teardown),
+      cmocka_unit_test_teardown(test_emu_reduced_tiles, teardown),
       cmocka_unit_test_teardown(test_emu_direct, teardown),
       cmocka_unit_test_teardown(test_serial_pty, teardown),
       cmocka_unit_test_teardown(test_sim_tcp, teardown),

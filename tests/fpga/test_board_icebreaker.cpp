@@ -169,6 +169,9 @@ void test_ping_pong_and_nak(void **state) {
       RTL_CHECK(seed, have[i] == want[i],
                 "INFO depth %d (IMEM, ABUF, WMEM, ACC, BIAS, OBUF) is %u, the 2x2 test model's %u", i,
                 have[i], want[i]);
+    // nor accumulate units (raw block sums, docs/isa.md §1)
+    RTL_CHECK(seed, info.tile.no_accu == 1 && (info.flags & PAL_PROTO_FLAG_NO_ACCU),
+              "INFO: flags 0x%x, the board's tile has no accumulate units", info.flags);
     // and a link engine without its counters (LINK_COUNTERS = 0)
     RTL_CHECK(seed, info.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS,
               "INFO: flags 0x%x, the board's link engine keeps no counters", info.flags);
