@@ -24,6 +24,7 @@ module pal_link #(
     parameter [127:0] DEVICE_NAME = "sim",
     parameter integer FIRMWARE = 0,     // FW requests to the mailbox; INFO flags bit 0
     parameter integer LINK_COUNTERS = 1,  // 0: no §5.1 counters, INFO flag NO_LINK_COUNTERS
+    parameter integer TILE_MAP = 0,       // 1: the bus master in the tile port's map (pal_link_exec)
     parameter integer FW_TIMEOUT = 1 << 20  // cycles without progress before the firmware is given up on
 ) (
     input  wire        i_clk,
@@ -87,7 +88,7 @@ module pal_link #(
       .ACC_DEPTH(ACC_DEPTH), .BIAS_DEPTH(BIAS_DEPTH), .OBUF_DEPTH(OBUF_DEPTH),
       .CLOCK_HZ(CLOCK_HZ), .IDLE_BYTE_TIMES(IDLE_BYTE_TIMES), .FLAGS(FLAGS | (FIRMWARE != 0 ? PAL_PROTO_FLAG_FIRMWARE : 0) |
               (LINK_COUNTERS != 0 ? 0 : PAL_PROTO_FLAG_NO_LINK_COUNTERS)),
-      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .LINK_COUNTERS(LINK_COUNTERS),
+      .DEVICE_NAME(DEVICE_NAME), .FIRMWARE(FIRMWARE), .LINK_COUNTERS(LINK_COUNTERS), .TILE_MAP(TILE_MAP),
       .FW_TIMEOUT(FW_TIMEOUT),
       .READ_WORDS(CYCLES_PER_BYTE >= 16 ? 1 : 2)
   ) u_exec (

@@ -35,6 +35,15 @@ module pal_link_exec #(
     // The bank and its read path are about 350 logic cells of the iCE40
     // build, which the UP5K cannot spare (docs/boards.md)
     parameter integer LINK_COUNTERS = 1,
+    // 1: the bus master addresses the tile's own port (docs/tile-rtl.md,
+    // "Bus": region in [31:28], a WMEM access's PE where the tile's map
+    // has it) instead of the protocol's map (§5), but for the NaR flags,
+    // which stay one byte per flag for pal_soc_bridge (TILE_MAP = 1) to
+    // spread over the tile's words. The decode below knows the window
+    // anyway: that saves the bridge's translation, about 175 logic cells
+    // of the iCE40 build (docs/boards.md). pal_soc uses it where the link
+    // engine is the tile's only master (no control core)
+    parameter integer TILE_MAP = 0,
     // words a READ fetches ahead of the reply stream: 2 keeps a byte-per-
     // cycle attachment busy; 1 does for a UART, which takes a byte in tens
     // of cycles while a word takes a few (and saves the second word's
@@ -285,12 +294,20 @@ module pal_link_exec #(
   wire len_le4;  // a WRITE without a data byte
   pal_cmp_le #(.W(16), .K(16'd4)) c_wlen (.i_x(i_ev_len), .o_le(len_le4));
 
+  // the tile port's placement of a WMEM access's PE (pal_tile: its bytes
+  // per PE, powers of two)
+  localparam integer WBW_T = $clog2(WMEM_BLOCKS);
+  localparam integer WC_SHIFT = WBW_T + 5, WS_SHIFT = (WBW_T > 2) ? WBW_T : 2;
+  reg [3:0]  dec_rg;       // the tile port's region (TILE_MAP)
+  reg [27:0] dec_pe_base;  // a WMEM access's PE where the tile port has it (TILE_MAP)
   reg [1:0]  dec_kind;
   reg        dec_ok, dec_nar;
   reg [32:0] o33, bytes33;
   reg        es4;
   always @(*) begin
     dec_kind = K_MEM;
+    dec_rg = PAL_TILE_PORT_RG_REGS;
+    dec_pe_base = 28'd0;
     dec_nar = 1'b0;
     es4 = 1'b0;
     o33 = 33'd0;
@@ -304,35 +321,46 @@ module pal_link_exec #(
       dec_ok = A[1:0] == 2'd0 && n[1:0] == 2'd0 && lr_ok;
     end else begin
       if (in_imem) begin  // not a power of two: see in_imem
+        dec_rg = PAL_TILE_PORT_RG_IMEM;
         o33 = imem_off;
         bytes33 = B_IMEM;
         es4 = 1'b1;
       end else if (pal_addr_in(A, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_ABUF_CODES;
         o33 = low_bits(A, PAL_ADDR_ABUF_CODES_BITS);
         bytes33 = B_ABUF;
       end else if (pal_addr_in(A, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_ABUF_SCALES;
         o33 = low_bits(A, PAL_ADDR_ABUF_SCALES_BITS);
         bytes33 = B_ASCALE;
       end else if (pal_addr_in(A, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_BITS)) begin
         // PE in the bits above the stride, the offset below
+        dec_rg = PAL_TILE_PORT_RG_WMEM_CODES;
+        dec_pe_base = {20'd0, A[WC_SB +: 8]} << WC_SHIFT;
         o33 = low_bits(A, WC_SB);
         bytes33 = wc_pe_ok ? B_WMEM : 33'd0;
       end else if (pal_addr_in(A, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_WMEM_SCALES;
+        dec_pe_base = {20'd0, A[WS_SB +: 8]} << WS_SHIFT;
         o33 = low_bits(A, WS_SB);
         bytes33 = ws_pe_ok ? B_WSCALE : 33'd0;
       end else if (pal_addr_in(A, PAL_ADDR_ACC, PAL_ADDR_ACC_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_ACC;
         o33 = low_bits(A, PAL_ADDR_ACC_BITS);
         bytes33 = B_ACC;
         es4 = 1'b1;
       end else if (pal_addr_in(A, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_ACC_NAR;
         o33 = low_bits(A, PAL_ADDR_ACC_NAR_BITS);
         bytes33 = B_NAR;
         dec_nar = 1'b1;
       end else if (pal_addr_in(A, PAL_ADDR_BIAS, PAL_ADDR_BIAS_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_BIAS;
         o33 = low_bits(A, PAL_ADDR_BIAS_BITS);
         bytes33 = B_BIAS;
         es4 = 1'b1;
       end else if (pal_addr_in(A, PAL_ADDR_OBUF, PAL_ADDR_OBUF_BITS)) begin
+        dec_rg = PAL_TILE_PORT_RG_OBUF;
         o33 = low_bits(A, PAL_ADDR_OBUF_BITS);
         bytes33 = B_OBUF;
         es4 = 1'b1;
@@ -375,8 +403,19 @@ module pal_link_exec #(
                                B_IMEM > (33'd1 << ITZ) ? bits_of(PAL_ADDR_IMEM + B_IMEM[31:0]) : 0);
   reg [CW-1:0] ca;                // protocol address of the next byte (its low CW bits)
   reg [CW-1:0] bus_lo;            // the bus address's low CW bits
-  assign o_bus_addr = {A[31:CW], bus_lo};
-  localparam [CW-1:0] CW_ONE = 1, CW_FOUR = 4;
+  // TILE_MAP: the region and a WMEM access's PE, from the decode; the
+  // offset in the region is bus_lo, but for the bits of a PE's or of
+  // IMEM's place in the protocol's map that CW may take in (none on the
+  // small boards: the masks and the subtraction are constants there)
+  reg [3:0]  t_rg;
+  reg [27:0] t_pe_base;
+  reg        t_imem, t_wc, t_ws;
+  localparam [CW-1:0] IMEM_LO = PAL_ADDR_IMEM[CW-1:0];
+  localparam [CW-1:0] WC_MASK = (WC_SB >= CW) ? {CW{1'b1}} : CW_ONES >> (CW - WC_SB);
+  localparam [CW-1:0] WS_MASK = (WS_SB >= CW) ? {CW{1'b1}} : CW_ONES >> (CW - WS_SB);
+  wire [CW-1:0] t_off = t_imem ? bus_lo - IMEM_LO : bus_lo & (t_wc ? WC_MASK : t_ws ? WS_MASK : CW_ONES);
+  assign o_bus_addr = TILE_MAP != 0 ? {t_rg, t_pe_base | {{(28 - CW) {1'b0}}, t_off}} : {A[31:CW], bus_lo};
+  localparam [CW-1:0] CW_ONE = 1, CW_FOUR = 4, CW_ONES = {CW{1'b1}};
   reg        kind_link, kind_nar, kind_regs;
   reg [23:0] pack;                // bytes of the word being assembled
   reg [2:0]  pstrb;
@@ -460,6 +499,16 @@ module pal_link_exec #(
     end
   endgenerate
 
+  // INFO's 64 bytes in a block RAM that the bitstream initialises, read
+  // like the payload buffer (the byte at ptr): as a 64:1 multiplexer of
+  // constants it was about 50 LUT4 of the iCE40 build (docs/boards.md)
+  (* ram_style = "block" *) reg [7:0] info_rom [0:63];
+  integer ik;
+  initial
+    for (ik = 0; ik < 64; ik = ik + 1) info_rom[ik] = INFO[8 * ik +: 8];
+  reg [7:0] info_q;
+  always @(posedge i_clk) info_q <= info_rom[ptr_nxt[5:0]];
+
   // reply payload
   always @(*) begin
     case (src)
@@ -467,7 +516,7 @@ module pal_link_exec #(
       // the address is the request's first four payload bytes, still in
       // the buffer (streamed from byte 0 like a PONG), then the data length
       SRC_ACK: o_pl_data = !ptr[2] ? q : ptr[0] ? n[15:8] : n[7:0];
-      SRC_INFO: o_pl_data = INFO[8 * ptr[5:0] +: 8];
+      SRC_INFO: o_pl_data = info_q;
       SRC_BUF: o_pl_data = q;
       default: o_pl_data = w0[8 * ca[1:0] +: 8];
     endcase
@@ -575,6 +624,11 @@ module pal_link_exec #(
           kind_link <= LINK_COUNTERS != 0 && dec_kind == K_LINK;
           kind_regs <= dec_kind == K_REGS;
           kind_nar <= dec_nar;
+          t_rg <= dec_rg;
+          t_pe_base <= dec_pe_base;
+          t_imem <= dec_rg == PAL_TILE_PORT_RG_IMEM;
+          t_wc <= dec_rg == PAL_TILE_PORT_RG_WMEM_CODES;
+          t_ws <= dec_rg == PAL_TILE_PORT_RG_WMEM_SCALES;
           pstrb <= 3'd0;
           wcnt <= 2'd0;
           fw_addr <= {A[CW-1:2], 2'b00};

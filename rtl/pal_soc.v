@@ -114,7 +114,8 @@ module pal_soc #(
       .CLOCK_HZ(CLOCK_HZ),
       .FLAGS((POST_UNIT != 0 ? 0 : PAL_PROTO_FLAG_NO_POST) | (ACCUMULATE != 0 ? 0 : PAL_PROTO_FLAG_NO_ACCU)),
       .DEVICE_NAME(DEVICE_NAME),
-      .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0), .LINK_COUNTERS(LINK_COUNTERS), .FW_TIMEOUT(FW_TIMEOUT)
+      .FIRMWARE(CONTROL_CORE != 0 ? 1 : 0), .LINK_COUNTERS(LINK_COUNTERS),
+      .TILE_MAP(CONTROL_CORE != 0 ? 0 : 1), .FW_TIMEOUT(FW_TIMEOUT)
   ) u_link (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_rx_valid(l_rx_valid), .i_rx_data(l_rx_data), .o_rx_ready(l_rx_ready),
@@ -173,7 +174,11 @@ module pal_soc #(
     end
   endgenerate
 
-  pal_soc_bridge #(.WMEM_BLOCKS(WMEM_BLOCKS)) u_bridge (
+  // Without the control core the link engine addresses the tile's port
+  // itself (TILE_MAP) and the bridge only spreads NaR flag bytes; with it,
+  // the core's accesses in the protocol's map share the bridge's full
+  // translation through the arbiter.
+  pal_soc_bridge #(.WMEM_BLOCKS(WMEM_BLOCKS), .TILE_MAP(CONTROL_CORE != 0 ? 0 : 1)) u_bridge (
       .i_clk(i_clk), .i_rst(i_rst),
       .i_valid(b_valid), .i_we(b_we), .i_addr(b_addr), .i_wdata(b_wdata), .i_wstrb(b_wstrb),
       .o_ready(b_ready), .o_rdata(m_rdata),

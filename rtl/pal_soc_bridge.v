@@ -8,7 +8,11 @@
 `default_nettype none
 
 module pal_soc_bridge #(
-    parameter integer WMEM_BLOCKS = 256
+    parameter integer WMEM_BLOCKS = 256,
+    // 1: the master already addresses the tile's port (pal_link_exec's
+    // TILE_MAP) but for the NaR flags, one byte per flag at region
+    // PAL_TILE_PORT_RG_ACC_NAR's byte offsets: only they are translated
+    parameter integer TILE_MAP = 0
 ) (
     input  wire        i_clk,
     input  wire        i_rst,
@@ -32,6 +36,7 @@ module pal_soc_bridge #(
   // the protocol map, generated from include/pal/protocol.h (pal_isagen)
   /* verilator lint_off UNUSEDPARAM */
   `include "pal_proto.vh"
+  `include "pal_isa.vh"  // PAL_TILE_PORT_RG_*
   /* verilator lint_on UNUSEDPARAM */
   localparam integer WBW = $clog2(WMEM_BLOCKS);
   localparam integer WC_SHIFT = WBW + 5;
@@ -48,7 +53,8 @@ module pal_soc_bridge #(
     low = a & ((32'd1 << bits) - 32'd1);
   endfunction
 
-  wire nar = in_win(i_addr, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_BITS);
+  wire nar = TILE_MAP != 0 ? i_addr[31:28] == PAL_TILE_PORT_RG_ACC_NAR
+                            : in_win(i_addr, PAL_ADDR_ACC_NAR, PAL_ADDR_ACC_NAR_BITS);
   reg  [1:0]  lane;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] nar_off = low(i_addr, PAL_ADDR_ACC_NAR_BITS);
@@ -58,26 +64,28 @@ module pal_soc_bridge #(
   // translation of every other window: tile region in [31:28], the offset
   // (or PE and offset) below
   always @(*) begin
-    if (in_win(i_addr, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS))
-      o_bus_addr = {4'h0, 28'd0} | low(i_addr, PAL_ADDR_TILE_REGS_BITS);
+    if (TILE_MAP != 0)
+      o_bus_addr = nar ? {PAL_TILE_PORT_RG_ACC_NAR, i_addr[25:2], lane, 2'b00} : i_addr;
+    else if (in_win(i_addr, PAL_ADDR_TILE_REGS, PAL_ADDR_TILE_REGS_BITS))
+      o_bus_addr = {PAL_TILE_PORT_RG_REGS, 28'd0} | low(i_addr, PAL_ADDR_TILE_REGS_BITS);
     else if (in_win(i_addr, PAL_ADDR_WMEM_CODES, PAL_ADDR_WMEM_CODES_BITS))
-      o_bus_addr = {4'h4, 28'd0} | ({24'd0, i_addr[WC_SB +: 8]} << WC_SHIFT) | low(i_addr, WC_SB);
+      o_bus_addr = {PAL_TILE_PORT_RG_WMEM_CODES, 28'd0} | ({24'd0, i_addr[WC_SB +: 8]} << WC_SHIFT) | low(i_addr, WC_SB);
     else if (in_win(i_addr, PAL_ADDR_WMEM_SCALES, PAL_ADDR_WMEM_SCALES_BITS))
-      o_bus_addr = {4'h5, 28'd0} | ({24'd0, i_addr[WS_SB +: 8]} << WS_SHIFT) | low(i_addr, WS_SB);
+      o_bus_addr = {PAL_TILE_PORT_RG_WMEM_SCALES, 28'd0} | ({24'd0, i_addr[WS_SB +: 8]} << WS_SHIFT) | low(i_addr, WS_SB);
     else if (in_win(i_addr, PAL_ADDR_ACC, PAL_ADDR_ACC_BITS))
-      o_bus_addr = {4'h6, 28'd0} | low(i_addr, PAL_ADDR_ACC_BITS);
+      o_bus_addr = {PAL_TILE_PORT_RG_ACC, 28'd0} | low(i_addr, PAL_ADDR_ACC_BITS);
     else if (nar)
-      o_bus_addr = {4'h7, nar_word[27:0]};
+      o_bus_addr = {PAL_TILE_PORT_RG_ACC_NAR, nar_word[27:0]};
     else if (in_win(i_addr, PAL_ADDR_BIAS, PAL_ADDR_BIAS_BITS))
-      o_bus_addr = {4'h8, 28'd0} | low(i_addr, PAL_ADDR_BIAS_BITS);
+      o_bus_addr = {PAL_TILE_PORT_RG_BIAS, 28'd0} | low(i_addr, PAL_ADDR_BIAS_BITS);
     else if (in_win(i_addr, PAL_ADDR_OBUF, PAL_ADDR_OBUF_BITS))
-      o_bus_addr = {4'h9, 28'd0} | low(i_addr, PAL_ADDR_OBUF_BITS);
+      o_bus_addr = {PAL_TILE_PORT_RG_OBUF, 28'd0} | low(i_addr, PAL_ADDR_OBUF_BITS);
     else if (in_win(i_addr, PAL_ADDR_ABUF_CODES, PAL_ADDR_ABUF_CODES_BITS))
-      o_bus_addr = {4'h2, 28'd0} | low(i_addr, PAL_ADDR_ABUF_CODES_BITS);
+      o_bus_addr = {PAL_TILE_PORT_RG_ABUF_CODES, 28'd0} | low(i_addr, PAL_ADDR_ABUF_CODES_BITS);
     else if (in_win(i_addr, PAL_ADDR_ABUF_SCALES, PAL_ADDR_ABUF_SCALES_BITS))
-      o_bus_addr = {4'h3, 28'd0} | low(i_addr, PAL_ADDR_ABUF_SCALES_BITS);
+      o_bus_addr = {PAL_TILE_PORT_RG_ABUF_SCALES, 28'd0} | low(i_addr, PAL_ADDR_ABUF_SCALES_BITS);
     else                                     // IMEM
-      o_bus_addr = {4'h1, 28'd0} | low(i_addr - PAL_ADDR_IMEM, IMEM_BITS);
+      o_bus_addr = {PAL_TILE_PORT_RG_IMEM, 28'd0} | low(i_addr - PAL_ADDR_IMEM, IMEM_BITS);
   end
 
   // NaR flags: one tile transfer per strobed lane (all four for a read)

@@ -76,10 +76,12 @@ module pal_tile #(
   localparam WC_SHIFT = WBW + 5;
   localparam WS_SHIFT = (WBW > 2) ? WBW : 2;
 
-  // regions, addr[31:28]
-  localparam [3:0] RG_REGS = 4'h0, RG_IMEM = 4'h1, RG_ABUF = 4'h2, RG_ASCALE = 4'h3,
-                   RG_WMEM = 4'h4, RG_WSCALE = 4'h5, RG_ACC = 4'h6, RG_ACCNAR = 4'h7,
-                   RG_BIAS = 4'h8, RG_OBUF = 4'h9;
+  // regions, addr[31:28] (generated from include/pal/tile.h)
+  localparam [3:0] RG_REGS = PAL_TILE_PORT_RG_REGS, RG_IMEM = PAL_TILE_PORT_RG_IMEM,
+                   RG_ABUF = PAL_TILE_PORT_RG_ABUF_CODES, RG_ASCALE = PAL_TILE_PORT_RG_ABUF_SCALES,
+                   RG_WMEM = PAL_TILE_PORT_RG_WMEM_CODES, RG_WSCALE = PAL_TILE_PORT_RG_WMEM_SCALES,
+                   RG_ACC = PAL_TILE_PORT_RG_ACC, RG_ACCNAR = PAL_TILE_PORT_RG_ACC_NAR,
+                   RG_BIAS = PAL_TILE_PORT_RG_BIAS, RG_OBUF = PAL_TILE_PORT_RG_OBUF;
 
   // ---- bus front: accept, phase A (read), phase B (write / answer) ------------------
   wire seq_busy;

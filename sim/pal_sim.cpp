@@ -33,18 +33,10 @@ const pal_sim_variant_t *const kVariants[] = {
 };
 constexpr size_t kNumVariants = sizeof kVariants / sizeof kVariants[0];
 
-// Bus regions, address[31:28] (docs/tile-rtl.md).
-constexpr uint32_t kRegionBase[PAL_TILE_REGION_COUNT] = {
-    0x10000000u,  // IMEM
-    0x20000000u,  // ABUF_CODES
-    0x30000000u,  // ABUF_SCALES
-    0x40000000u,  // WMEM_CODES
-    0x50000000u,  // WMEM_SCALES
-    0x60000000u,  // ACC
-    0x70000000u,  // ACC_NAR
-    0x80000000u,  // BIAS
-    0x90000000u,  // OBUF
-};
+// Bus regions, address[31:28] (docs/tile-rtl.md; include/pal/tile.h).
+constexpr uint32_t region_base(pal_tile_region_t region) {
+  return PAL_TILE_PORT_RG(region) << PAL_TILE_PORT_RG_SHIFT;
+}
 
 uint32_t log2_ceil(uint64_t x) {
   uint32_t r = 0;
@@ -88,7 +80,7 @@ size_t pal_sim_variants(pal_sim_variant_info_t *out, size_t max) {
 
 uint32_t pal_sim_region_address(const pal_tile_config_t *config, pal_tile_region_t region,
                                 uint32_t pe, uint64_t index) {
-  uint32_t base = kRegionBase[region];
+  uint32_t base = region_base(region);
   uint32_t wbits = log2_ceil(config->wmem_blocks);
   switch (region) {
     case PAL_TILE_REGION_WMEM_CODES:

@@ -245,6 +245,13 @@ int main(int argc, char **argv) {
   }
   emit(f, "PAL_TILE_CTR_COUNT", 0, PAL_TILE_CTR_COUNT);
   emit(f, "PAL_TILE_ID_VALUE", 32, PAL_TILE_ID_VALUE);
+  /* the tile port's region codes, address bits [31:28] */
+  emit(f, "PAL_TILE_PORT_RG_REGS", 4, PAL_TILE_PORT_RG_REGS);
+  for (int r = 0; r < PAL_TILE_REGION_COUNT; r++) {
+    char name[64];
+    snprintf(name, sizeof name, "PAL_TILE_PORT_RG_%s", pal_tile_region_name((pal_tile_region_t)r));
+    emit(f, name, 4, PAL_TILE_PORT_RG((pal_tile_region_t)r));
+  }
   emit(f, "PAL_TILE_GEOMETRY_NO_POST_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_GEOMETRY_NO_POST));
   emit(f, "PAL_TILE_GEOMETRY_NO_ACCU_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_GEOMETRY_NO_ACCU));
   emit(f, "PAL_TILE_CONTROL_START_BIT", 0, (unsigned)__builtin_ctz(PAL_TILE_CONTROL_START));

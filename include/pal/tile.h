@@ -292,6 +292,14 @@ typedef enum pal_tile_region {
   PAL_TILE_REGION_COUNT
 } pal_tile_region_t;
 
+/* The RTL tile's bus port (docs/tile-rtl.md, "Bus"): a region is the code
+ * in address bits [31:28], 0 for the registers; pal_isagen writes the codes
+ * as PAL_TILE_PORT_RG_* for the RTL (the tile, the SoC's bus bridge and the
+ * link engine that drive it) and the Verilated tile's C++ uses this. */
+#define PAL_TILE_PORT_RG_SHIFT 28u
+#define PAL_TILE_PORT_RG_REGS 0u
+#define PAL_TILE_PORT_RG(region) ((uint32_t)(region) + 1u)
+
 const char *pal_tile_region_name(pal_tile_region_t region);
 /* 1 or 4; 0 for an unknown region. */
 size_t pal_tile_region_element_size(pal_tile_region_t region);

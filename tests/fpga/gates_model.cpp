@@ -11,10 +11,9 @@
 //
 // GATES_CLOCKS_PER_HOST_CYCLE board clocks make one host cycle and
 // GATES_HOST_CYCLES_PER_BIT host cycles one bit (constraints/boards.mk):
-// the iCEBreaker's 24 MHz core runs its UART at 8 clocks per bit, two
-// board clocks per host cycle (the UART models of sim/soc.mk take 4); the
-// OrangeCrab's 18 MHz core at 6 and the ULX3S's 15 MHz core at 15, one
-// board clock per host cycle. The button is the reset: the board's reset
+// the iCEBreaker's 12 MHz core runs its UART at 4 clocks per bit, as the
+// UART models of sim/soc.mk do; the OrangeCrab's 18 MHz core at 6 and the
+// ULX3S's 15 MHz core at 15; one board clock per host cycle each. The button is the reset: the board's reset
 // generator then holds the SoC for 2^10 more
 // cycles, which set_rst(false) clocks out with the line idle, so the
 // host's first byte meets a listening UART.

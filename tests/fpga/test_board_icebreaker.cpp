@@ -1,7 +1,7 @@
 // The iCEBreaker board top (rtl/boards/pal_icebreaker.v) in Verilator, as
 // it is flashed but with the PLL wrapper's simulation stand-in: after the
 // reset generator lets go, a PING frame sent bit by bit into the RX pin
-// at the board's 8 clocks per bit (24 MHz core, 3 Mbaud) comes back on the
+// at the board's 4 clocks per bit (12 MHz core, 3 Mbaud) comes back on the
 // TX pin as a PONG with the same sequence number and payload, and the link
 // activity LED (LED4) lights; a second PING with a damaged CRC-32 is
 // NAKed BAD_CRC and lights the error LED (LEDR_N low); holding the button
@@ -19,7 +19,7 @@ using rtl_test::Rng;
 
 namespace {
 
-const int CLKS_PER_BIT = 8;
+const int CLKS_PER_BIT = 4;
 
 struct Board {
   uint64_t seed;
