@@ -403,6 +403,7 @@ module pal_link_exec #(
                                B_IMEM > (33'd1 << ITZ) ? bits_of(PAL_ADDR_IMEM + B_IMEM[31:0]) : 0);
   reg [CW-1:0] ca;                // protocol address of the next byte (its low CW bits)
   reg [CW-1:0] bus_lo;            // the bus address's low CW bits
+  localparam [CW-1:0] CW_ONE = 1, CW_FOUR = 4, CW_ONES = {CW{1'b1}};
   // TILE_MAP: the region and a WMEM access's PE, from the decode; the
   // offset in the region is bus_lo, but for the bits of a PE's or of
   // IMEM's place in the protocol's map that CW may take in (none on the
@@ -411,11 +412,10 @@ module pal_link_exec #(
   reg [27:0] t_pe_base;
   reg        t_imem, t_wc, t_ws;
   localparam [CW-1:0] IMEM_LO = PAL_ADDR_IMEM[CW-1:0];
-  localparam [CW-1:0] WC_MASK = (WC_SB >= CW) ? {CW{1'b1}} : CW_ONES >> (CW - WC_SB);
-  localparam [CW-1:0] WS_MASK = (WS_SB >= CW) ? {CW{1'b1}} : CW_ONES >> (CW - WS_SB);
+  localparam [CW-1:0] WC_MASK = (WC_SB >= CW) ? CW_ONES : CW_ONES >> (CW - WC_SB);
+  localparam [CW-1:0] WS_MASK = (WS_SB >= CW) ? CW_ONES : CW_ONES >> (CW - WS_SB);
   wire [CW-1:0] t_off = t_imem ? bus_lo - IMEM_LO : bus_lo & (t_wc ? WC_MASK : t_ws ? WS_MASK : CW_ONES);
   assign o_bus_addr = TILE_MAP != 0 ? {t_rg, t_pe_base | {{(28 - CW) {1'b0}}, t_off}} : {A[31:CW], bus_lo};
-  localparam [CW-1:0] CW_ONE = 1, CW_FOUR = 4, CW_ONES = {CW{1'b1}};
   reg        kind_link, kind_nar, kind_regs;
   reg [23:0] pack;                // bytes of the word being assembled
   reg [2:0]  pstrb;
