@@ -340,7 +340,7 @@ def board_table(a, add):
             add("board_peak_macs", peak, "MAC/s", prm)
         if board == "icebreaker" and r.get("lc_fraction") is not None:
             add("board_lc_fraction", r["lc_fraction"], "ratio", prm, {"op": "<=", "value": 0.9})
-    print("  (target: the core clock the board's PLL makes; peak = PEs x target clock, one MAC "
+    print("  (target: the board's core clock, from its PLL or oscillator; peak = PEs x target clock, one MAC "
           "per PE per cycle)")
     # the iCEBreaker's tile alone, packed (make fpga-fit-tile), and the same
     # tile without accumulate units (make fpga-fit-tile-raw), where they ran
