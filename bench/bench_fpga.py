@@ -34,6 +34,8 @@ PCF = "constraints/pe_cmp_up5k.pcf"
 # optimises for speed; the achieved Fmax is what is reported.
 PNR_FREQ_MHZ = 40
 UP5K_LC = 5280
+# bump when the timing analysis of a build changes (cached results redone)
+STA_KEY = "icetime-dsp-1"
 # Largest-array candidates, largest first (PEs = R x C). Every PE holds one
 # EBR (30 on the UP5K) and INT8 with -dsp one SB_MAC16 (8).
 SWEEP = {
@@ -60,10 +62,29 @@ def run(cmd, logfile):
         return subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT).returncode
 
 
+def icetime_sta(icetime, asc, device, mhz, logfile):
+    """The second timing analysis of an iCE40 build: icetime as
+    scripts/icetime-dsp.sh builds it, which times an SB_MAC16 with its
+    registers bypassed as the combinational logic it is. nextpnr-ice40 times
+    every SB_MAC16 port as a register of the cell's (here constant) clock, so
+    its Fmax leaves out register -> DSP -> register paths (docs/boards.md,
+    "Timing through the DSPs"). Returns {fmax_mhz, critical_path_ns,
+    dsp_on_path} or {error}."""
+    rc = run([icetime, "-d", device, "-c", "%g" % mhz, "-t", asc], logfile)
+    with open(logfile) as f:
+        text = f.read()
+    m = re.search(r"Total path delay: ([0-9.]+) ns \(([0-9.]+) MHz\)", text)
+    if not m:
+        return {"error": "icetime found no path (exit status %d), see %s" % (rc, logfile)}
+    return {"fmax_mhz": float(m.group(2)), "critical_path_ns": float(m.group(1)),
+            "dsp_on_path": "SB_MAC16" in text[:m.start()]}
+
+
 class Flow:
-    def __init__(self, build, gen):
+    def __init__(self, build, gen, icetime):
         self.out = os.path.join(build, "fpga", "pe_cmp")
         self.gen = gen
+        self.icetime = icetime
         os.makedirs(os.path.join(ROOT, self.out), exist_ok=True)
 
     def cached(self, name, key):
@@ -125,17 +146,27 @@ class Flow:
         if os.path.exists(os.path.join(ROOT, report)):
             os.remove(os.path.join(ROOT, report))
         logf = os.path.join(ROOT, self.out, name + ".pnr.log")
+        asc = "%s/%s.asc" % (self.out, name)
         rc = run(["nextpnr-ice40", "--up5k", "--package", "sg48", "--pcf", PCF,
                   "--freq", str(PNR_FREQ_MHZ), "--timing-allow-fail", "--seed", "1",
-                  "--json", "%s/%s.json" % (self.out, name), "--report", report], logf)
+                  "--json", "%s/%s.json" % (self.out, name), "--report", report, "--asc", asc], logf)
         res = {"key": key, "fits": False, "lc": None, "ebr": None, "dsp": None, "fmax_mhz": None}
         if rc == 0 and os.path.exists(os.path.join(ROOT, report)):
             with open(os.path.join(ROOT, report)) as f:
                 r = json.load(f)
             u = r["utilization"]
+            # Fmax: the lower of nextpnr's and icetime's, which also times
+            # the paths through bypassed DSPs (icetime_sta)
+            fmax_pnr = round(min(v["achieved"] for v in r["fmax"].values()), 2)
+            sta = icetime_sta(self.icetime, os.path.join(ROOT, asc), "up5k", PNR_FREQ_MHZ,
+                              os.path.join(ROOT, self.out, name + ".icetime.log"))
+            if "error" in sta:
+                raise SystemExit("bench-fpga: %s" % sta["error"])
             res.update(fits=True, lc=u["ICESTORM_LC"]["used"], ebr=u["ICESTORM_RAM"]["used"],
-                       dsp=u.get("ICESTORM_DSP", {}).get("used", 0),
-                       fmax_mhz=round(min(v["achieved"] for v in r["fmax"].values()), 2))
+                       dsp=u.get("ICESTORM_DSP", {}).get("used", 0), fmax_nextpnr_mhz=fmax_pnr,
+                       fmax_icetime_mhz=round(sta["fmax_mhz"], 2), dsp_on_critical_path=sta["dsp_on_path"],
+                       fmax_mhz=round(min(fmax_pnr, sta["fmax_mhz"]), 2))
+            os.remove(os.path.join(ROOT, asc))
         else:
             with open(logf) as f:
                 errs = [l.strip() for l in f if "ERROR" in l]
@@ -146,7 +177,7 @@ class Flow:
         name = "%s_%dx%d%s" % (pe, r, c, "_dsp" if dsp else "")
         s = self.synth(name, "pal_pe_cmp_harness", HARNESS_SRCS,
                        {"PE_TYPE": PE_TYPES[pe], "R": r, "C": c}, dsp)
-        p = self.pnr(name, s["key"] + PCF + str(PNR_FREQ_MHZ) + digest([PCF], ""))
+        p = self.pnr(name, s["key"] + PCF + str(PNR_FREQ_MHZ) + digest([PCF], "") + STA_KEY)
         if not p["fits"]:
             p = dict(p, lc_packed=self.pack_only(name, s["key"])["lc"])
         return s, p
@@ -187,8 +218,10 @@ def main():
     ap.add_argument("--no-sweep", action="store_true", help="skip the largest-array search")
     ap.add_argument("--boards-only", action="store_true",
                     help="only the board builds' table (from make bitstream's reports)")
+    ap.add_argument("--icetime", default="build/tools/icetime-dsp/icetime",
+                    help="icetime as scripts/icetime-dsp.sh builds it")
     a = ap.parse_args()
-    flow = Flow(a.build, a.gen)
+    flow = Flow(a.build, a.gen, os.path.join(ROOT, a.icetime))
     results = []
 
     def add(metric, value, unit, params, target=None):
@@ -370,6 +403,8 @@ def board_report(argv):
     ap.add_argument("--target-mhz", type=float, required=True)
     ap.add_argument("--params", default="")
     ap.add_argument("--dir", required=True)
+    ap.add_argument("--icetime", help="iCE40: icetime as scripts/icetime-dsp.sh builds it")
+    ap.add_argument("--icetime-device", default="up5k")
     a = ap.parse_args(argv)
     kv = a.params.split()
     params = dict(zip(kv[0::2], kv[1::2]))
@@ -396,6 +431,19 @@ def board_report(argv):
         out["placed"] = True
         out["timing_met"] = bool(fm) and min(fm) >= a.target_mhz and \
             all(v["achieved"] >= v.get("constraint", 0.0) for v in clocks.values())
+        if a.icetime:
+            # nextpnr-ice40 does not time the paths through bypassed DSPs:
+            # icetime does (icetime_sta), and the lower Fmax is the build's
+            sta = icetime_sta(a.icetime, os.path.join(a.dir, "pal_%s.asc" % a.board), a.icetime_device,
+                              a.target_mhz, os.path.join(a.dir, "icetime.log"))
+            out["sta"] = dict(sta, tool="icetime (scripts/icetime-dsp.sh: SB_MAC16 bypass paths timed)")
+            out["fmax_nextpnr_mhz"] = out["fmax_mhz"]
+            if "error" in sta:
+                out["timing_met"] = False
+                out["summary_note"] = sta["error"]
+            else:
+                out["fmax_mhz"] = round(min(out["fmax_mhz"], sta["fmax_mhz"]), 2)
+                out["timing_met"] = out["timing_met"] and sta["fmax_mhz"] >= a.target_mhz
     else:  # placement failed: the log's utilisation table says by how much
         with open(os.path.join(a.dir, "nextpnr.log")) as f:
             for m in re.finditer(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)", f.read()):
@@ -413,6 +461,12 @@ def board_report(argv):
         verdict = "Fmax %.2f MHz, target %.0f MHz met" % (out["fmax_mhz"], a.target_mhz)
     else:
         verdict = "Fmax %.2f MHz, target %.0f MHz NOT MET" % (out["fmax_mhz"] or 0, a.target_mhz)
+    if "sta" in out and "error" not in out["sta"]:
+        verdict += " (nextpnr %.2f MHz, icetime %.2f MHz%s)" % (
+            out["fmax_nextpnr_mhz"], out["sta"]["fmax_mhz"],
+            ", its critical path through a DSP" if out["sta"]["dsp_on_path"] else "")
+    elif "summary_note" in out:
+        verdict += "; " + out["summary_note"]
     out["summary"] = "%s %s tile %s: %s; %s" % (a.board, a.device, out["array"], util, verdict)
     with open(os.path.join(a.dir, "report.json"), "w") as f:
         json.dump(out, f, indent=1)

@@ -58,7 +58,8 @@ PACKAGES=(
   libcmocka-dev                          # unit tests
   libopenblas-dev                        # CPU provider, sgemm comparison
   verilator yosys                        # RTL simulation, lint, synthesis
-  nextpnr-ice40 fpga-icestorm openfpgaloader  # iCEBreaker bitstreams, flashing
+  nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb openfpgaloader  # iCEBreaker bitstreams, timing, flashing
+  dpkg-dev                               # dpkg-source: icetime rebuilt with DSP timing (scripts/icetime-dsp.sh)
   libusb-1.0-0-dev umockdev libumockdev-dev   # USB transport and its fake device
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata  # ONNX import/export
   dataset-fashion-mnist zlib1g-dev       # end-to-end demo data (IDX .gz files)

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds icetime (IceStorm's static timing analyser) with the iCE40
+# UltraPlus DSP timed as the combinational logic it is when its registers
+# are bypassed, into DIR/icetime: `scripts/icetime-dsp.sh DIR`.
+#
+# Why: Yosys' `synth_ice40 -dsp` maps a multiply (and an add after it) onto
+# an SB_MAC16 with every register bypassed, but nextpnr-ice40 0.4 times
+# every SB_MAC16 port as a register clocked by the cell's CLK pin, tied to a
+# constant here: a path register -> DSP -> register is cut into two
+# cross-domain halves that no clock constraint checks, so its Fmax leaves
+# such paths out (docs/boards.md, "Timing through the DSPs"). Debian's
+# icetime times the bypass modes it has data for (16x16 and 8x8 multiply,
+# 16- and 32-bit add) but not the multiply-add that Yosys infers
+# (SB_MAC16_MAS_U_16X16_BYPASS, a mode iCEcube2 never characterised), and
+# takes that one for a register as well. The build here is the source of the
+# installed fpga-icestorm package (the same version, from Debian's deb-src)
+# with two changes, made by the Python below: that mode is combinational,
+# and its delays are the worse of the 16x16 multiply-accumulate bypass
+# (A/B -> multiplier -> adder -> O) and the 32-bit add bypass (C/D -> O).
+set -euo pipefail
+
+dir=${1:?usage: icetime-dsp.sh DIR}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)  # apt reads relative Dir:: paths from /etc/apt
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+stamp="$dir/icetime.stamp"
+want=$( { dpkg-query -W -f='${Version}' fpga-icestorm 2>/dev/null || echo none; sha256sum "$self"; } | sha256sum | cut -c1-16)
+if [ -x "$dir/icetime" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  exit 0
+fi
+
+ver=$(dpkg-query -W -f='${Version}' fpga-icestorm 2>/dev/null) || {
+  echo "icetime-dsp: the Debian package fpga-icestorm is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+rm -rf "$dir/src" "$dir/apt"
+mkdir -p "$dir/src" "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/apt/sources"
+: > "$dir/apt/sources.list"
+
+# deb-src entries for the archives the system's deb entries name (one-line
+# and deb822 formats), in a private apt state: the system's is left alone
+python3 - "$dir/apt/sources/src.sources" <<'EOF'
+import glob, re, sys
+out = []
+for f in glob.glob("/etc/apt/sources.list") + glob.glob("/etc/apt/sources.list.d/*.list"):
+    for line in open(f):
+        m = re.match(r"\s*deb\s+(\[[^]]*\]\s+)?(\S+)\s+(\S+)\s+(.+)", line)
+        if m and "debian" in m.group(2):
+            out.append("Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n" % (m.group(2), m.group(3), m.group(4).strip()))
+for f in glob.glob("/etc/apt/sources.list.d/*.sources"):
+    for stanza in open(f).read().split("\n\n"):
+        fields = dict(re.findall(r"^([A-Za-z-]+):\s*(.*)$", stanza, re.M))
+        if "deb" in fields.get("Types", "").split() and "debian" in fields.get("URIs", ""):
+            s = "Types: deb-src\n" + "".join("%s: %s\n" % (k, fields[k]) for k in
+                ("URIs", "Suites", "Components", "Signed-By") if k in fields)
+            out.append(s)
+if not out:
+    sys.exit("icetime-dsp: no Debian archive among the apt sources")
+open(sys.argv[1], "w").write("\n".join(out))
+EOF
+apt_opts=(-o Dir::Etc::SourceList="$dir/apt/sources.list" -o Dir::Etc::SourceParts="$dir/apt/sources"
+          -o Dir::State::Lists="$dir/apt/lists" -o Dir::Cache="$dir/apt/cache"
+          -o APT::Sandbox::User=root)
+if ! apt-get "${apt_opts[@]}" update >"$dir/apt/update.log" 2>&1 ||
+   ! (cd "$dir/src" && apt-get "${apt_opts[@]}" source --download-only "fpga-icestorm=$ver") >"$dir/apt/source.log" 2>&1; then
+  echo "icetime-dsp: could not fetch the source of fpga-icestorm $ver from Debian's deb-src" >&2
+  echo "  (is the Debian archive reachable from here?); apt's messages:" >&2
+  tail -n 5 "$dir/apt/update.log" "$dir/apt/source.log" >&2
+  exit 1
+fi
+(cd "$dir/src" && dpkg-source --no-check -x ./*.dsc tree) >"$dir/src/extract.log" 2>&1 || {
+  echo "icetime-dsp: dpkg-source could not unpack the source:" >&2; tail -5 "$dir/src/extract.log" >&2; exit 1; }
+
+python3 - "$dir/src/tree/icetime/icetime.cc" <<'EOF'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+reg = '&& cell_type != "SB_MAC16_ADS_U_16P16_BYPASS" && cell_type != "SB_MAC16_ADS_U_32P32_BYPASS");'
+dly = ('\tif (device_type == "up5k" || device_type == "up3k")\n'
+       '\t\treturn get_delay_up5k(cell_type, in_port, out_port);\n')
+for anchor in (reg, dly):
+    if s.count(anchor) != 1:
+        sys.exit("icetime-dsp: icetime.cc is not the version this script changes (anchor %r)" % anchor[:50])
+s = s.replace(reg, reg[:-2] + ' && cell_type != "SB_MAC16_MAS_U_16X16_BYPASS");')
+s = s.replace(dly, '''\tif (device_type == "up5k" || device_type == "up3k") {
+\t\tif (cell_type == "SB_MAC16_MAS_U_16X16_BYPASS") {
+\t\t\tdouble a = get_delay_up5k("SB_MAC16_MAC_U_16X16_BYPASS", in_port, out_port);
+\t\t\tdouble b = get_delay_up5k("SB_MAC16_ADS_U_32P32_BYPASS", in_port, out_port);
+\t\t\treturn a > b ? a : b;
+\t\t}
+\t\treturn get_delay_up5k(cell_type, in_port, out_port);
+\t}
+''')
+open(p, "w").write(s)
+EOF
+
+make -j2 -C "$dir/src/tree/icetime" icetime PREFIX=/usr CHIPDB_SUBDIR=fpga-icestorm/chipdb \
+  >"$dir/src/build.log" 2>&1 || { echo "icetime-dsp: the build failed:" >&2; tail -10 "$dir/src/build.log" >&2; exit 1; }
+# Self-check on a register -> multiply-add -> register path that Yosys maps
+# onto one bypassed SB_MAC16 (nextpnr-ice40 gives such a design about
+# 160 MHz, the DSP's clock being a constant): the path this icetime calls
+# critical must go through the DSP, from an input to an output.
+t="$dir/src/check"
+mkdir -p "$t"
+cat > "$t/t.v" <<'VERILOG'
+module t (input wire clk, input wire i, output wire o);
+  reg [47:0] sh;
+  reg [31:0] q;
+  always @(posedge clk) sh <= {sh[46:0], i};
+  wire [31:0] m = (sh[15:0] ^ {16{sh[47]}}) * (sh[31:16] ^ {16{sh[46]}}) + {16'd0, sh[47:32] ^ {16{sh[45]}}};
+  always @(posedge clk) q <= m ^ {32{sh[44]}};
+  assign o = ^q;
+endmodule
+VERILOG
+{ yosys -q -p "read_verilog $t/t.v; synth_ice40 -dsp -top t -json $t/t.json" &&
+  nextpnr-ice40 --up5k --package sg48 --json "$t/t.json" --asc "$t/t.asc" --seed 1 &&
+  "$dir/src/tree/icetime/icetime" -d up5k -i -t "$t/t.asc"; } >"$t/check.log" 2>&1 || true
+if ! grep -Eq '\(SB_MAC16_MAS_U_16X16_BYPASS\) [ABCD]\[[0-9]+\] -> O\[' "$t/check.log"; then
+  mkdir -p "$dir/failed" && cp "$t/check.log" "$dir/failed/"
+  echo "icetime-dsp: the self-check failed: the critical path of a register -> DSP -> register" >&2
+  echo "  design does not go through the DSP (log: $dir/failed/check.log)" >&2
+  exit 1
+fi
+
+cp "$dir/src/tree/icetime/icetime" "$dir/icetime"
+rm -rf "$dir/src" "$dir/apt"
+echo "$want" > "$stamp"
+echo "icetime-dsp: built $dir/icetime (fpga-icestorm $ver, SB_MAC16 multiply-add bypass timed)"
