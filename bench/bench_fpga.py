@@ -643,6 +643,116 @@ def pack_study(argv):
     return 0
 
 
+def depth_study(argv):
+    """make fpga-depth: how many LUTs deep the logic between registers is,
+    per instance, in the flattened iCEBreaker netlist. A register-to-register
+    path on the UP5K takes about 3.6 ns per LUT level at this density
+    (nextpnr's critical path: 72.8 ns over 20 LUTs and a few carries), so a
+    clock of F MHz allows about 1000 / (3.6 F) levels: 11 at 24 MHz. Lists,
+    per instance of the path's end, the endpoints deeper than --levels and
+    the deepest one's path by signal name. Sources and ends are flip-flops,
+    RAMs, DSPs and pins; a carry stage counts a quarter of a level; a DSP
+    with bypassed registers ends one path and starts another (its own
+    delay is icetime's to time, scripts/icetime-dsp.sh)."""
+    ap = argparse.ArgumentParser(prog="bench_fpga.py depth-study")
+    ap.add_argument("--netlist", required=True, help="the flattened Yosys JSON of make bitstream")
+    ap.add_argument("--top", default="pal_icebreaker")
+    ap.add_argument("--levels", type=float, default=11.0, help="report endpoints deeper than this")
+    ap.add_argument("--depth", type=int, default=4, help="instance levels to group by")
+    ap.add_argument("--json", required=True)
+    a = ap.parse_args(argv)
+    with open(a.netlist) as f:
+        mod = json.load(f)["modules"][a.top]
+    cells = mod["cells"]
+    name = {}
+    for n, v in mod["netnames"].items():
+        for b in v["bits"]:
+            if isinstance(b, int) and (b not in name or n.count("$") < name[b].count("$")):
+                name[b] = n
+    weight = {"SB_LUT4": 1.0, "SB_CARRY": 0.25}
+    driver, inputs = {}, {}
+    for cn, c in cells.items():
+        dirs = c.get("port_directions", {})
+        for port, bits in c["connections"].items():
+            for b in bits:
+                if not isinstance(b, int):
+                    continue
+                if dirs.get(port) == "output":
+                    driver[b] = cn
+                else:
+                    inputs.setdefault(cn, []).append((port, b))
+    # arrival in levels at each net, and the net it came through
+    arrival = {}
+
+    def arrive(net):
+        stack = [net]
+        while stack:
+            n = stack[-1]
+            if n in arrival:
+                stack.pop()
+                continue
+            cn = driver.get(n)
+            if cn is None or cells[cn]["type"] not in weight:
+                arrival[n] = (0.0, None)
+                stack.pop()
+                continue
+            ins = [b for p, b in inputs.get(cn, []) if not (cells[cn]["type"] == "SB_CARRY" and p == "I0")]
+            todo = [b for b in ins if b not in arrival]
+            if todo:
+                stack.extend(todo)
+                continue
+            best = max(ins, key=lambda b: arrival[b][0], default=None)
+            arrival[n] = ((arrival[best][0] if best is not None else 0.0) + weight[cells[cn]["type"]], best)
+            stack.pop()
+    clock_ports = {"C", "CLK", "RCLK", "WCLK", "CLOCK", "CLKHF", "REFERENCECLK"}
+    ends = []
+    for cn, c in cells.items():
+        if c["type"] in weight:
+            continue
+        for port, b in inputs.get(cn, []):
+            if port in clock_ports:
+                continue
+            arrive(b)
+            ends.append((arrival[b][0], cn, port, b))
+    ends.sort(key=lambda e: -e[0])
+
+    def path_of(net):
+        names, n = [], net
+        while n is not None:
+            sig = re.sub(r"_SB_(LUT4|CARRY|DFF\w*)_.*$", "", name.get(n, "?"))
+            if sig and not sig.startswith("$") and (not names or names[-1] != sig):
+                names.append(sig)
+            n = arrival.get(n, (0, None))[1]
+        return list(reversed(names))
+
+    groups = {}
+    for lv, cn, port, b in ends:
+        if lv <= a.levels:
+            break
+        q = cells[cn]["connections"].get("Q", [None])[0]
+        label = name.get(q, cn) if isinstance(q, int) else cn
+        path = re.sub(r"\[[0-9]+\]", "", label).split(".")
+        key = ".".join(path[:-1][:a.depth]) or "(top)"
+        g = groups.setdefault(key, {"endpoints": 0, "max_levels": lv, "deepest": None})
+        g["endpoints"] += 1
+        if g["deepest"] is None:
+            g["deepest"] = {"end": "%s.%s" % (cn, port), "levels": lv, "path": path_of(b)}
+    deeper = sum(g["endpoints"] for g in groups.values())
+    print("register-to-register logic depth, %s: %d of %d endpoints deeper than %g LUT levels "
+          "(deepest %.2f)" % (a.top, deeper, len(ends), a.levels, ends[0][0] if ends else 0))
+    print("%-44s %9s %6s  %s" % ("instance of the end", "endpoints", "levels", "deepest path (signals)"))
+    rows = sorted(groups.items(), key=lambda x: -x[1]["max_levels"])
+    for key, g in rows:
+        p = g["deepest"]["path"]
+        short = " > ".join(x.split(".")[-1] for x in (p if len(p) <= 6 else p[:3] + ["~"] + p[-2:]))
+        print("%-44s %9d %6.2f  %s" % (key[:44], g["endpoints"], g["max_levels"], short[:110]))
+    with open(a.json, "w") as f:
+        json.dump({"top": a.top, "levels": a.levels, "endpoints": len(ends), "deeper": deeper,
+                   "instances": [{"instance": k, **g} for k, g in rows]}, f, indent=1)
+    print("wrote %s" % a.json)
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "board-report":
         sys.exit(board_report(sys.argv[2:]))
@@ -650,4 +760,6 @@ if __name__ == "__main__":
         sys.exit(fit_study(sys.argv[2:]))
     if len(sys.argv) > 1 and sys.argv[1] == "pack-study":
         sys.exit(pack_study(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "depth-study":
+        sys.exit(depth_study(sys.argv[2:]))
     main()

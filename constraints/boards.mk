@@ -273,6 +273,14 @@ fpga-pack: $(BUILD)/boards/icebreaker/pal_icebreaker.json
 	@mkdir -p $(FIT_DIR)
 	@python3 bench/bench_fpga.py pack-study --netlist $< --json $(FIT_DIR)/pack.json
 
+# make fpga-depth: how many LUT levels deep the logic between registers of
+# the same netlist is, per instance (what a faster clock would have to cut)
+# -> $(FIT_DIR)/depth.json
+.PHONY: fpga-depth
+fpga-depth: $(BUILD)/boards/icebreaker/pal_icebreaker.json
+	@mkdir -p $(FIT_DIR)
+	@python3 bench/bench_fpga.py depth-study --netlist $< --json $(FIT_DIR)/depth.json
+
 # ---- gate-level check (make check-gates) -------------------------------------------
 # A board top exactly as make bitstream BOARD=<board> synthesises it (the
 # same Yosys run writes the netlist as Verilog next to the JSON), Verilated
