@@ -570,6 +570,31 @@ def fit_study(argv):
     return 0
 
 
+def read_flat_netlist(path, top):
+    """A flattened Yosys JSON: the top's cells, the name of each net bit
+    (the public name with the fewest generated parts), the cell driving
+    each net bit and each cell's input (port, bit) pairs."""
+    with open(path) as f:
+        mod = json.load(f)["modules"][top]
+    name = {}
+    for n, v in mod["netnames"].items():
+        for b in v["bits"]:
+            if isinstance(b, int) and (b not in name or n.count("$") < name[b].count("$")):
+                name[b] = n
+    driver, inputs = {}, {}
+    for cn, c in mod["cells"].items():
+        dirs = c.get("port_directions", {})
+        for port, bits in c["connections"].items():
+            for b in bits:
+                if not isinstance(b, int):
+                    continue
+                if dirs.get(port) == "output":
+                    driver[b] = cn
+                else:
+                    inputs.setdefault(cn, []).append((port, b))
+    return mod["cells"], name, driver, inputs
+
+
 def pack_study(argv):
     """make fpga-pack: which flip-flops of the flattened iCEBreaker netlist
     cannot share a logic cell with a LUT. An iCE40 LC has one output, the
@@ -585,26 +610,12 @@ def pack_study(argv):
     ap.add_argument("--rows", type=int, default=20)
     ap.add_argument("--json", required=True)
     a = ap.parse_args(argv)
-    with open(a.netlist) as f:
-        mod = json.load(f)["modules"][a.top]
-    cells = mod["cells"]
-    # the name of each net bit: the public name with the fewest generated parts
-    name = {}
-    for n, v in mod["netnames"].items():
-        for b in v["bits"]:
-            if isinstance(b, int) and (b not in name or n.count("$") < name[b].count("$")):
-                name[b] = n
-    driver, loads = {}, {}
-    for cn, c in cells.items():
-        dirs = c.get("port_directions", {})
-        for port, bits in c["connections"].items():
-            for b in bits:
-                if not isinstance(b, int):
-                    continue
-                if dirs.get(port) == "output":
-                    driver[b] = c["type"]
-                else:
-                    loads[b] = loads.get(b, 0) + 1
+    cells, name, drv, inputs = read_flat_netlist(a.netlist, a.top)
+    driver = {b: cells[cn]["type"] for b, cn in drv.items()}
+    loads = {}
+    for pins in inputs.values():
+        for _, b in pins:
+            loads[b] = loads.get(b, 0) + 1
     ffs = alone = 0
     reasons, groups = {}, {}
     for c in cells.values():
@@ -661,26 +672,8 @@ def depth_study(argv):
     ap.add_argument("--depth", type=int, default=4, help="instance levels to group by")
     ap.add_argument("--json", required=True)
     a = ap.parse_args(argv)
-    with open(a.netlist) as f:
-        mod = json.load(f)["modules"][a.top]
-    cells = mod["cells"]
-    name = {}
-    for n, v in mod["netnames"].items():
-        for b in v["bits"]:
-            if isinstance(b, int) and (b not in name or n.count("$") < name[b].count("$")):
-                name[b] = n
+    cells, name, driver, inputs = read_flat_netlist(a.netlist, a.top)
     weight = {"SB_LUT4": 1.0, "SB_CARRY": 0.25}
-    driver, inputs = {}, {}
-    for cn, c in cells.items():
-        dirs = c.get("port_directions", {})
-        for port, bits in c["connections"].items():
-            for b in bits:
-                if not isinstance(b, int):
-                    continue
-                if dirs.get(port) == "output":
-                    driver[b] = cn
-                else:
-                    inputs.setdefault(cn, []).append((port, b))
     # arrival in levels at each net, and the net it came through
     arrival = {}
 
