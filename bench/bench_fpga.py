@@ -35,7 +35,7 @@ PCF = "constraints/pe_cmp_up5k.pcf"
 PNR_FREQ_MHZ = 40
 UP5K_LC = 5280
 # bump when the timing analysis of a build changes (cached results redone)
-STA_KEY = "icetime-dsp-1"
+STA_KEY = "icetime-dsp-2"
 # Largest-array candidates, largest first (PEs = R x C). Every PE holds one
 # EBR (30 on the UP5K) and INT8 with -dsp one SB_MAC16 (8).
 SWEEP = {

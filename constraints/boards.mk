@@ -11,7 +11,7 @@ ICEPACK ?= icepack
 # with the DSP's multiply-add bypass timed (scripts/icetime-dsp.sh says why:
 # nextpnr-ice40 leaves paths through bypassed DSPs out of its Fmax).
 ICETIME_DSP := $(BUILD)/tools/icetime-dsp/icetime
-$(ICETIME_DSP): scripts/icetime-dsp.sh | $(DEPS_STAMP)
+$(ICETIME_DSP): scripts/icetime-dsp.sh scripts/icetime-dsp-patch.py | $(DEPS_STAMP)
 	@scripts/icetime-dsp.sh $(@D)
 	@touch $@
 

@@ -12,11 +12,9 @@
 # icetime times the bypass modes it has data for (16x16 and 8x8 multiply,
 # 16- and 32-bit add) but not the multiply-add that Yosys infers
 # (SB_MAC16_MAS_U_16X16_BYPASS, a mode iCEcube2 never characterised), and
-# takes that one for a register as well. The build here is the source of the
-# installed fpga-icestorm package (the same version, from Debian's deb-src)
-# with two changes, made by the Python below: that mode is combinational,
-# and its delays are the worse of the 16x16 multiply-accumulate bypass
-# (A/B -> multiplier -> adder -> O) and the 32-bit add bypass (C/D -> O).
+# takes that one for a register as well. The build here is the source of
+# the installed fpga-icestorm package (the same version, from Debian's
+# deb-src) changed by scripts/icetime-dsp-patch.py, which says how.
 set -euo pipefail
 
 dir=${1:?usage: icetime-dsp.sh DIR}
@@ -24,7 +22,8 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)  # apt reads relative Dir:: paths from /etc/apt
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 stamp="$dir/icetime.stamp"
-want=$( { dpkg-query -W -f='${Version}' fpga-icestorm 2>/dev/null || echo none; sha256sum "$self"; } | sha256sum | cut -c1-16)
+want=$( { dpkg-query -W -f='${Version}' fpga-icestorm 2>/dev/null || echo none
+          sha256sum "$self" "$(dirname "$self")/icetime-dsp-patch.py"; } | sha256sum | cut -c1-16)
 if [ -x "$dir/icetime" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
@@ -69,28 +68,7 @@ fi
 (cd "$dir/src" && dpkg-source --no-check -x ./*.dsc tree) >"$dir/src/extract.log" 2>&1 || {
   echo "icetime-dsp: dpkg-source could not unpack the source:" >&2; tail -5 "$dir/src/extract.log" >&2; exit 1; }
 
-python3 - "$dir/src/tree/icetime/icetime.cc" <<'EOF'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-reg = '&& cell_type != "SB_MAC16_ADS_U_16P16_BYPASS" && cell_type != "SB_MAC16_ADS_U_32P32_BYPASS");'
-dly = ('\tif (device_type == "up5k" || device_type == "up3k")\n'
-       '\t\treturn get_delay_up5k(cell_type, in_port, out_port);\n')
-for anchor in (reg, dly):
-    if s.count(anchor) != 1:
-        sys.exit("icetime-dsp: icetime.cc is not the version this script changes (anchor %r)" % anchor[:50])
-s = s.replace(reg, reg[:-2] + ' && cell_type != "SB_MAC16_MAS_U_16X16_BYPASS");')
-s = s.replace(dly, '''\tif (device_type == "up5k" || device_type == "up3k") {
-\t\tif (cell_type == "SB_MAC16_MAS_U_16X16_BYPASS") {
-\t\t\tdouble a = get_delay_up5k("SB_MAC16_MAC_U_16X16_BYPASS", in_port, out_port);
-\t\t\tdouble b = get_delay_up5k("SB_MAC16_ADS_U_32P32_BYPASS", in_port, out_port);
-\t\t\treturn a > b ? a : b;
-\t\t}
-\t\treturn get_delay_up5k(cell_type, in_port, out_port);
-\t}
-''')
-open(p, "w").write(s)
-EOF
+python3 "$(dirname "$self")/icetime-dsp-patch.py" "$dir/src/tree/icetime/icetime.cc"
 
 make -j2 -C "$dir/src/tree/icetime" icetime PREFIX=/usr CHIPDB_SUBDIR=fpga-icestorm/chipdb \
   >"$dir/src/build.log" 2>&1 || { echo "icetime-dsp: the build failed:" >&2; tail -10 "$dir/src/build.log" >&2; exit 1; }
