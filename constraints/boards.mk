@@ -18,8 +18,8 @@ $(ICETIME_DSP): scripts/icetime-dsp.sh scripts/icetime-dsp-patch.py | $(DEPS_STA
 # ---- correctness of the comparison PEs (Verilator vs C references) --------
 PE_CMP_TESTS := $(FPGA_BUILD)/tests/test_pe_int8 $(FPGA_BUILD)/tests/test_pe_fp8
 EXTRA_TESTS += $(PE_CMP_TESTS)
-CHECKS += fpga-lint check-flash
-.PHONY: fpga-lint check-flash bench-fpga bitstream flash
+CHECKS += fpga-lint check-flash check-board-report
+.PHONY: fpga-lint check-flash check-board-report bench-fpga bitstream flash
 
 $(FPGA_BUILD)/tests/test_pe_%: tests/fpga/test_pe_cmp.cpp tests/rtl/rtl_test.h rtl/pe_cmp/pal_pe_%.v
 	@mkdir -p $(@D) $(FPGA_BUILD)/obj
@@ -86,6 +86,12 @@ bench-fpga: $(DEPS_STAMP) $(GEN_TABLES) $(PE_CMP_TESTS) $(ICETIME_DSP)
 flash:
 	@test -n "$(BOARD)" || { echo "make flash: say which board: BOARD=icebreaker|ulx3s|orangecrab"; exit 2; }
 	@BUILD=$(BUILD) scripts/flash.sh $(if $(DRY_RUN),--dry-run) $(BOARD)
+
+check-board-report:
+	@mkdir -p $(FPGA_BUILD)
+	@tests/fpga/check_board_report.sh $(BUILD) >$(FPGA_BUILD)/check-board-report.log 2>&1 \
+	  || { cat $(FPGA_BUILD)/check-board-report.log; echo "check-board-report: FAILED"; exit 1; }
+	@echo "check-board-report: $$(grep -c ': ok:' $(FPGA_BUILD)/check-board-report.log) checks of make bitstream's timing verdict passed"
 
 check-flash: $(BUILD)/bin/pal
 	@mkdir -p $(FPGA_BUILD)
