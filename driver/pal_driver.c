@@ -889,11 +889,13 @@ static const char *fw_reject_name(uint32_t r) {
 /* LOAD_BEGIN + LOAD_DATA chunks: the firmware validates the image against
  * the tile itself (docs/control-core.md §5) and writes it. */
 static pal_status_t fw_load_image(pal_device_t *d, const uint8_t *data, size_t size) {
-  enum { CHUNK = 4 * (PAL_FWMSG_MAX_WORDS - 1) };
+  /* a message's words fill at most one FW packet: header, count, data */
+  size_t chunk = 4 * (PAL_FWMSG_MAX_WORDS - 1);
+  if (d->info.link.max_payload < chunk + 8) chunk = (d->info.link.max_payload - 8) & ~(size_t)3;
   uint32_t r[8], total = (uint32_t)size;
   size_t n = 0;
   PAL_RETURN_IF_ERROR(pal_device_fw_command(d, PAL_FWMSG_LOAD_BEGIN, &total, 1, r, 8, &n));
-  for (size_t pos = 0;; pos += CHUNK) {
+  for (size_t pos = 0;; pos += chunk) {
     if (n < 5)
       return pal_status_make(PAL_DATA_LOSS, "%s: firmware LOAD: reply of %zu words", d->uri, n);
     if (r[0] == 5)
@@ -906,7 +908,7 @@ static pal_status_t fw_load_image(pal_device_t *d, const uint8_t *data, size_t s
       return pal_status_make(PAL_FAILED_PRECONDITION, "%s: firmware LOAD: %s (status %u)", d->uri,
                              fw_status_name(r[0]), (unsigned)r[0]);
     if (pos >= size) break;
-    size_t k = size - pos < CHUNK ? size - pos : CHUNK;
+    size_t k = size - pos < chunk ? size - pos : chunk;
     uint32_t p[PAL_FWMSG_MAX_WORDS] = {(uint32_t)k};
     for (size_t i = 0; i < k; i++) p[1 + i / 4] |= (uint32_t)data[pos + i] << (8 * (i % 4));
     PAL_RETURN_IF_ERROR(pal_device_fw_command(d, PAL_FWMSG_LOAD_DATA, p, 1 + (k + 3) / 4, r, 8, &n));

@@ -72,6 +72,38 @@ $(FW_ELF): firmware/crt0.S $(FW_SRCS) $(FW_HDRS) firmware/pal_fw.ld $(DEPS_STAMP
 # The image (.bin: text, rodata, data) and its $readmemh form, one 32-bit
 # word a line padded to the whole IMEM: the pattern rules below.
 
+# The firmware-link SoC (rtl/pal_fwsoc.v, docs/control-core.md §10): the
+# link firmware, linked for its RAM, wrapped for the board's flash
+# ($(FW_LINK_FLASH): header + image, scripts/pal_fw_flash.py), and the boot
+# ROM that loads it ($(FW_BOOT_HEX), 256 words for $readmemh).
+FW_LINK_SRCS := firmware/pal_fw_link_main.c firmware/pal_fw_link.c firmware/pal_fw_cmd.c \
+                firmware/pal_fw_image.c firmware/pal_fw_libc.c
+FW_LINK_ELF := $(FW_BUILD)/pal_fw_link.elf
+FW_LINK_FLASH := $(FW_BUILD)/pal_fw_link.flash
+FW_BOOT_HEX := $(FW_BUILD)/pal_boot.hex
+FW_BOOT_WORDS := 256
+FW_FREESTANDING := $(RV_ARCH) -Os -std=c11 $(WARN) -ffreestanding -nostdlib -nostartfiles -static \
+                   -ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,--no-warn-rwx-segments
+$(FW_LINK_ELF): firmware/crt0.S $(FW_LINK_SRCS) $(FW_HDRS) firmware/pal_fw_link.ld $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(FW_FREESTANDING) -msave-restore -T firmware/pal_fw_link.ld -Wl,-Map=$(FW_BUILD)/pal_fw_link.map \
+	  -o $@ firmware/crt0.S $(FW_LINK_SRCS) -lgcc
+$(FW_LINK_FLASH): $(FW_BUILD)/pal_fw_link.bin scripts/pal_fw_flash.py firmware/pal_fw_map.h
+	python3 scripts/pal_fw_flash.py $< $@ \
+	  $$(sed -n 's/#define PAL_FW_FLASH_MAX_IMAGE \([0-9]*\)u.*/\1/p' firmware/pal_fw_map.h)
+$(FW_BUILD)/pal_boot.elf: firmware/boot/crt0_boot.S firmware/boot/pal_boot.c firmware/boot/pal_boot.ld \
+                          $(FW_HDRS) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RV_CC) $(FW_FREESTANDING) -Ifirmware -T firmware/boot/pal_boot.ld -o $@ firmware/boot/crt0_boot.S \
+	  firmware/boot/pal_boot.c
+$(FW_BOOT_HEX): $(FW_BUILD)/pal_boot.bin
+	python3 -c 'import sys,struct; b=open(sys.argv[1],"rb").read(); n=int(sys.argv[2]); \
+	  b+=bytes((-len(b))%4); w=struct.unpack("<%dI"%(len(b)//4),b); \
+	  assert len(w)<=n, "boot code larger than the boot ROM"; \
+	  open(sys.argv[3],"w").write("".join("%08x\n"%x for x in w+(0,)*(n-len(w))))' $< $(FW_BOOT_WORDS) $@
+.PHONY: firmware-link
+firmware-link: $(FW_LINK_FLASH) $(FW_BOOT_HEX)
+
 # A broken firmware for the SoC tests (tests/soc/fw_broken.c): reads one
 # request and never answers, so the link engine's FW timeout and halt
 # handling can be tested on the Verilated SoC.
@@ -120,6 +152,24 @@ $(eval $(call fw_tests,san,$(SAN_FLAGS)))
 EXTRA_TESTS += $(FW_TESTS_rel) $(FW_TESTS_san)
 .PHONY: firmware-tests
 firmware-tests: $(FW_TESTS_rel) $(FW_TESTS_san)
+
+# The firmware link (firmware/pal_fw_link.c, the host protocol served by the
+# firmware on the SoC without a link engine) against the C link model, each
+# in front of its own emulator (tests/firmware/link/: its own HAL).
+FW_LINK_HOST_SRCS := firmware/pal_fw_link.c firmware/pal_fw_cmd.c firmware/pal_fw_image.c \
+                     tests/firmware/link/emu_hal.c
+define fw_link_test
+$(BUILD)/$(1)/tests/firmware/test_fw_link: tests/firmware/link/test_fw_link.c $(FW_LINK_HOST_SRCS) \
+    $(FW_HDRS) tests/firmware/link/emu_hal.h $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $(2) -DPAL_FW_HOST -Ifirmware -Itests/firmware/link -o $$@ $$< $(FW_LINK_HOST_SRCS) \
+	  $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB) $$(CMOCKA_LIBS) \
+	  $$(OPENBLAS_LIBS) $$(DRV_LDLIBS) $$(LDLIBS)
+endef
+$(eval $(call fw_link_test,rel,$(REL_FLAGS)))
+$(eval $(call fw_link_test,san,$(SAN_FLAGS)))
+EXTRA_TESTS += $(BUILD)/rel/tests/firmware/test_fw_link $(BUILD)/san/tests/firmware/test_fw_link
+firmware-tests: $(BUILD)/rel/tests/firmware/test_fw_link $(BUILD)/san/tests/firmware/test_fw_link
 
 # ---- fuzzing the firmware (not part of make test) ------------------------------
 # fuzz-fw-image: the image loader against the host's validator

@@ -13,7 +13,11 @@
 
 static void send_word(pal_fw_t *fw, uint32_t word)
 {
-    (void)fw;
+    if (fw->out) {
+        if (fw->out_words < PAL_FW_REPLY_BUFFER_WORDS)
+            fw->out[fw->out_words++] = word;
+        return;
+    }
     while (!pal_hal_mbox_tx_free())
         ;
     pal_hal_mbox_tx(word);
@@ -77,7 +81,7 @@ void pal_fw_init(pal_fw_t *fw)
     fw->watchdog_limit = PAL_FW_DEFAULT_WATCHDOG;
 }
 
-static void watchdog(pal_fw_t *fw)
+void pal_fw_watchdog(pal_fw_t *fw)
 {
     if (fw->run_state != PAL_FW_RUN_RUNNING)
         return;
@@ -302,7 +306,7 @@ static void dispatch(pal_fw_t *fw)
 
 void pal_fw_poll(pal_fw_t *fw)
 {
-    watchdog(fw);
+    pal_fw_watchdog(fw);
     if (!pal_hal_mbox_rx_valid())
         return;
     uint32_t word = pal_hal_mbox_rx();
@@ -319,4 +323,17 @@ void pal_fw_poll(pal_fw_t *fw)
         fw->msg_fill = 0;
         dispatch(fw);
     }
+}
+
+void pal_fw_message(pal_fw_t *fw, const uint32_t *words, uint32_t n, uint32_t *out_reply,
+                    uint32_t *out_words)
+{
+    for (uint32_t i = 0; i < n && i <= PAL_FW_MSG_MAX_WORDS; i++)
+        fw->msg[i] = words[i];
+    fw->msg_fill = 0;
+    fw->out = out_reply;
+    fw->out_words = 0;
+    dispatch(fw);
+    *out_words = fw->out_words;
+    fw->out = 0;
 }

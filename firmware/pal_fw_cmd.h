@@ -69,12 +69,27 @@ typedef struct pal_fw {
     /* request being received */
     uint32_t msg[PAL_FW_MSG_MAX_WORDS + 1];
     uint32_t msg_fill, msg_need;
+    /* where reply words go: 0 = the mailbox; else this buffer
+     * (pal_fw_message, the firmware link) */
+    uint32_t *out;
+    uint32_t out_words;
 } pal_fw_t;
+
+/* Words of the longest reply, header included. */
+#define PAL_FW_REPLY_BUFFER_WORDS (1u + PAL_FW_REPLY_MAX_WORDS + 1u)
 
 /* Reads the tile's ID registers; call once after reset. */
 void pal_fw_init(pal_fw_t *fw);
 /* One step: the watchdog check, then at most one mailbox word (a whole
  * reply is sent when a request completes). */
 void pal_fw_poll(pal_fw_t *fw);
+/* The watchdog check of pal_fw_poll alone. */
+void pal_fw_watchdog(pal_fw_t *fw);
+/* One whole request (header word and the n - 1 payload words it announces,
+ * n >= 1, as checked by the caller) handled at once; its reply goes into
+ * out_reply (PAL_FW_REPLY_BUFFER_WORDS words), *out_words says how many.
+ * The firmware link (pal_fw_link.c) calls this instead of the mailbox. */
+void pal_fw_message(pal_fw_t *fw, const uint32_t *words, uint32_t n, uint32_t *out_reply,
+                    uint32_t *out_words);
 
 #endif

@@ -29,6 +29,39 @@
 #define PAL_FW_SYSCTL_TILE_RESET (PAL_FW_SYSCTL_BASE + 0x0u) /* bit 0 holds the tile in reset */
 #define PAL_FW_SYSCTL_BUS_ERROR (PAL_FW_SYSCTL_BASE + 0x4u)  /* sticky, write 1 to clear */
 
+/* ---- the firmware-link SoC (rtl/pal_fwsoc.v, docs/control-core.md §10) --
+ * No link engine and no mailbox: the firmware speaks the host protocol on
+ * the UART itself (pal_fw_link.c). Its code and data share one RAM at
+ * PAL_FW_DMEM_BASE's select; the timer and system control are where they
+ * are above. */
+#define PAL_FW_UART_BASE 0x05000000u
+#define PAL_FW_UART_STATUS (PAL_FW_UART_BASE + 0x0u)  /* r: bit 0 RX byte waiting, bit 1 TX free */
+#define PAL_FW_UART_RX_DATA (PAL_FW_UART_BASE + 0x4u) /* r: the byte; reading takes it */
+#define PAL_FW_UART_TX_DATA (PAL_FW_UART_BASE + 0x8u) /* w: a byte to send (when TX free) */
+#define PAL_FW_UART_RX_VALID 0x1u
+#define PAL_FW_UART_TX_FREE 0x2u
+#define PAL_FW_CRC_BASE 0x06000000u
+#define PAL_FW_CRC_VALUE (PAL_FW_CRC_BASE + 0x0u)     /* rw: running CRC-32, before the final xor */
+#define PAL_FW_CRC_BYTE (PAL_FW_CRC_BASE + 0x4u)      /* w: VALUE = one byte of CRC-32 over it */
+#define PAL_FW_SYSINFO_BASE 0x07000000u
+#define PAL_FW_SYSINFO_CLOCK_HZ (PAL_FW_SYSINFO_BASE + 0x0u)
+#define PAL_FW_SYSINFO_BYTE_CYCLES (PAL_FW_SYSINFO_BASE + 0x4u) /* core cycles per link byte */
+#define PAL_FW_SYSINFO_NAME (PAL_FW_SYSINFO_BASE + 0x10u)      /* 16 bytes, NUL-padded */
+#define PAL_FW_SPI_BASE 0x08000000u
+#define PAL_FW_SPI_CTRL (PAL_FW_SPI_BASE + 0x0u)  /* w: bit 0 chip select; r: bit 1 busy */
+#define PAL_FW_SPI_DATA (PAL_FW_SPI_BASE + 0x4u)  /* w: send a byte; r: the byte received */
+#define PAL_FW_SPI_BUSY 0x2u
+#define PAL_FW_SYSCTL_LED (PAL_FW_SYSCTL_BASE + 0x8u) /* bit 0: the error LED */
+#define PAL_FW_BOOT_BASE 0x00000000u  /* boot ROM (firmware/boot/) */
+#define PAL_FW_BOOT_BYTES 1024u
+#define PAL_FW_RAM_BASE 0x01000000u   /* code, data, stack */
+#define PAL_FW_RAM_BYTES 65536u
+/* the image in the board's flash: after the bitstream (a UP5K's is
+ * 104 KiB), a 16-byte header ("PALF", length, CRC-32, 0) then the image */
+#define PAL_FW_FLASH_OFFSET 0x100000u
+#define PAL_FW_FLASH_MAGIC 0x464C4150u /* "PALF" */
+#define PAL_FW_FLASH_MAX_IMAGE 61440u  /* the RAM less the boot ROM's 4 KiB of stack */
+
 /* ---- the tile's device address space (docs/protocol.md §5) -------------- */
 #define PAL_FW_DEV_IMEM 0x00010000u       /* 32-bit words, instruction i at 16 i */
 #define PAL_FW_DEV_ABUF_CODES 0x00100000u /* bytes */

@@ -241,6 +241,7 @@ pal_status_t create_variant(const pal_soc_options_t *options, uint32_t max_paylo
       soc->model->cycle_uart(true);
   }
   soc->model->set_rst(false);
+  soc->model->boot();
   soc->cycle = 0;
   *out_soc = soc;
   return PAL_STATUS_OK;

@@ -21,6 +21,10 @@ struct pal_soc_model {
   // returns the TX pin's level after it.
   virtual bool cycle_uart(bool rx_pin) = 0;
   virtual bool busy() const = 0;
+  // After reset: runs the SoC until it is ready for the host (the firmware-
+  // link SoC's boot ROM has loaded the firmware from the flash); nothing to
+  // do for the others.
+  virtual void boot() {}
   virtual pal_status_t trace_open(const char *path) = 0;
   virtual void trace_close() = 0;
 };

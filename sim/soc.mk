@@ -135,6 +135,48 @@ SOC_TESTS += $(SIM_BUILD)/tests/test_soc_board_$(1)
 endef
 $(foreach b,$(SIM_BOARD_TILES),$(eval $(call soc_board_test,$(b))))
 
+# The iCEBreaker's SoC: the firmware-link SoC (rtl/pal_fwsoc.v,
+# docs/control-core.md §10) with the board's tile, on the FIFO attachment;
+# its boot ROM loads the link firmware from a modelled flash holding
+# $(FW_LINK_FLASH) (sim/pal_soc_model.cpp), so the whole boot runs too.
+FWSOC_RTL_SRCS := rtl/pal_fwsoc.v rtl/pal_fwsoc_io.v rtl/pal_soc_bridge.v rtl/pal_uart_rx.v rtl/pal_uart_tx.v \
+                  rtl/pal_link_crc32.v rtl/pal_rv_ram.v rtl/pal_rv_timer.v $(RV_CORE_SRCS)
+FWSOC_PAYLOAD := $(shell sed -n 's/^\#define PAL_FW_LINK_MAX_PAYLOAD \([0-9]*\)u.*/\1/p' firmware/pal_fw_link.h)
+$(SIM_BUILD)/soc_board_icebreaker/Vpal_soc_board_icebreaker__ALL.a: $(FWSOC_RTL_SRCS) $(TILE_RTL_SRCS) $(GEN_TABLES) \
+    $(TILE_ISA_VH) $(FW_BOOT_HEX)
+	@mkdir -p $(@D)
+	@echo "VERILATE pal_fwsoc 2x2 fifo (the iCEBreaker's configuration: control core, boot ROM, link firmware)"
+	@$(VERILATOR) $(SIM_VFLAGS) --top-module pal_fwsoc --prefix Vpal_soc_board_icebreaker \
+	  -GR=$(call board_r,icebreaker) -GC=$(call board_c,icebreaker) -GUSE_UART=0 \
+	  $(call sim_depth_gflags,$(ICEBREAKER_TILE_DEPTHS)) -GBOOT_INIT_FILE='"$(abspath $(FW_BOOT_HEX))"' \
+	  -Mdir $(SIM_BUILD)/soc_board_icebreaker rtl/pal_fwsoc.v >$(SIM_BUILD)/soc_board_icebreaker.log 2>&1 \
+	  || { tail -30 $(SIM_BUILD)/soc_board_icebreaker.log; exit 1; }
+	@$(MAKE) --no-print-directory -C $(SIM_BUILD)/soc_board_icebreaker -f Vpal_soc_board_icebreaker.mk OPT_FAST=-O2 \
+	  OPT_SLOW=-O1 Vpal_soc_board_icebreaker__ALL.a >>$(SIM_BUILD)/soc_board_icebreaker.log 2>&1 \
+	  || { tail -30 $(SIM_BUILD)/soc_board_icebreaker.log; exit 1; }
+	@touch $@
+$(SIM_BUILD)/pal_soc_board_icebreaker.o: sim/pal_soc_model.cpp sim/pal_soc_model.h include/pal/status.h \
+    firmware/pal_fw_map.h $(SIM_BUILD)/soc_board_icebreaker/Vpal_soc_board_icebreaker__ALL.a $(FW_LINK_FLASH)
+	$(SIM_CXX) $(SIM_CXXFLAGS) -Wno-unused-parameter -I$(SIM_BUILD)/soc_board_icebreaker -Ifirmware \
+	  -DPAL_SOC_CLASS=Vpal_soc_board_icebreaker -DPAL_SOC_HEADER='"Vpal_soc_board_icebreaker.h"' \
+	  -DPAL_SOC_VARIANT=pal_soc_variant_board -DPAL_SOC_ROWS=$(call board_r,icebreaker) \
+	  -DPAL_SOC_COLS=$(call board_c,icebreaker) -DPAL_SOC_UART=0 -DPAL_SOC_MAX_PAYLOAD=$(FWSOC_PAYLOAD) \
+	  -DPAL_SOC_FIRMWARE=1 -DPAL_SOC_BOARD='"icebreaker"' \
+	  -DPAL_SOC_DEPTHS='$(call sim_depth_init,$(ICEBREAKER_TILE_DEPTHS))' \
+	  -DPAL_SOC_FLASH='"$(abspath $(FW_LINK_FLASH))"' -DPAL_SOC_TRACE=0 -c -o $@ $<
+SOC_MODEL_board_icebreaker := $(SIM_BUILD)/pal_soc_board_icebreaker.o \
+    $(SIM_BUILD)/soc_board_icebreaker/Vpal_soc_board_icebreaker__ALL.a
+$(SIM_BUILD)/tests/test_soc_board_icebreaker: tests/soc/test_soc_board.c $(SOC_TEST_HDRS) firmware/pal_fw_image.h \
+    $(SOC_MODEL_board_icebreaker) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -DSOC_BOARD='"icebreaker"' -DSOC_BOARD_R=$(call board_r,icebreaker) \
+	  -DSOC_BOARD_C=$(call board_c,icebreaker) -DSOC_BOARD_DEPTHS='$(call sim_depth_init,$(ICEBREAKER_TILE_DEPTHS))' \
+	  -DSOC_BOARD_PAYLOAD=$(FWSOC_PAYLOAD) -DSOC_BOARD_FW=1 -DSOC_BOARD_NO_POST=1 -DSOC_BOARD_NO_ACCU=1 \
+	  -Itests/unit -Itests/tile -Itests/driver -Itests/soc -Isim -Ifirmware -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SOC_MODEL_board_icebreaker) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) \
+	  $(rel_LIB) $(CMOCKA_LIBS) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+SOC_TESTS += $(SIM_BUILD)/tests/test_soc_board_icebreaker
+
 EXTRA_TESTS += $(SOC_TESTS)
 CHECKS += soc-lint soc-synth
 

@@ -1,4 +1,4 @@
-/* One ECP5 board's configuration on the Verilated SoC, as its bitstream is
+/* One board's configuration on the Verilated SoC, as its bitstream is
  * built (BOARD_PARAMS_<board>, constraints/boards.mk; sim://?board=NAME):
  * sim/soc.mk compiles this file once per board with what the board is
  * built with as macros, and links that board's model alone.
@@ -13,11 +13,22 @@
  *    bounds loads and runs; one compiled for the default 4x4 tile is
  *    rejected for its geometry or its buffer sizes.
  * SOC_BOARD (name), SOC_BOARD_R, SOC_BOARD_C, SOC_BOARD_DEPTHS (IMEM ABUF
- * WMEM ACC BIAS OBUF, 0: default), SOC_BOARD_PAYLOAD, SOC_BOARD_FW. */
+ * WMEM ACC BIAS OBUF, 0: default), SOC_BOARD_PAYLOAD, SOC_BOARD_FW,
+ * SOC_BOARD_NO_POST and SOC_BOARD_NO_ACCU (the tile's GEOMETRY flags).
+ * The iCEBreaker's is the firmware-link SoC (rtl/pal_fwsoc.v): its control
+ * core serves the link itself, after its boot ROM has loaded the firmware
+ * from the modelled flash. */
 #include "conformance_suite.h"
 #include "fw_test_util.h"
 #include "pal/soc.h"
 #include "pal_fw_image.h"
+
+#ifndef SOC_BOARD_NO_POST
+#define SOC_BOARD_NO_POST 0
+#endif
+#ifndef SOC_BOARD_NO_ACCU
+#define SOC_BOARD_NO_ACCU 0
+#endif
 
 #define BOARD_URI "sim://?board=" SOC_BOARD
 
@@ -35,6 +46,8 @@ static pal_tile_config_t board_config(void) {
                           &c.acc_depth,  &c.bias_depth,  &c.obuf_depth};
   for (int i = 0; i < 6; i++)
     if (depths[i]) *d[i] = depths[i];
+  c.no_post = SOC_BOARD_NO_POST != 0;
+  c.no_accu = SOC_BOARD_NO_ACCU != 0;
   return c;
 }
 
