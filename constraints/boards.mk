@@ -36,17 +36,19 @@ $(FPGA_BUILD)/tests/test_pe_%: tests/fpga/test_pe_cmp.cpp tests/rtl/rtl_test.h r
 BOARD_TEST := $(FPGA_BUILD)/tests/test_board_icebreaker
 EXTRA_TESTS += $(BOARD_TEST)
 $(BOARD_TEST): tests/fpga/test_board_icebreaker.cpp tests/rtl/rtl_test.h rtl/boards/pal_icebreaker.v sim/sim.mk \
-               rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) \
-               $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/rel/libpaldrv.a $(rel_LIB)
+               rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v $(wildcard rtl/*.v) sim/pal_spi_flash.h \
+               $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/rel/libpaldrv.a $(rel_LIB) \
+               $(FW_BUILD)/pal_boot.hex $(FW_BUILD)/pal_fw_link.flash firmware/pal_fw_map.h
 	@mkdir -p $(@D) $(FPGA_BUILD)/obj
 	MAKEFLAGS= $(VERILATOR) --cc --exe --build -j 1 -O3 --x-assign unique --x-initial unique \
 	  -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module pal_icebreaker \
-	  -Mdir $(FPGA_BUILD)/obj/test_board_icebreaker \
-	  -CFLAGS "-O1 -I$(abspath include) -I$(abspath tests/rtl) \
+	  -GBOOT_INIT_FILE='"$(abspath $(FW_BOOT_HEX))"' -Mdir $(FPGA_BUILD)/obj/test_board_icebreaker \
+	  -CFLAGS "-O1 -I$(abspath include) -I$(abspath tests/rtl) -I$(abspath sim) -I$(abspath firmware) \
+	    -DBOARD_FLASH='\"$(abspath $(FW_LINK_FLASH))\"' \
 	    -DSIM_2X2_DEPTHS=$(subst $(eval) ,$(comma),$(strip $(ICEBREAKER_TILE_DEPTHS)))" \
 	  -LDFLAGS "$(abspath $(BUILD)/rel/libpaldrv.a) $(abspath $(rel_LIB)) $(CMOCKA_LIBS) $(DRV_LDLIBS) $(LDLIBS)" \
 	  -o test_board_icebreaker $(abspath $<) rtl/boards/pal_icebreaker.v rtl/boards/pal_board_reset.v \
-	  rtl/ice40/pal_ice40_pll.v $(filter-out rtl/pal_rv_%.v,$(wildcard rtl/*.v)) \
+	  rtl/ice40/pal_ice40_pll.v $(wildcard rtl/*.v) \
 	  >$(FPGA_BUILD)/obj/test_board_icebreaker.log 2>&1 \
 	  || { tail -30 $(FPGA_BUILD)/obj/test_board_icebreaker.log; exit 1; }
 	cp $(FPGA_BUILD)/obj/test_board_icebreaker/test_board_icebreaker $@
@@ -69,8 +71,10 @@ fpga-lint: $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh
 	    rtl/boards/$$t.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v rtl/ecp5/pal_ecp5_pll.v \
 	    $(wildcard rtl/*.v) || exit 1; \
 	done
+	@$(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards -Irtl/ice40 -I$(GEN_DIR) --top-module pal_icebreaker \
+	  -GFW_LINK=0 rtl/boards/pal_icebreaker.v rtl/boards/pal_board_reset.v rtl/ice40/pal_ice40_pll.v $(wildcard rtl/*.v)
 	@$(VERILATOR) --lint-only -Wall --top-module SB_PLL40_PAD tests/fpga/sb_pll40_pad_sim.v
-	@echo "fpga-lint: comparison harness (3 PE types), iCE40 and ECP5 wrappers, the gate check's PLL stand-in, 3 board tops without and with the control core: verilator -Wall clean"
+	@echo "fpga-lint: comparison harness (3 PE types), iCE40 and ECP5 wrappers, the gate check's PLL stand-in, 3 board tops without and with the control core, the iCEBreaker's with the link engine: verilator -Wall clean"
 
 # ---- PE area comparison + board figures (make bench-fpga) -----------------
 bench-fpga: $(DEPS_STAMP) $(GEN_TABLES) $(PE_CMP_TESTS) $(ICETIME_DSP)
@@ -165,7 +169,16 @@ board_chparams = $(shell set -- $(BOARD_PARAMS_$(1)); while [ $$# -ge 2 ]; do pr
 # CONTROL_CORE 1 among a board's parameters puts the control core in; its
 # firmware image ($(FW_HEX)) is then baked into the core's IMEM.
 board_core = $(shell set -- $(BOARD_PARAMS_$(1)); while [ $$# -ge 2 ]; do [ "$$1" = CONTROL_CORE ] && [ "$$2" != 0 ] && echo 1; shift 2; done)
-board_fw_param = $(if $(call board_core,$(1)),chparam -set FW_INIT_FILE \"$(abspath $(FW_HEX))\" pal_$(1);)
+# The iCEBreaker builds the firmware-link SoC (pal_icebreaker's FW_LINK,
+# default 1; docs/control-core.md §10) unless its parameters say FW_LINK 0:
+# its boot ROM's image is baked into the bitstream, and the flash image
+# that make bitstream writes carries the link firmware after the bitstream.
+board_fwlink = $(if $(filter icebreaker,$(1)),$(shell set -- $(BOARD_PARAMS_$(1)); f=1; while [ $$# -ge 2 ]; do \
+  [ "$$1" = FW_LINK ] && [ "$$2" = 0 ] && f=; shift 2; done; echo $$f))
+board_fw_param = $(if $(call board_core,$(1)),chparam -set FW_INIT_FILE \"$(abspath $(FW_HEX))\" pal_$(1);)$(if \
+  $(call board_fwlink,$(1)),chparam -set BOOT_INIT_FILE \"$(abspath $(FW_BUILD)/pal_boot.hex)\" pal_$(1);)
+# (named literally: firmware/firmware.mk, which names them too, is read later)
+board_fw_deps = $(if $(call board_core,$(1)),$(FW_HEX)) $(if $(call board_fwlink,$(1)),$(FW_BUILD)/pal_boot.hex)
 
 # $(BUILD)/boards/<board>/params: the board's synthesis parameters, rewritten
 # only when they change, so that editing this file does not redo a synthesis
@@ -176,7 +189,7 @@ $(foreach b,$(BOARDS),$(shell mkdir -p $(BUILD)/boards/$(b) && { echo '$(BOARD_P
 # $(call board_synth,BOARD): the Yosys netlist of one board top.
 define board_synth
 $(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params \
-    $(if $(call board_core,$(1)),$(FW_HEX))
+    $(call board_fw_deps,$(1))
 	@mkdir -p $$(@D)
 	@echo "bitstream: yosys synth_$(board_family_$(1)) pal_$(1) ($(BOARD_PARAMS_$(1))), log in $$(@D)/yosys.log"
 	@$$(YOSYS) -q -l $$(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
@@ -188,8 +201,11 @@ $(BUILD)/boards/$(1)/pal_$(1).json: $(BOARD_RTL) $(board_srcs_$(1)) $(GEN_TABLES
 endef
 $(foreach b,$(BOARDS),$(eval $(call board_synth,$(b))))
 
+# pal_icebreaker.bin is what iceprog writes to the board's flash: the
+# bitstream, and with the firmware-link SoC its firmware's flash image at
+# PAL_FW_FLASH_OFFSET (firmware/pal_fw_map.h), where the boot ROM reads it.
 $(BUILD)/boards/icebreaker/pal_icebreaker.bin: $(BUILD)/boards/icebreaker/pal_icebreaker.json constraints/icebreaker.pcf \
-    $(ICETIME_DSP)
+    $(ICETIME_DSP) $(if $(call board_fwlink,icebreaker),$(FW_BUILD)/pal_fw_link.flash scripts/pal_fw_flash.py)
 	@echo "bitstream: nextpnr-ice40 $(board_pnr_icebreaker) --freq $(board_mhz_icebreaker), then icetime (DSP paths timed)"
 	@rm -f $(@D)/nextpnr.json
 	@$(NEXTPNR_ICE40) $(board_pnr_icebreaker) --freq $(board_mhz_icebreaker) --timing-allow-fail \
@@ -200,8 +216,12 @@ $(BUILD)/boards/icebreaker/pal_icebreaker.bin: $(BUILD)/boards/icebreaker/pal_ic
 	@python3 bench/bench_fpga.py board-report --board icebreaker --device $(board_device_icebreaker) \
 	  --target-mhz $(board_mhz_icebreaker) --params "$(BOARD_PARAMS_icebreaker)" --dir $(@D) \
 	  --icetime $(ICETIME_DSP) --icetime-device up5k
-	@$(ICEPACK) $(@D)/pal_icebreaker.asc $@
-	@echo "bitstream: $@"
+	@$(ICEPACK) $(@D)/pal_icebreaker.asc $(@D)/pal_icebreaker_bitstream.bin
+	@$(if $(call board_fwlink,icebreaker),python3 scripts/pal_fw_flash.py --flash-image \
+	  $(@D)/pal_icebreaker_bitstream.bin $(FW_LINK_FLASH) \
+	  $$(sed -n 's/#define PAL_FW_FLASH_OFFSET \(0x[0-9A-Fa-f]*\)u.*/\1/p' firmware/pal_fw_map.h) $@,\
+	  cp $(@D)/pal_icebreaker_bitstream.bin $@)
+	@echo "bitstream: $@$(if $(call board_fwlink,icebreaker), (the bitstream, then the link firmware for the flash))"
 
 # $(call board_ecp5,BOARD): nextpnr-ecp5 and ecppack.
 define board_ecp5
@@ -234,7 +254,7 @@ bitstream:
 FIT_DIR := $(FPGA_BUILD)/fit
 .PHONY: fpga-fit
 $(FIT_DIR)/stat.json: $(BOARD_RTL) $(board_srcs_icebreaker) $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh \
-                      $(if $(call board_core,icebreaker),$(FW_HEX))
+                      $(call board_fw_deps,icebreaker)
 	@mkdir -p $(@D)
 	@echo "fpga-fit: yosys synth_ice40 $(board_synth_opts_icebreaker) -noflatten pal_icebreaker ($(BOARD_PARAMS_icebreaker)), log in $(@D)/yosys.log"
 	@$(YOSYS) -q -l $(@D)/yosys.log -p "read_verilog -sv -DPAL_TILE_RAM_INFER -I$(GEN_DIR) -Irtl \
@@ -311,7 +331,8 @@ YOSYS_DATDIR ?= $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yos
 # and how the host side's cycles map onto its clock: the iCEBreaker's UART
 # at 4 board clocks per bit, one per host cycle (12 MHz); the OrangeCrab's
 # at 6, one per host cycle (18 MHz); the ULX3S's at 15 (1 Mbaud at 15 MHz)
-gates_payload_icebreaker := 1024
+gates_payload_icebreaker := $(if $(call board_fwlink,icebreaker),$(shell sed -n \
+  's/^\#define PAL_FW_LINK_MAX_PAYLOAD \([0-9]*\)u.*/\1/p' firmware/pal_fw_link.h),1024)
 gates_clocks_icebreaker := 1
 gates_bit_icebreaker := 4
 gates_per_ms_icebreaker := 12000
@@ -325,7 +346,9 @@ gates_bit_ulx3s := 15
 gates_per_ms_ulx3s := 15000
 gates_defs = -DGATES_BOARD_$(shell echo $(1) | tr a-z A-Z) -DGATES_ROWS=$(call board_r,$(1)) \
   -DGATES_COLS=$(call board_c,$(1)) -DGATES_MAX_PAYLOAD=$(gates_payload_$(1)) \
-  -DGATES_FIRMWARE=$(if $(call board_core,$(1)),1,0) -DGATES_CLOCKS_PER_HOST_CYCLE=$(gates_clocks_$(1)) \
+  -DGATES_FIRMWARE=$(if $(call board_core,$(1))$(call board_fwlink,$(1)),1,0) \
+  $(if $(call board_fwlink,$(1)),-DGATES_FLASH='"$(abspath $(FW_BUILD)/pal_fw_link.flash)"') \
+  -DGATES_CLOCKS_PER_HOST_CYCLE=$(gates_clocks_$(1)) \
   -DGATES_HOST_CYCLES_PER_BIT=$(gates_bit_$(1)) -DGATES_HOST_CYCLES_PER_MS=$(gates_per_ms_$(1))
 # the cell models and Verilator options of each family's netlist
 gates_cells_ice40 = $(GATES_DIR)/cells_sim.v tests/fpga/sb_pll40_pad_sim.v
@@ -379,11 +402,12 @@ $(GATES_DIR)/$(1)_gates/Vpal_$(1)_gates__ALL.a: $(BUILD)/boards/$(1)/pal_$(1)_ga
 	  || { tail -30 $(GATES_DIR)/verilator-$(1).log; exit 1; }
 
 $(GATES_DIR)/$(1)_rtl/Vpal_$(1)_rtl__ALL.a: $(gates_rtl_srcs_$(1)) rtl/boards/pal_board_reset.v $(wildcard rtl/*.v) \
-    $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params $(if $(call board_core,$(1)),$(FW_HEX))
+    $(GEN_TABLES) $(GEN_DIR)/pal_isa.vh $(BUILD)/boards/$(1)/params $(call board_fw_deps,$(1))
 	@mkdir -p $$(@D)
 	@$$(VERILATOR) --cc -O3 --x-assign unique --x-initial unique -Irtl -Irtl/boards -Irtl/$(board_family_$(1)) \
 	  -I$(GEN_DIR) $$(call soc_board_gflags,$(1)) \
 	  $(if $(call board_core,$(1)),-GFW_INIT_FILE='"$(abspath $(FW_HEX))"') \
+	  $(if $(call board_fwlink,$(1)),-GBOOT_INIT_FILE='"$(abspath $(FW_BUILD)/pal_boot.hex)"') \
 	  --top-module pal_$(1) --prefix Vpal_$(1)_rtl -Mdir $$(@D) $(firstword $(gates_rtl_srcs_$(1))) \
 	  >$(GATES_DIR)/verilator-$(1)-rtl.log 2>&1 || { tail -30 $(GATES_DIR)/verilator-$(1)-rtl.log; exit 1; }
 	@$$(MAKE) --no-print-directory -C $$(@D) -f Vpal_$(1)_rtl.mk OPT_FAST=-O2 OPT_SLOW=-O1 \
@@ -394,9 +418,10 @@ $(foreach b,$(GATES_RTL_BOARDS),$(eval $(call gates_models,$(b))))
 
 # $(call gates_test,BOARD,gates|rtl): the harness and the test on one model
 define gates_test
-$(GATES_DIR)/gates_model_$(1)_$(2).o: tests/fpga/gates_model.cpp sim/pal_soc_model.h \
-    $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a $(BUILD)/boards/$(1)/params
-	$$(SIM_CXX) $$(SIM_CXXFLAGS) -Wno-unused-parameter -I$(GATES_DIR)/$(1)_$(2) $$(call gates_defs,$(1)) -DGATES_NAME='"$(1)-$(2)"' \
+$(GATES_DIR)/gates_model_$(1)_$(2).o: tests/fpga/gates_model.cpp sim/pal_soc_model.h sim/pal_spi_flash.h \
+    $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a $(BUILD)/boards/$(1)/params \
+    $(if $(call board_fwlink,$(1)),$(FW_BUILD)/pal_fw_link.flash firmware/pal_fw_map.h)
+	$$(SIM_CXX) $$(SIM_CXXFLAGS) -Wno-unused-parameter -Ifirmware -I$(GATES_DIR)/$(1)_$(2) $$(call gates_defs,$(1)) -DGATES_NAME='"$(1)-$(2)"' \
 	  -DGATES_CLASS=Vpal_$(1)_$(2) -DGATES_HEADER='"Vpal_$(1)_$(2).h"' -c -o $$@ $$<
 $(GATES_DIR)/test_gates_$(1)_$(2): tests/fpga/test_gates_gemm.c $(GATES_DIR)/gates_model_$(1)_$(2).o \
     $(GATES_DIR)/$(1)_$(2)/Vpal_$(1)_$(2)__ALL.a $(BUILD)/sim/libpalsoc.a $(BUILD)/sim/libpalsim.a \

@@ -47,6 +47,17 @@ static void tx_byte(uint8_t b)
     pal_hal_write32(PAL_FW_UART_TX_DATA, b);
 }
 
+/* The LEDs (system control): bit 0 error, bit 1 link activity; each goes
+ * out PAL_FW_LINK_LED_CYCLES after it was last lit (pal_fw_link_poll). */
+static void led_light(pal_fw_link_t *l, uint32_t bit)
+{
+    l->led_at[bit] = pal_hal_now();
+    if (!(l->leds & (1u << bit))) {
+        l->leds |= 1u << bit;
+        pal_hal_write32(PAL_FW_SYSCTL_LED, l->leds);
+    }
+}
+
 static void reply(pal_fw_link_t *l, uint32_t type, uint32_t seq, const uint8_t *payload, uint32_t len)
 {
     uint8_t h[6] = {(uint8_t)type, (uint8_t)seq, (uint8_t)len, (uint8_t)(len >> 8),
@@ -61,12 +72,14 @@ static void reply(pal_fw_link_t *l, uint32_t type, uint32_t seq, const uint8_t *
     for (uint32_t i = 0; i < 4u; i++)
         tx_byte((uint8_t)(crc >> (8u * i)));
     l->ctr[PAL_FW_LINK_TX_FRAMES]++;
+    led_light(l, 1);
 }
 
 static void nak(pal_fw_link_t *l, uint32_t seq, uint32_t reason)
 {
     uint8_t r = (uint8_t)reason;
     l->ctr[PAL_FW_LINK_NAKS_SENT]++;
+    led_light(l, 0);
     reply(l, PAL_FW_MSG_NAK, seq, &r, 1);
 }
 
@@ -377,6 +390,11 @@ void pal_fw_link_poll(pal_fw_link_t *l)
 {
     pal_fw_watchdog(l->fw);
     uint32_t now = pal_hal_now();
+    for (uint32_t bit = 0; bit < 2u; bit++)
+        if ((l->leds & (1u << bit)) && now - l->led_at[bit] >= PAL_FW_LINK_LED_CYCLES) {
+            l->leds &= ~(1u << bit);
+            pal_hal_write32(PAL_FW_SYSCTL_LED, l->leds);
+        }
     if (!(pal_hal_read32(PAL_FW_UART_STATUS) & PAL_FW_UART_RX_VALID)) {
         /* a partial frame is dropped after IDLE byte times of silence */
         if ((l->hdr_n || l->in_body) && now - l->last_byte_at >= l->idle_cycles) {
@@ -389,6 +407,7 @@ void pal_fw_link_poll(pal_fw_link_t *l)
     /* the bytes there are, up to the end of a frame: the watchdog runs
      * between frames however closely the host sends them */
     uint32_t frames = l->frames_done;
+    led_light(l, 1);
     do {
         pal_fw_link_byte(l, (uint8_t)pal_hal_read32(PAL_FW_UART_RX_DATA));
     } while (l->frames_done == frames && (pal_hal_read32(PAL_FW_UART_STATUS) & PAL_FW_UART_RX_VALID));

@@ -22,6 +22,8 @@
 #define PAL_FW_LINK_MAX_PAYLOAD 256u
 #endif
 #define PAL_FW_LINK_IDLE_BYTE_TIMES 4096u
+/* an LED stays on this many cycles after it was lit (as pal_soc's) */
+#define PAL_FW_LINK_LED_CYCLES (1u << 20)
 
 typedef struct pal_fw_link {
     pal_fw_t *fw;
@@ -36,6 +38,7 @@ typedef struct pal_fw_link {
      * rule (§7.2) and the replay of a FW reply (§4.2) */
     uint32_t last_type, last_seq;
     uint32_t ctr[PAL_FW_LINK_CTR_COUNT];
+    uint32_t leds, led_at[2]; /* LED bits lit (error, activity) and when */
     uint32_t pes;             /* R x C, from the tile's GEOMETRY */
     uint8_t info[PAL_FW_PROTO_INFO_BYTES];
     /* payload and CRC of the frame being received; word-aligned for FW */

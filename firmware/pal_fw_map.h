@@ -51,14 +51,15 @@
 #define PAL_FW_SPI_CTRL (PAL_FW_SPI_BASE + 0x0u)  /* w: bit 0 chip select; r: bit 1 busy */
 #define PAL_FW_SPI_DATA (PAL_FW_SPI_BASE + 0x4u)  /* w: send a byte; r: the byte received */
 #define PAL_FW_SPI_BUSY 0x2u
-#define PAL_FW_SYSCTL_LED (PAL_FW_SYSCTL_BASE + 0x8u) /* bit 0: the error LED */
+#define PAL_FW_SYSCTL_LED (PAL_FW_SYSCTL_BASE + 0x8u) /* bit 0 error LED, bit 1 link activity */
 #define PAL_FW_BOOT_BASE 0x00000000u  /* boot ROM (firmware/boot/) */
 #define PAL_FW_BOOT_BYTES 1024u
 #define PAL_FW_RAM_BASE 0x01000000u   /* code, data, stack */
 #define PAL_FW_RAM_BYTES 65536u
 /* the image in the board's flash: after the bitstream (a UP5K's is
- * 104 KiB), a 16-byte header ("PALF", length, CRC-32, 0) then the image */
-#define PAL_FW_FLASH_OFFSET 0x100000u
+ * 104 090 bytes), a 16-byte header ("PALF", length, CRC-32, 0) then the
+ * image; make bitstream BOARD=icebreaker writes both into one flash image */
+#define PAL_FW_FLASH_OFFSET 0x20000u
 #define PAL_FW_FLASH_MAGIC 0x464C4150u /* "PALF" */
 #define PAL_FW_FLASH_MAX_IMAGE 61440u  /* the RAM less the boot ROM's 4 KiB of stack */
 

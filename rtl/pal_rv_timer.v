@@ -3,7 +3,9 @@
 // offset 0x0 (writes set it). The firmware's watchdog and latency figures
 // compare differences of it (wrap-safe), so no compare/interrupt logic is
 // spent: the core has no interrupts and polls.
-module pal_rv_timer (
+module pal_rv_timer #(
+    parameter integer WRITABLE = 1    // 0: writes are ignored (no load path)
+) (
     input  wire        i_clk,
     input  wire        i_rst,
     input  wire        i_valid,
@@ -21,7 +23,7 @@ module pal_rv_timer (
             ack   <= 1'b0;
         end else begin
             ack <= i_valid && !ack;
-            if (i_valid && !ack && i_wstrb == 4'b1111)
+            if (WRITABLE != 0 && i_valid && !ack && i_wstrb == 4'b1111)
                 count <= i_wdata;
             else
                 count <= count + 32'd1;

@@ -12,10 +12,8 @@
 
 #include <memory>
 #if defined(PAL_SOC_FLASH)
-#include <cstdio>
-#include <vector>
-
 #include "pal_fw_map.h"  // PAL_FW_FLASH_OFFSET
+#include "pal_spi_flash.h"
 #endif
 
 #include "pal_soc_model.h"
@@ -43,7 +41,8 @@ class Model final : public pal_soc_model {
     top_->i_tx_ready = 1;
 #if defined(PAL_SOC_FLASH)
     top_->i_spi_miso = 1;
-    load_flash();
+    // no image: the boot ROM halts, and the host is told nothing answers
+    flash_.load(PAL_SOC_FLASH, PAL_FW_FLASH_OFFSET);
 #endif
     top_->eval();
   }
@@ -78,7 +77,7 @@ class Model final : public pal_soc_model {
       bool taken, tv;
       uint8_t td;
       cycle_fifo(false, 0, &taken, &tv, &td);
-      if (flash_read_bytes_ > 16 && top_->o_spi_cs_n) break;
+      if (flash_.read_bytes() > 16 && top_->o_spi_cs_n) break;
     }
     for (int i = 0; i < 64; i++) tick();  // the CRC check and the jump
   }
@@ -123,42 +122,11 @@ class Model final : public pal_soc_model {
     dump();
   }
 #if defined(PAL_SOC_FLASH)
-  // A SPI NOR flash in mode 0 with the two commands the boot ROM uses:
-  // 0xAB (release from power-down) and 0x03 (READ, 24-bit address, then
-  // bytes for as long as the chip select stays low). Bits are sampled on
-  // SCK's rising edges and the next MISO bit set on its falling edges.
   static constexpr uint64_t kBootCycleLimit = 20000000;
-  void load_flash() {
-    FILE *f = std::fopen(PAL_SOC_FLASH, "rb");
-    if (!f) return;  // no image: the boot ROM halts, and the host is told nothing answers
-    int c;
-    while ((c = std::fgetc(f)) != EOF) image_.push_back((uint8_t)c);
-    std::fclose(f);
-  }
-  uint8_t flash_byte(uint32_t a) const {
-    if (a < PAL_FW_FLASH_OFFSET || a - PAL_FW_FLASH_OFFSET >= image_.size()) return 0xFF;
-    return image_[a - PAL_FW_FLASH_OFFSET];
-  }
   void flash() {
-    bool cs = !top_->o_spi_cs_n, sck = top_->o_spi_sck;
-    if (!cs) {
-      bits_ = 0;
-    } else if (sck && !sck_) {
-      shift_ = (shift_ << 1) | (top_->o_spi_mosi & 1u);
-      bits_++;
-      if (bits_ == 8) cmd_ = shift_ & 0xFF;
-      if (bits_ == 32 && cmd_ == 0x03) addr_ = shift_ & 0xFFFFFF;
-      if (bits_ > 32 && cmd_ == 0x03 && (bits_ - 32) % 8 == 0) flash_read_bytes_++;
-    } else if (!sck && sck_ && cmd_ == 0x03 && bits_ >= 32) {
-      uint32_t k = bits_ - 32;
-      top_->i_spi_miso = (flash_byte(addr_ + k / 8) >> (7 - k % 8)) & 1u;
-    }
-    sck_ = sck;
+    top_->i_spi_miso = flash_.step(top_->o_spi_cs_n, top_->o_spi_sck, top_->o_spi_mosi);
   }
-  std::vector<uint8_t> image_;
-  bool sck_ = false;
-  uint32_t bits_ = 0, shift_ = 0, cmd_ = 0, addr_ = 0;
-  uint64_t flash_read_bytes_ = 0;
+  pal_spi_flash flash_;
 #endif
   void dump() {
 #if PAL_SOC_TRACE

@@ -17,12 +17,21 @@
 // generator then holds the SoC for 2^10 more
 // cycles, which set_rst(false) clocks out with the line idle, so the
 // host's first byte meets a listening UART.
+//
+// GATES_FLASH (the iCEBreaker's firmware-link SoC) names the firmware's
+// flash image: the board's SPI flash is modelled on its pins
+// (sim/pal_spi_flash.h), and boot() clocks the board until its boot ROM has
+// copied the firmware out of it, as the board does after configuration.
 #include GATES_HEADER
 
 #include <memory>
 
 #include "pal_soc_model.h"
 #include "verilated.h"
+#if defined(GATES_FLASH)
+#include "pal_fw_map.h"  // PAL_FW_FLASH_OFFSET
+#include "pal_spi_flash.h"
+#endif
 
 namespace {
 
@@ -63,6 +72,10 @@ class GatesModel final : public pal_soc_model {
     top_->PIN_CLK = 0;
     top_->PIN_RX = 1;
     SET_BUTTON(true);
+#if defined(GATES_FLASH)
+    top_->FLASH_IO1 = 1;
+    flash_.load(GATES_FLASH, PAL_FW_FLASH_OFFSET);
+#endif
     top_->eval();
   }
   ~GatesModel() override { top_->final(); }
@@ -81,6 +94,14 @@ class GatesModel final : public pal_soc_model {
     return top_->PIN_TX;
   }
   bool busy() const override { return BUSY_LED; }
+#if defined(GATES_FLASH)
+  // until the boot ROM has read the image (the chip select goes high after
+  // the long READ), then a little more for its CRC check and the jump
+  void boot() override {
+    for (uint64_t i = 0; i < 20000000 && !(flash_.read_bytes() > 16 && top_->FLASH_SSB); i++) clock(true);
+    for (int i = 0; i < 256; i++) clock(true);
+  }
+#endif
   pal_status_t trace_open(const char *) override {
     return pal_status_make(PAL_UNIMPLEMENTED, "gates: built without tracing");
   }
@@ -91,9 +112,15 @@ class GatesModel final : public pal_soc_model {
     top_->PIN_RX = rx;
     top_->PIN_CLK = 1;
     top_->eval();
+#if defined(GATES_FLASH)
+    top_->FLASH_IO1 = flash_.step(top_->FLASH_SSB, top_->FLASH_SCK, top_->FLASH_IO0);
+#endif
     top_->PIN_CLK = 0;
     top_->eval();
   }
+#if defined(GATES_FLASH)
+  pal_spi_flash flash_;
+#endif
   VerilatedContext ctx_;
   std::unique_ptr<GATES_CLASS> top_;
 };

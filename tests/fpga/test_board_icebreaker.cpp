@@ -1,6 +1,9 @@
 // The iCEBreaker board top (rtl/boards/pal_icebreaker.v) in Verilator, as
-// it is flashed but with the PLL wrapper's simulation stand-in: after the
-// reset generator lets go, a PING frame sent bit by bit into the RX pin
+// it is flashed but with the PLL wrapper's simulation stand-in and the
+// board's SPI flash modelled on its pins, holding the link firmware's
+// flash image (BOARD_FLASH) where make bitstream puts it: after the reset
+// generator lets go, the boot ROM copies the firmware out of the flash
+// (and nothing is sent meanwhile); then a PING frame sent bit by bit into the RX pin
 // at the board's 4 clocks per bit (12 MHz core, 3 Mbaud) comes back on the
 // TX pin as a PONG with the same sequence number and payload, and the link
 // activity LED (LED4) lights; a second PING with a damaged CRC-32 is
@@ -9,6 +12,8 @@
 #include <vector>
 
 #include "Vpal_icebreaker.h"
+#include "pal_fw_map.h"  // PAL_FW_FLASH_OFFSET
+#include "pal_spi_flash.h"
 #include "rtl_test.h"
 
 extern "C" {
@@ -29,6 +34,7 @@ struct Board {
   uint8_t tx_byte = 0;
   std::vector<uint8_t> rx;  // bytes the FPGA sent
   bool led4_seen = false, ledr_seen = false;
+  pal_spi_flash flash;
 
   explicit Board(uint64_t s) : seed(s) {
     ctx.randReset(2);
@@ -37,6 +43,8 @@ struct Board {
     m->CLK = 0;
     m->RX = 1;
     m->BTN_N = 1;
+    m->FLASH_IO1 = 1;
+    RTL_CHECK(seed, flash.load(BOARD_FLASH, PAL_FW_FLASH_OFFSET), "cannot read %s", BOARD_FLASH);
     m->eval();
   }
   ~Board() { delete m; }
@@ -45,6 +53,7 @@ struct Board {
   void tick() {
     m->CLK = 1;
     m->eval();
+    m->FLASH_IO1 = flash.step(m->FLASH_SSB, m->FLASH_SCK, m->FLASH_IO0);
     m->CLK = 0;
     m->eval();
     led4_seen |= m->LED4;
@@ -127,6 +136,16 @@ void test_ping_pong_and_nak(void **state) {
   pal_frame_parser_t *parser = NULL;
   assert_null(pal_frame_parser_create(4096, &parser));
   b.run(2000);  // configuration reset: 1024 cycles after lock
+  // the boot: the firmware image read out of the flash (its header, then
+  // every byte), the chip select released
+  int boot = 0;
+  while (boot < 5000000 && !(b.flash.read_bytes() > 16 && b.m->FLASH_SSB)) b.tick(), boot++;
+  RTL_CHECK(seed, b.flash.read_bytes() >= 16 + 4096, "the boot ROM read %llu bytes of the flash",
+            (unsigned long long)b.flash.read_bytes());
+  // the firmware's start-up (crt0 clears .bss, pal_fw_init and
+  // pal_fw_link_init read the tile and clear their state: ~40 000 cycles)
+  b.run(100000);
+  RTL_CHECK(seed, !b.ledr_seen, "the error LED is on after the boot (the boot ROM refused the image)");
   RTL_CHECK(seed, b.rx.empty(), "TX sent %zu bytes before anything was asked", b.rx.size());
   RTL_CHECK(seed, !b.led4_seen && !b.ledr_seen, "activity/error LED lit before any traffic");
 
@@ -172,9 +191,9 @@ void test_ping_pong_and_nak(void **state) {
     // nor accumulate units (raw block sums, docs/isa.md §1)
     RTL_CHECK(seed, info.tile.no_accu == 1 && (info.flags & PAL_PROTO_FLAG_NO_ACCU),
               "INFO: flags 0x%x, the board's tile has no accumulate units", info.flags);
-    // and a link engine without its counters (LINK_COUNTERS = 0)
-    RTL_CHECK(seed, info.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS,
-              "INFO: flags 0x%x, the board's link engine keeps no counters", info.flags);
+    // served by the firmware, which keeps the link counters
+    RTL_CHECK(seed, (info.flags & PAL_PROTO_FLAG_FIRMWARE) && !(info.flags & PAL_PROTO_FLAG_NO_LINK_COUNTERS),
+              "INFO: flags 0x%x, the board's link is the firmware's, with its counters", info.flags);
   }
 
   // damaged payload CRC: NAK BAD_CRC, error LED
@@ -187,11 +206,10 @@ void test_ping_pong_and_nak(void **state) {
             pal_msg_type_name(f.type), got.empty() ? 0u : got[0]);
   RTL_CHECK(seed, b.ledr_seen, "error LED did not light after a NAK");
 
-  // The board's link engine keeps no counters, so a READ of their window
-  // is a hole: NAK BAD_ADDRESS, and the link answers the next request (a
-  // READ of the tile's ID register)
+  // The link counters (the firmware's): RX_FRAMES counts the PING, INFO
+  // and this READ, RX_BAD_CRC the damaged PING; then the tile's ID register
   for (int k = 0; k < 2; k++) {
-    uint8_t rd[6] = {0, 0, 0, 0, 4, 0};
+    uint8_t rd[6] = {0, 0, 0, 0, (uint8_t)(k == 0 ? 12 : 4), 0};
     uint32_t addr = k == 0 ? PAL_ADDR_LINK_REGS : PAL_ADDR_TILE_REGS + PAL_TILE_REG_ID;
     for (int i = 0; i < 4; i++) rd[i] = (uint8_t)(addr >> (8 * i));
     pal_frame_t q = {PAL_MSG_READ, (uint8_t)(seq + 8 + k), PAL_PROTO_VERSION, sizeof rd, rd};
@@ -201,10 +219,11 @@ void test_ping_pong_and_nak(void **state) {
     b.send(out.data(), len);
     RTL_CHECK(seed, b.receive(parser, 60000, &ev, &f, &got), "no reply to READ 0x%08x", addr);
     if (k == 0)
-      RTL_CHECK(seed, ev == PAL_FRAME_OK && f.type == PAL_MSG_NAK && got.size() == 1 &&
-                          got[0] == PAL_NAK_BAD_ADDRESS,
-                "READ of the link counters: reply %s type %s, reason %u", pal_frame_event_name(ev),
-                pal_msg_type_name(f.type), got.empty() ? 0u : got[0]);
+      RTL_CHECK(seed, ev == PAL_FRAME_OK && f.type == PAL_MSG_READ_REPLY && got.size() == 12 &&
+                          got[0] == 3 && got[4] == 0 && got[8] == 1,
+                "READ of the link counters: reply %s type %s len %zu, RX_FRAMES %u RX_BAD_HCRC %u RX_BAD_CRC %u",
+                pal_frame_event_name(ev), pal_msg_type_name(f.type), got.size(), got.size() > 0 ? got[0] : 0u,
+                got.size() > 4 ? got[4] : 0u, got.size() > 8 ? got[8] : 0u);
     else
       RTL_CHECK(seed, ev == PAL_FRAME_OK && f.type == PAL_MSG_READ_REPLY && got.size() == 4 &&
                           (got[0] | got[1] << 8 | got[2] << 16 | (uint32_t)got[3] << 24) == PAL_TILE_ID_VALUE,

@@ -128,6 +128,7 @@ void pal_hal_write32(uint32_t addr, uint32_t value)
             if (value & 1u) emu_hal.tile_resets++;
             return;
         case PAL_FW_TIMER_COUNT: emu_hal.time = value; return;
+        case PAL_FW_SYSCTL_LED: emu_hal.led = value & 3u; return;
         default: emu_hal.bus_errors++; return;
     }
 }

@@ -27,6 +27,7 @@ typedef struct emu_hal {
     char name[16];
     int force_busy;               /* STATUS reads busy (a kernel still running) */
     uint32_t tile_resets, bus_errors;
+    uint32_t led;                 /* the LEDs (system control): bit 0 error, bit 1 activity */
 } emu_hal_t;
 
 extern emu_hal_t emu_hal;

@@ -519,6 +519,15 @@ static void test_busy_tile(void **state)
     assert_int_equal(f.type, PAL_MSG_NAK);
     assert_int_equal(body[0], PAL_NAK_REFUSED);
     assert_int_equal(r->link.ctr[PAL_FW_LINK_KERNEL_STARTS], 0);
+    /* the NAKs lit the error LED, the traffic the activity LED; both go
+     * out PAL_FW_LINK_LED_CYCLES after they were last lit */
+    assert_int_equal(emu_hal.led, 3);
+    emu_hal.time += PAL_FW_LINK_LED_CYCLES / 2;
+    pal_fw_link_poll(&r->link);
+    assert_int_equal(emu_hal.led, 3);
+    emu_hal.time += PAL_FW_LINK_LED_CYCLES / 2;
+    pal_fw_link_poll(&r->link);
+    assert_int_equal(emu_hal.led, 0);
     put32le(p + 4, PAL_TILE_CONTROL_START | PAL_TILE_CONTROL_RESET);
     fw_request(r, PAL_MSG_WRITE, 5, p, 8, &f, body);
     assert_int_equal(f.type, PAL_MSG_WRITE_ACK);
