@@ -2,10 +2,14 @@
  * SoC with the control core (test_soc_firmware: the 4x4 with the default
  * buffers; test_soc_board: each ECP5 board's configuration, whose buffers
  * are smaller): raw LOAD_* messages that bypass the host's validator, and
- * a snapshot of every device byte to show a rejected image changed none.
+ * a snapshot of every device byte to show a rejected image changed none;
+ * and the watchdog stopping a kernel that runs far past its limit.
  * Include once, after conformance_suite.h (DOK). */
 #ifndef FW_TEST_UTIL_H
 #define FW_TEST_UTIL_H
+
+#include <stdio.h>
+#include <time.h>
 
 #include "pal/kernel_image.h"
 #include "pal/protocol.h"
@@ -172,6 +176,113 @@ static inline void fw_bad_image_check(uint64_t seed, const char *uri) {
                  (unsigned)rejects1, (unsigned)rejects0);
   free(before);
   free(img);
+  pal_device_close(d);
+}
+
+#define FW_WD_LIMIT 100000u
+
+static inline double fw_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A kernel several times longer than its watchdog limit, on the firmware
+ * device at `uri`: the run fails with the watchdog's DEADLINE_EXCEEDED
+ * naming the URI, long before the host's own 10 s; the firmware stopped it
+ * between the limit and a poll or two later; the tile is idle, the trip is
+ * counted, and the next GEMM job is bit-exact. */
+static inline void fw_watchdog_check(uint64_t seed, const char *uri) {
+  pal_test_rng_t rng;
+  pal_test_rng_init(&rng, seed);
+  pal_device_options_t o;
+  pal_device_options_initialize(&o);
+  o.fw_watchdog_cycles = FW_WD_LIMIT;
+  pal_device_t *d = NULL;
+  DOK(seed, uri, pal_device_open(uri, &o, &d));
+  pal_device_info_t info;
+  DOK(seed, uri, pal_device_info(d, &info));
+  const pal_tile_config_t *cfg = &info.link.tile;
+  uint32_t P = pal_tile_config_pes(cfg);
+
+  /* Dense non-zero activations and weights (zero-skipping cannot shorten
+   * the walk), and IMEM full of the largest GEMM the buffers take, up to
+   * 16 x 16 x 16 blocks: on the default 4x4 tile each visits 4096 blocks of
+   * ~32 non-zero codes, ~130 000 cycles, so the program runs for tens of
+   * millions of cycles, hundreds of times the limit; on the boards' small
+   * buffers (8 x 8 x 1 blocks) about 2 000 cycles each, 500 000 in all. */
+  size_t abytes = (size_t)cfg->abuf_blocks * 32, wbytes = (size_t)cfg->wmem_blocks * 32;
+  uint8_t *buf = malloc(abytes > wbytes ? abytes : wbytes);
+  assert_non_null(buf);
+  for (size_t i = 0; i < abytes; i++) buf[i] = (uint8_t)(1 + pal_test_rng_u32(&rng) % 254);
+  DOK(seed, uri, pal_device_write_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, abytes, buf));
+  for (size_t i = 0; i < cfg->abuf_blocks; i++) buf[i] = (uint8_t)(120 + pal_test_rng_u32(&rng) % 8);
+  DOK(seed, uri, pal_device_write_region(d, PAL_TILE_REGION_ABUF_SCALES, 0, 0, cfg->abuf_blocks, buf));
+  for (uint32_t pe = 0; pe < P; pe++) {
+    for (size_t i = 0; i < wbytes; i++) buf[i] = (uint8_t)(1 + pal_test_rng_u32(&rng) % 254);
+    DOK(seed, uri, pal_device_write_region(d, PAL_TILE_REGION_WMEM_CODES, pe, 0, wbytes, buf));
+    for (size_t i = 0; i < cfg->wmem_blocks; i++) buf[i] = (uint8_t)(120 + pal_test_rng_u32(&rng) % 8);
+    DOK(seed, uri, pal_device_write_region(d, PAL_TILE_REGION_WMEM_SCALES, pe, 0, cfg->wmem_blocks, buf));
+  }
+  free(buf);
+  pal_asm_program_t prog = {0};
+  uint32_t k = cfg->wmem_blocks < 16 ? cfg->wmem_blocks : 16;
+  uint32_t nt = cfg->wmem_blocks / k < 16 ? cfg->wmem_blocks / k : 16;
+  uint32_t m = cfg->abuf_blocks / k < 16 ? cfg->abuf_blocks / k : 16;
+  /* ACC holds m x nt x P sums, or k planes of them without accumulate units */
+  while (m > 1 && (uint64_t)m * nt * P * (cfg->no_accu ? k : 1) > cfg->acc_depth) m--;
+  char gemm[128];
+  snprintf(gemm, sizeof gemm, "gemm a=0 as=%u m=%u k=%u w=0 nt=%u acc=0 init=zero\n", (unsigned)k, (unsigned)m,
+           (unsigned)k, (unsigned)nt);
+  size_t n_gemm = cfg->imem_depth - 1;
+  char *text = malloc(n_gemm * strlen(gemm) + 8);
+  assert_non_null(text);
+  text[0] = 0;
+  for (size_t i = 0; i < n_gemm; i++) strcat(text, gemm);
+  strcat(text, "end\n");
+  DOK(seed, uri, pal_asm_assemble(text, strlen(text), NULL, &prog));
+  free(text);
+  DOK(seed, uri, pal_device_load_program(d, 0, prog.words, prog.word_count));
+  pal_asm_program_release(&prog);
+
+  /* the host waits up to 10 s; the watchdog must end it long before */
+  pal_tile_status_t st;
+  double t0 = fw_now_s();
+  pal_status_t s = pal_device_run(d, 0, 10000, &st);
+  double waited = fw_now_s() - t0;
+  PAL_TEST_CHECK(seed, s && pal_status_code(s) == PAL_DEADLINE_EXCEEDED &&
+                           strstr(pal_status_message(s), "watchdog") &&
+                           strstr(pal_status_message(s), uri),
+                 "hung kernel: expected the watchdog's DEADLINE_EXCEEDED naming the URI, got %s",
+                 s ? pal_status_message(s) : "OK");
+  pal_status_free(s);
+  PAL_TEST_CHECK(seed, waited < 10.0, "the watchdog error took %.1f s", waited);
+  /* the firmware's own record: stopped after the limit, within a poll or two of it */
+  uint32_t r[16];
+  size_t n = 0;
+  DOK(seed, uri, pal_device_fw_command(d, PAL_FWMSG_STATUS, NULL, 0, r, 16, &n));
+  PAL_TEST_CHECK(seed, n == 9 && r[1] == 3 && r[3] > FW_WD_LIMIT && r[3] < FW_WD_LIMIT + 20000 && r[4] == FW_WD_LIMIT,
+                 "STATUS after the watchdog: run state %u after %u cycles (limit %u)", (unsigned)r[1],
+                 (unsigned)r[3], (unsigned)r[4]);
+  /* the tile was reset: not busy */
+  DOK(seed, uri, pal_device_read_status(d, &st));
+  PAL_TEST_CHECK(seed, !st.busy, "tile still busy after the watchdog reset");
+  uint32_t c[32];
+  DOK(seed, uri, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
+  PAL_TEST_CHECK(seed, n == 24 && c[21] == 1, "watchdog trips counted: %u", (unsigned)c[21]);
+
+  /* the next kernel runs, bit-exact */
+  gemm_job_t j;
+  job_make(seed, &rng, P, &j);
+  job_fit(seed, cfg, &j);
+  job_load(seed, d, uri, &j, P);
+  DOK(seed, uri, pal_device_reset(d));
+  DOK(seed, uri, pal_device_run(d, 0, 10000, &st));
+  PAL_TEST_CHECK(seed, st.done && !st.busy && st.error == 0, "kernel after the watchdog: error %s",
+                 pal_tile_error_name(st.error));
+  size_t nar_ref = 0;
+  check_outputs(seed, d, uri, &j, P, &nar_ref);
+  job_release(&j);
   pal_device_close(d);
 }
 

@@ -100,6 +100,14 @@ static void test_board_conformance_bare(void **state) {
   conformance_config(pal_test_seed() + 22, BOARD_URI "&bare=1", NULL, &want, true);
 }
 
+/* the firmware's watchdog stops a kernel far past its limit and the next runs */
+static void test_board_watchdog(void **state) {
+  (void)state;
+  if (!SOC_BOARD_FW) skip();
+  setup_scheme();
+  fw_watchdog_check(pal_test_seed() + 24, BOARD_URI);
+}
+
 static void test_board_bad_image(void **state) {
   (void)state;
   if (!SOC_BOARD_FW) skip();
@@ -145,6 +153,7 @@ int main(void) {
       cmocka_unit_test(test_board_conformance),
       cmocka_unit_test(test_board_conformance_bare),
       cmocka_unit_test(test_board_bad_image),
+      cmocka_unit_test(test_board_watchdog),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,12 +28,6 @@ static void setup_scheme(void) {
   if (st) fail_msg("%s", pal_status_message(st));
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- one command end to end ------------------------------------------------------ */
 
 static void test_fw_command(void **state) {
@@ -127,93 +121,10 @@ static void test_conformance_fw_bare(void **state) {
 
 /* ---- the watchdog ---------------------------------------------------------------- */
 
-#define WD_LIMIT 100000u
-
 static void test_watchdog(void **state) {
   (void)state;
-  uint64_t seed = pal_test_seed() + 13;
   setup_scheme();
-  pal_test_rng_t rng;
-  pal_test_rng_init(&rng, seed);
-  pal_device_options_t o;
-  pal_device_options_initialize(&o);
-  o.fw_watchdog_cycles = WD_LIMIT;
-  pal_device_t *d = NULL;
-  DOK(seed, FW_URI, pal_device_open(FW_URI, &o, &d));
-  pal_device_info_t info;
-  DOK(seed, FW_URI, pal_device_info(d, &info));
-  const pal_tile_config_t *cfg = &info.link.tile;
-  uint32_t P = pal_tile_config_pes(cfg);
-
-  /* Dense non-zero activations and weights (zero-skipping cannot shorten
-   * the walk), and IMEM full of GEMMs over 16 x 16 x 16 blocks: each visits
-   * 4096 blocks of ~32 non-zero codes, ~130 000 cycles, so the program runs
-   * for tens of millions of cycles, hundreds of times the limit. */
-  size_t abytes = (size_t)cfg->abuf_blocks * 32, wbytes = (size_t)cfg->wmem_blocks * 32;
-  uint8_t *buf = malloc(abytes > wbytes ? abytes : wbytes);
-  assert_non_null(buf);
-  for (size_t i = 0; i < abytes; i++) buf[i] = (uint8_t)(1 + pal_test_rng_u32(&rng) % 254);
-  DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_ABUF_CODES, 0, 0, abytes, buf));
-  for (size_t i = 0; i < cfg->abuf_blocks; i++) buf[i] = (uint8_t)(120 + pal_test_rng_u32(&rng) % 8);
-  DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_ABUF_SCALES, 0, 0, cfg->abuf_blocks, buf));
-  for (uint32_t pe = 0; pe < P; pe++) {
-    for (size_t i = 0; i < wbytes; i++) buf[i] = (uint8_t)(1 + pal_test_rng_u32(&rng) % 254);
-    DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_WMEM_CODES, pe, 0, wbytes, buf));
-    for (size_t i = 0; i < cfg->wmem_blocks; i++) buf[i] = (uint8_t)(120 + pal_test_rng_u32(&rng) % 8);
-    DOK(seed, FW_URI, pal_device_write_region(d, PAL_TILE_REGION_WMEM_SCALES, pe, 0, cfg->wmem_blocks, buf));
-  }
-  free(buf);
-  pal_asm_program_t prog = {0};
-  static const char gemm[] = "gemm a=0 as=16 m=16 k=16 w=0 nt=16 acc=0 init=zero\n";
-  size_t n_gemm = cfg->imem_depth - 1;
-  char *text = malloc(n_gemm * (sizeof gemm - 1) + 8);
-  assert_non_null(text);
-  text[0] = 0;
-  for (size_t i = 0; i < n_gemm; i++) strcat(text, gemm);
-  strcat(text, "end\n");
-  DOK(seed, FW_URI, pal_asm_assemble(text, strlen(text), NULL, &prog));
-  free(text);
-  DOK(seed, FW_URI, pal_device_load_program(d, 0, prog.words, prog.word_count));
-  pal_asm_program_release(&prog);
-
-  /* the host waits up to 10 s; the watchdog must end it long before */
-  pal_tile_status_t st;
-  double t0 = now_s();
-  pal_status_t s = pal_device_run(d, 0, 10000, &st);
-  double waited = now_s() - t0;
-  PAL_TEST_CHECK(seed, s && pal_status_code(s) == PAL_DEADLINE_EXCEEDED &&
-                           strstr(pal_status_message(s), "watchdog") &&
-                           strstr(pal_status_message(s), FW_URI),
-                 "hung kernel: expected the watchdog's DEADLINE_EXCEEDED naming the URI, got %s",
-                 s ? pal_status_message(s) : "OK");
-  pal_status_free(s);
-  PAL_TEST_CHECK(seed, waited < 10.0, "the watchdog error took %.1f s", waited);
-  /* the firmware's own record: stopped after the limit, within a poll or two of it */
-  uint32_t r[16];
-  size_t n = 0;
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_STATUS, NULL, 0, r, 16, &n));
-  PAL_TEST_CHECK(seed, n == 9 && r[1] == 3 && r[3] > WD_LIMIT && r[3] < WD_LIMIT + 20000 && r[4] == WD_LIMIT,
-                 "STATUS after the watchdog: run state %u after %u cycles (limit %u)", (unsigned)r[1],
-                 (unsigned)r[3], (unsigned)r[4]);
-  /* the tile was reset: not busy */
-  DOK(seed, FW_URI, pal_device_read_status(d, &st));
-  PAL_TEST_CHECK(seed, !st.busy, "tile still busy after the watchdog reset");
-  uint32_t c[32];
-  DOK(seed, FW_URI, pal_device_fw_command(d, PAL_FWMSG_COUNTERS, NULL, 0, c, 32, &n));
-  PAL_TEST_CHECK(seed, n == 24 && c[21] == 1, "watchdog trips counted: %u", (unsigned)c[21]);
-
-  /* the next kernel runs, bit-exact */
-  gemm_job_t j;
-  job_make(seed, &rng, P, &j);
-  job_load(seed, d, FW_URI, &j, P);
-  DOK(seed, FW_URI, pal_device_reset(d));
-  DOK(seed, FW_URI, pal_device_run(d, 0, 10000, &st));
-  PAL_TEST_CHECK(seed, st.done && !st.busy && st.error == 0, "kernel after the watchdog: error %s",
-                 pal_tile_error_name(st.error));
-  size_t nar_ref = 0;
-  check_outputs(seed, d, FW_URI, &j, P, &nar_ref);
-  job_release(&j);
-  pal_device_close(d);
+  fw_watchdog_check(pal_test_seed() + 13, FW_URI);
 }
 
 /* ---- a bad image through raw FW packets ---------------------------------------- */
