@@ -86,7 +86,7 @@ FW_FREESTANDING := $(RV_ARCH) -Os -std=c11 $(WARN) -ffreestanding -nostdlib -nos
                    -ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,--no-warn-rwx-segments
 $(FW_LINK_ELF): firmware/crt0.S $(FW_LINK_SRCS) $(FW_HDRS) firmware/pal_fw_link.ld $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(RV_CC) $(FW_FREESTANDING) -msave-restore -T firmware/pal_fw_link.ld -Wl,-Map=$(FW_BUILD)/pal_fw_link.map \
+	$(RV_CC) $(FW_FREESTANDING) -O2 -T firmware/pal_fw_link.ld -Wl,-Map=$(FW_BUILD)/pal_fw_link.map \
 	  -o $@ firmware/crt0.S $(FW_LINK_SRCS) -lgcc
 $(FW_LINK_FLASH): $(FW_BUILD)/pal_fw_link.bin scripts/pal_fw_flash.py firmware/pal_fw_map.h
 	python3 scripts/pal_fw_flash.py $< $@ \

@@ -250,7 +250,21 @@ $(BUILD)/rel/bench/bench_soc_firmware: tests/soc/bench_soc_firmware.c bench/benc
 	$(CC) $(REL_FLAGS) -Ibench -Isim -c -o $@.o $<
 	$(SIM_CXX) -o $@ $@.o $(SOC_LINK) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
 
+# the same on the iCEBreaker's firmware-link SoC, linked with its model alone
+$(BUILD)/rel/bench/bench_soc_firmware_icebreaker: tests/soc/bench_soc_firmware.c bench/bench_util.h \
+    include/pal/soc.h sim/pal_soc_debug.h $(SOC_MODEL_board_icebreaker) $(SOC_LIB) $(SIM_LIB) \
+    $(rel_DRV_LIB) $(rel_TILE_LIB) $(rel_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(REL_FLAGS) -Ibench -Isim -c -o $@.o $<
+	$(SIM_CXX) -o $@ $@.o $(SOC_MODEL_board_icebreaker) $(SOC_LIB) $(SIM_LIB) $(rel_DRV_LIB) $(rel_TILE_LIB) \
+	  $(rel_LIB) $(OPENBLAS_LIBS) $(SOC_LDLIBS)
+
 .PHONY: bench-firmware-soc
-bench-firmware-soc: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_soc_firmware
+bench-firmware-soc: $(DEPS_STAMP) $(BUILD)/rel/bench/bench_soc_firmware $(BUILD)/rel/bench/bench_soc_firmware_icebreaker
 	@mkdir -p $(BUILD)/bench
 	@$(BUILD)/rel/bench/bench_soc_firmware --json $(BUILD)/bench/firmware_soc.json
+	@$(BUILD)/rel/bench/bench_soc_firmware_icebreaker --json $(BUILD)/bench/firmware_soc_icebreaker.json \
+	  --board icebreaker
+	@python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); \
+	  a["results"]+=b["results"]; json.dump(a,open(sys.argv[1],"w"),indent=1)' \
+	  $(BUILD)/bench/firmware_soc.json $(BUILD)/bench/firmware_soc_icebreaker.json

@@ -8,9 +8,15 @@
  *   - done -> reply: the tile's busy falls -> the last byte out of the
  *     first FW STATUS reply that reports the end, the host polling back to
  *     back (a request sent as soon as the previous reply is complete).
+ *   - WRITE of 252 bytes: the request's last byte in -> the WRITE_ACK's
+ *     last byte out (the link's own cost per packet).
  * Frames are built with the driver's encoder and fed byte by byte, the
  * model clocked one cycle at a time, so the counts are exact. Writes a
- * table to stdout and the results to the JSON file given. */
+ * table to stdout and the results to the JSON file given.
+ *
+ * --board icebreaker: the same on the iCEBreaker's firmware-link SoC
+ * (rtl/pal_fwsoc.v: the control core serves the link itself,
+ * docs/control-core.md §10), linked with that model alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,13 +113,18 @@ static void expect_fw_ok(const char *what) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3 || strcmp(argv[1], "--json") != 0) {
-    fprintf(stderr, "usage: %s --json PATH\n", argv[0]);
+  const char *board = NULL;
+  if (argc == 5 && strcmp(argv[3], "--board") == 0) board = argv[4];
+  if ((argc != 3 && !board) || strcmp(argv[1], "--json") != 0) {
+    fprintf(stderr, "usage: %s --json PATH [--board NAME]\n", argv[0]);
     return 2;
   }
   pal_soc_options_t o;
   pal_soc_options_initialize(&o);
-  o.firmware = true;
+  if (board)
+    o.board = board;
+  else
+    o.firmware = true;
   die(pal_soc_create(&o, &soc), "create");
   die(pal_frame_parser_create(4096, &parser), "parser");
 
@@ -135,6 +146,19 @@ int main(int argc, char **argv) {
   uint64_t t0 = fw_send(0x01, NULL, 0);
   uint64_t info = until_reply() - t0;
   expect_fw_ok("INFO");
+  const uint32_t rows = get32(reply + 8 + 4 * 2) & 0xFF, cols = (get32(reply + 8 + 4 * 2) >> 8) & 0xFF;
+
+  /* a WRITE of 252 bytes into ABUF: the link's cost per packet */
+  uint8_t wr[4 + 252];
+  put32(wr, PAL_ADDR_ABUF_CODES);
+  for (size_t i = 4; i < sizeof wr; i++) wr[i] = (uint8_t)(i * 7);
+  send(PAL_MSG_WRITE, wr, sizeof wr);
+  t0 = until_sent();
+  uint64_t write252 = until_reply() - t0;
+  if (reply_type != PAL_MSG_WRITE_ACK) {
+    fprintf(stderr, "bench_soc_firmware: WRITE answered with type 0x%02x\n", reply_type);
+    return 1;
+  }
 
   /* launch: RUN in -> busy */
   uint32_t pc = 0;
@@ -164,23 +188,41 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  const double layer = 256.0 * 256.0 * 64.0 / 16.0;
+  /* the layer at its ideal M N K / P cycles on this SoC's array */
+  const double layer = 256.0 * 256.0 * 64.0 / (double)(rows * cols);
   double overhead = (double)(launch + done_reply) / layer;
-  printf("%-40s %10s %s\n", "in the Verilated SoC (link + mailbox)", "value", "unit");
+  char soc_name[64], soc_json[160], layer_json[200];
+  snprintf(soc_name, sizeof soc_name, "%ux%u %s", (unsigned)rows, (unsigned)cols,
+           board ? "firmware link" : "fifo fw");
+  snprintf(soc_json, sizeof soc_json, "\"soc\": \"%s\"", board ? board : "4x4 fifo fw");
+  snprintf(layer_json, sizeof layer_json,
+           "\"soc\": \"%s\", \"layer\": \"256x256\", \"batch\": 64, \"geometry\": \"%ux%u\", "
+           "\"layer_cycles\": \"ideal MNK/P\"",
+           board ? board : "4x4 fifo fw", (unsigned)rows, (unsigned)cols);
+  printf("%-40s %10s %s\n", board ? "in the Verilated SoC (firmware link)" : "in the Verilated SoC (link + mailbox)",
+         "value", "unit");
   printf("%-40s %10llu cycles\n", "FW INFO: request in -> reply out", (unsigned long long)info);
   printf("%-40s %10llu cycles\n", "FW RUN in -> tile busy", (unsigned long long)launch);
   printf("%-40s %10llu cycles\n", "tile done -> FW STATUS reply out", (unsigned long long)done_reply);
+  printf("%-40s %10llu cycles\n", "WRITE 252 bytes: request in -> ACK out", (unsigned long long)write252);
   printf("%-40s %10.4f ratio (target < 0.01: %s)\n", "SoC overhead / 256x256x64 layer", overhead,
          bench_verdict(overhead, "<", 0.01));
+  printf("(%s; the layer at its ideal %.0f cycles on %u PEs)\n", soc_name, layer, (unsigned)(rows * cols));
 
   bench_json_t j;
   if (bench_json_open(&j, argv[2], "firmware_soc") != 0) return 1;
-  bench_json_result(&j, "soc_info_round_trip_cycles", (double)info, "cycles", "\"soc\": \"4x4 fifo fw\"", NULL, 0);
-  bench_json_result(&j, "soc_launch_latency_cycles", (double)launch, "cycles", "\"soc\": \"4x4 fifo fw\"", NULL, 0);
-  bench_json_result(&j, "soc_done_reply_cycles", (double)done_reply, "cycles", "\"soc\": \"4x4 fifo fw\"", NULL, 0);
-  bench_json_result(&j, "soc_command_overhead_ratio", overhead, "ratio",
-                    "\"layer\": \"256x256\", \"batch\": 64, \"geometry\": \"4x4\", \"layer_cycles\": \"ideal MNK/P\"",
-                    "<", 0.01);
+  const char *pre = board ? "fwlink_" : "soc_";
+  char key[64];
+  snprintf(key, sizeof key, "%sinfo_round_trip_cycles", pre);
+  bench_json_result(&j, key, (double)info, "cycles", soc_json, NULL, 0);
+  snprintf(key, sizeof key, "%slaunch_latency_cycles", pre);
+  bench_json_result(&j, key, (double)launch, "cycles", soc_json, NULL, 0);
+  snprintf(key, sizeof key, "%sdone_reply_cycles", pre);
+  bench_json_result(&j, key, (double)done_reply, "cycles", soc_json, NULL, 0);
+  snprintf(key, sizeof key, "%swrite252_cycles", pre);
+  bench_json_result(&j, key, (double)write252, "cycles", soc_json, NULL, 0);
+  snprintf(key, sizeof key, "%scommand_overhead_ratio", pre);
+  bench_json_result(&j, key, overhead, "ratio", layer_json, "<", 0.01);
   pal_frame_parser_destroy(parser);
   pal_soc_destroy(soc);
   return bench_json_close(&j) == 0 ? 0 : 1;
