@@ -160,9 +160,10 @@ FW_LINK_HOST_SRCS := firmware/pal_fw_link.c firmware/pal_fw_cmd.c firmware/pal_f
                      tests/firmware/link/emu_hal.c
 define fw_link_test
 $(BUILD)/$(1)/tests/firmware/test_fw_link: tests/firmware/link/test_fw_link.c $(FW_LINK_HOST_SRCS) \
-    $(FW_HDRS) tests/firmware/link/emu_hal.h $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB)
+    $(FW_HDRS) tests/firmware/link/emu_hal.h sim/sim.mk $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB)
 	@mkdir -p $$(@D)
-	$$(CC) $(2) -DPAL_FW_HOST -Ifirmware -Itests/firmware/link -o $$@ $$< $(FW_LINK_HOST_SRCS) \
+	$$(CC) $(2) -DPAL_FW_HOST -Ifirmware -Itests/firmware/link \
+	  -DFW_LINK_TEST_DEPTHS='$$(call sim_depth_init,$$(ICEBREAKER_TILE_DEPTHS))' -o $$@ $$< $(FW_LINK_HOST_SRCS) \
 	  $(BUILD)/$(1)/libpaldrv.a $(BUILD)/$(1)/libpaltile.a $$($(1)_LIB) $$(CMOCKA_LIBS) \
 	  $$(OPENBLAS_LIBS) $$(DRV_LDLIBS) $$(LDLIBS)
 endef

@@ -53,16 +53,17 @@ typedef struct rig {
     pal_tile_config_t cfg;
 } rig_t;
 
-/* The iCEBreaker's tile: 2x2, its depths, no POST and no accumulate units. */
+/* The iCEBreaker's tile: 2x2, its depths (FW_LINK_TEST_DEPTHS: IMEM ABUF
+ * WMEM ACC BIAS OBUF, sim/sim.mk's ICEBREAKER_TILE_DEPTHS), no POST and no
+ * accumulate units. */
 static void board_config(pal_tile_config_t *cfg)
 {
+    static const uint32_t depths[6] = {FW_LINK_TEST_DEPTHS};
     pal_tile_config_initialize(cfg, 2, 2);
-    cfg->imem_depth = 256;
-    cfg->abuf_blocks = 64;
-    cfg->wmem_blocks = 8;
-    cfg->acc_depth = 256;
-    cfg->bias_depth = 256;
-    cfg->obuf_depth = 256;
+    uint32_t *const d[6] = {&cfg->imem_depth, &cfg->abuf_blocks, &cfg->wmem_blocks,
+                            &cfg->acc_depth,  &cfg->bias_depth,  &cfg->obuf_depth};
+    for (int i = 0; i < 6; i++)
+        if (depths[i]) *d[i] = depths[i];
     cfg->no_post = true;
     cfg->no_accu = true;
 }
@@ -448,7 +449,7 @@ static void test_fw_requests(void **state)
     assert_int_equal(word_at(body, 1), 0);                       /* OK */
     assert_int_equal(word_at(body, 2), PAL_TILE_ID_VALUE);
     assert_int_equal(word_at(body, 4) & 0xFFFFu, 2u | 2u << 8);  /* GEOMETRY: R, C */
-    assert_int_equal(word_at(body, 5), 256u);                    /* IMEM_DEPTH */
+    assert_int_equal(word_at(body, 5), r->cfg.imem_depth);       /* IMEM_DEPTH */
     /* the LEN must be the header's words */
     uint32_t bad[2] = {PAL_FWMSG_INFO | 1u << 16, 0};
     fw_words(p, bad, 2);
