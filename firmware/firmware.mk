@@ -132,6 +132,14 @@ firmware-size: $(FW_ELF)
 	  END{printf "firmware   text %5d  rodata %4d  data %4d  bss %4d  stack %4d\n", t, r, d, b, stack; \
 	      printf "IMEM  %5d of %5d bytes (%.0f%%)\n", t+r+d, imem, 100*(t+r+d)/imem; \
 	      printf "DMEM  %5d of %5d bytes (%.0f%%, stack included)\n", d+b+stack, dmem, 100*(d+b+stack)/dmem}'
+	@$(MAKE) --no-print-directory $(FW_LINK_ELF) $(FW_BUILD)/pal_boot.elf >/dev/null
+	@$(RV_SIZE) -A $(FW_LINK_ELF) | awk -v ram=$$(sed -n 's/#define PAL_FW_RAM_BYTES \([0-9]*\)u.*/\1/p' firmware/pal_fw_map.h) \
+	  -v stack=$$(sed -n 's/^__stack_size = \([0-9]*\);/\1/p' firmware/pal_fw_link.ld) \
+	  '$$1==".text"{t=$$2} $$1==".rodata"{r=$$2} $$1==".data"{d=$$2} $$1==".bss"{b=$$2} \
+	  END{printf "link firmware (the iCEBreaker'"'"'s, pal_fw_link.elf)   text %5d  rodata %4d  data %4d  bss %4d  stack %4d\n", t, r, d, b, stack; \
+	      printf "RAM   %5d of %5d bytes (%.0f%%, stack included)\n", t+r+d+b+stack, ram, 100*(t+r+d+b+stack)/ram}'
+	@$(RV_SIZE) -A $(FW_BUILD)/pal_boot.elf | awk -v rom=$$(sed -n 's/#define PAL_FW_BOOT_BYTES \([0-9]*\)u.*/\1/p' firmware/pal_fw_map.h) \
+	  '$$1==".text"{t=$$2} END{printf "boot ROM  %5d of %5d bytes (%.0f%%)\n", t, rom, 100*t/rom}'
 
 # ---- host unit tests of the firmware logic (cmocka, fake HAL) -----------------
 FW_HOST_SRCS := firmware/pal_fw_image.c firmware/pal_fw_cmd.c tests/firmware/fake_hal.c
