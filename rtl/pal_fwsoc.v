@@ -5,9 +5,9 @@
 // firmware's code and data, the peripherals of pal_fwsoc_io (the link's
 // bytes, a CRC-32 unit, the SoC's constants, the flash's SPI), the cycle
 // timer, system control, and the tile behind the bus bridge. This is the
-// iCEBreaker's SoC: about 760 logic cells fewer than pal_soc's link engine
-// with the core beside it would need, so the UP5K holds the tile and the
-// core (docs/boards.md).
+// iCEBreaker's SoC: pal_soc with the control core beside its link engine
+// would be about 6 500 logic cells of the UP5K's 5 280; this one is 5 198
+// (docs/boards.md).
 //
 // At reset the core runs the boot ROM (BOOT_INIT_FILE, firmware/boot/),
 // which copies the firmware image from the SPI flash into the RAM, checks
