@@ -1,7 +1,7 @@
 `default_nettype none
 // The peripherals of the firmware-link SoC (pal_fwsoc, docs/control-core.md
-// §10) on the control core's bus, selected by address bits [27:24] (the
-// SoC decodes [31:28]): the host link's bytes (UART or byte-FIFO port, a
+// §10) on the control core's bus at selects 0x05..0x08 of address bits
+// [31:24] (i_sel is [27:24]): the host link's bytes (UART or FIFO port, a
 // receive FIFO of one block RAM), a CRC-32 unit for the frame check, the
 // SoC's constants for INFO, and an SPI master for the board's flash, from
 // which the boot ROM copies the firmware. The offsets are those of
